@@ -1,0 +1,43 @@
+# Two commands: `make run` (the whole site with demo data) and `make test` (the
+# whole suite). Each sets itself up on a fresh machine with only Python 3.11+.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-local
+PYTEST_BROWSER_ARGS ?=
+
+.PHONY: run test lint format e2e db-stop clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Agentry needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when a requirements file changed.
+$(STAMP): $(BIN)/python requirements/base.txt requirements/local.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/local.txt
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m config.devserver
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m tests.e2e.ensure_browser
+	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+db-stop: $(STAMP)
+	$(BIN)/python -m config.embedded_db stop
+
+clean: db-stop
+	rm -rf .data/postgres-test .pytest_cache

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class BillingConfig(AppConfig):
+    """Credits ledger, pricing, and Stripe through dj-stripe."""
+
+    name = "billing"
+    default_auto_field = "django.db.models.BigAutoField"

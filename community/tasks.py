@@ -1,0 +1,11 @@
+"""Celery tasks for the community app: thin wrappers over services."""
+
+from celery import shared_task
+
+from community import services
+
+
+@shared_task(name="community.user_event_push")
+def user_event_push_task(user_id: int, event: dict) -> None:
+    """Push a live event to a user's websockets from a background worker."""
+    services.user_event_push(user_id=user_id, event=event)

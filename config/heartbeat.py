@@ -1,0 +1,57 @@
+"""Worker liveness kept in the Django cache (Redis, or the database cache table).
+
+Each worker writes its own key; a registry key lists the hostnames so /health can
+enumerate them. A worker that stops cleanly removes itself at once; one that is
+killed ages out after `stale_after_seconds()`.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+REGISTRY_KEY = "celery:workers"
+
+
+def interval_seconds() -> float:
+    return settings.CELERY_HEARTBEAT_INTERVAL
+
+
+def stale_after_seconds() -> float:
+    return settings.CELERY_HEARTBEAT_INTERVAL * 3
+
+
+def _key(hostname: str) -> str:
+    return f"celery:worker:{hostname}"
+
+
+def beat(hostname: str) -> None:
+    timeout = stale_after_seconds() * 2
+    cache.set(_key(hostname), time.time(), timeout=timeout)
+    registry = set(cache.get(REGISTRY_KEY) or ())
+    if hostname not in registry:
+        registry.add(hostname)
+        cache.set(REGISTRY_KEY, sorted(registry), timeout=None)
+
+
+def forget(hostname: str) -> None:
+    cache.delete(_key(hostname))
+    registry = set(cache.get(REGISTRY_KEY) or ())
+    if hostname in registry:
+        registry.discard(hostname)
+        cache.set(REGISTRY_KEY, sorted(registry), timeout=None)
+
+
+def live_workers(now: float | None = None) -> list[str]:
+    """Hostnames whose last heartbeat is recent enough to count as alive."""
+    now = time.time() if now is None else now
+    hostnames = cache.get(REGISTRY_KEY) or []
+    beats = cache.get_many([_key(name) for name in hostnames])
+    return [
+        name
+        for name in hostnames
+        if (last := beats.get(_key(name))) is not None
+        and now - last <= stale_after_seconds()
+    ]

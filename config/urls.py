@@ -1,0 +1,46 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from community import views as community_views
+from config import views
+
+api_v1 = [
+    path("", include("community.api_urls")),
+]
+
+urlpatterns = [
+    path("", community_views.home, name="home"),
+    path("health", views.health, name="health"),
+    path(
+        "discover/",
+        views.coming_soon(_("Discover"), _("Search and browse agents others publish.")),
+        name="discover",
+    ),
+    path("", include("agents.urls")),
+    path("", include("files.urls")),
+    path("", include("billing.urls")),
+    path("", include("community.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("_allauth/", include("allauth.headless.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        name="api-docs",
+    ),
+    path("stripe/", include("djstripe.urls", namespace="djstripe")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler400 = "config.views.bad_request"
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"

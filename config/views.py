@@ -1,0 +1,63 @@
+"""Site-wide views: health, placeholders for upcoming sections, error pages."""
+
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from config.health import run_checks
+
+
+@never_cache
+@require_GET
+def health(request):
+    """200 when the database (with pgvector), channel layer, broker and at least
+    one Celery worker are all up; 503 naming the failing part otherwise."""
+    ok, checks = run_checks()
+    failing = [name for name, result in checks.items() if not result["ok"]]
+    return JsonResponse(
+        {"status": "ok" if ok else "error", "failing": failing, "checks": checks},
+        status=200 if ok else 503,
+    )
+
+
+def coming_soon(page_title: str, description: str):
+    @require_GET
+    def view(request):
+        return render(
+            request,
+            "coming_soon.html",
+            {"page_title": page_title, "description": description},
+        )
+
+    return view
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith(("/api/", "/_allauth/")) or (
+        "application/json" in request.headers.get("Accept", "")
+        and "text/html" not in request.headers.get("Accept", "")
+    )
+
+
+def page_not_found(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    if _wants_json(request):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    # 500.html is rendered without context processors: it must not need any.
+    from django.views.defaults import server_error as django_server_error
+
+    return django_server_error(request)
+
+
+def bad_request(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    from django.views.defaults import bad_request as django_bad_request
+
+    return django_bad_request(request, exception)

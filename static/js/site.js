@@ -1,0 +1,52 @@
+// Copy-to-clipboard for buttons carrying data-copy-target="<element id>".
+// The listener sits on document so buttons swapped in later by htmx work too.
+(function () {
+  "use strict";
+
+  function selectContents(element) {
+    var range = document.createRange();
+    range.selectNodeContents(element);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
+  function showLabel(button, label) {
+    if (!label) {
+      return;
+    }
+    if (!button.dataset.originalLabel) {
+      button.dataset.originalLabel = button.textContent.trim();
+    }
+    button.textContent = label;
+    window.clearTimeout(button.copyResetTimer);
+    button.copyResetTimer = window.setTimeout(function () {
+      button.textContent = button.dataset.originalLabel;
+    }, 4000);
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy-target]");
+    if (!button) {
+      return;
+    }
+    var source = document.getElementById(button.dataset.copyTarget);
+    if (!source) {
+      return;
+    }
+    var text = source.textContent.trim();
+    // navigator.clipboard exists only in secure contexts (HTTPS or localhost);
+    // a self-hosted instance on plain HTTP falls back to selecting the text.
+    var fallback = function () {
+      selectContents(source);
+      showLabel(button, button.dataset.fallbackLabel);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () {
+        showLabel(button, button.dataset.copiedLabel);
+      }, fallback);
+    } else {
+      fallback();
+    }
+  });
+})();

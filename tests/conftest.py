@@ -1,0 +1,54 @@
+"""Fixtures every test may use. Worker fixtures live in tests/worker.py."""
+
+import os
+
+import pytest
+from channels.layers import channel_layers
+from django.db import connection
+from rest_framework.test import APIClient
+
+from config.settings.components.channels import channel_layers_for
+from tests.community.factories import UserFactory
+from tests.utils import database_url
+
+pytest_plugins = ["tests.worker"]
+
+
+@pytest.fixture(scope="session")
+def test_database_url(django_db_setup, django_db_blocker) -> str:
+    """The URL of the test database, for processes the tests start."""
+    with django_db_blocker.unblock():
+        return database_url(connection.settings_dict)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _channel_layer_on_test_database(test_database_url):
+    """Point the PostgreSQL channel layer at the test database.
+
+    Settings were computed before pytest-django renamed the database; the layer
+    keeps its own connection settings, so it is rebuilt here.
+    """
+    from django.conf import settings
+
+    settings.CHANNEL_LAYERS = channel_layers_for(
+        os.environ.get("REDIS_URL", ""), test_database_url
+    )
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def signed_in_client(client, user):
+    client.force_login(user)
+    return client

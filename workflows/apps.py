@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class WorkflowsConfig(AppConfig):
+    """Handoffs between agents and multi-agent workflows."""
+
+    name = "workflows"
+    default_auto_field = "django.db.models.BigAutoField"
