@@ -30,6 +30,7 @@ class MeView(APIView):
 
 class ApiKeySerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="prefix", read_only=True)
+    name = serializers.CharField(max_length=50)
     expires_at = serializers.DateTimeField(
         source="expiry_date", required=False, allow_null=True
     )

@@ -6,3 +6,6 @@ class CommunityConfig(AppConfig):
 
     name = "community"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from community import schema  # noqa: F401 (registers the OpenAPI extension)

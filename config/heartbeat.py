@@ -27,9 +27,9 @@ def _key(hostname: str) -> str:
     return f"celery:worker:{hostname}"
 
 
-def beat(hostname: str) -> None:
+def beat(hostname: str, now: float | None = None) -> None:
     timeout = stale_after_seconds() * 2
-    cache.set(_key(hostname), time.time(), timeout=timeout)
+    cache.set(_key(hostname), time.time() if now is None else now, timeout=timeout)
     registry = set(cache.get(REGISTRY_KEY) or ())
     if hostname not in registry:
         registry.add(hostname)

@@ -20,6 +20,7 @@ urlpatterns = [
         name="discover",
     ),
     path("", include("agents.urls")),
+    path("", include("workflows.urls")),
     path("", include("files.urls")),
     path("", include("billing.urls")),
     path("", include("community.urls")),

@@ -89,11 +89,14 @@ class WorkerProcess:
 
 @pytest.fixture
 def start_worker(test_database_url, tmp_path):
-    """Start a worker on the test database; `redis_url` "" uses the PostgreSQL
-    broker and channel layer (the no-services default)."""
+    """Start a worker on the test database. By default it uses the same stack as
+    this process; `redis_url=""` forces the PostgreSQL broker and channel layer
+    (the no-services default)."""
     workers: list[WorkerProcess] = []
 
-    def start(redis_url: str = "") -> WorkerProcess:
+    def start(redis_url: str | None = None) -> WorkerProcess:
+        if redis_url is None:
+            redis_url = os.environ.get("REDIS_URL", "")
         worker = WorkerProcess(
             database_url=test_database_url,
             redis_url=redis_url,

@@ -20,7 +20,9 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or broker_url_for(
 )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The SQLAlchemy transport polls; a short interval keeps task latency low.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "polling_interval": env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.05)
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -1,0 +1,88 @@
+"""GET /health reports each part of the stack and names the one that is down."""
+
+import time
+
+import pytest
+from channels.layers import channel_layers
+from django.conf import settings
+
+from config import heartbeat
+from tests.worker import wait_for
+
+
+def get_health(client):
+    response = client.get("/health")
+    return response.status_code, response.json()
+
+
+@pytest.mark.worker
+def test_it_is_green_with_a_live_worker_and_names_the_worker_once_it_is_gone(
+    client, start_worker, transactional_db
+):
+    worker = start_worker()
+    assert wait_for(lambda: worker.hostname in heartbeat.live_workers())
+
+    status, body = get_health(client)
+    assert status == 200, body
+    assert body["status"] == "ok"
+    assert body["failing"] == []
+    assert body["checks"]["database"]["pgvector"]
+    assert worker.hostname in body["checks"]["worker"]["workers"]
+
+    worker.stop()
+    status, body = get_health(client)
+    assert status == 503
+    assert body["failing"] == ["worker"]
+    assert body["checks"]["worker"]["error"] == "no live Celery worker"
+
+
+def test_a_worker_that_stopped_beating_counts_as_gone(client, db):
+    """A killed worker cannot say goodbye; its last heartbeat ages out."""
+    heartbeat.beat("celery@killed")
+    status, _ = get_health(client)
+    assert status == 200
+
+    heartbeat.beat(
+        "celery@killed", now=time.time() - heartbeat.stale_after_seconds() - 1
+    )
+    try:
+        status, body = get_health(client)
+    finally:
+        heartbeat.forget("celery@killed")
+    assert status == 503
+    assert body["failing"] == ["worker"]
+
+
+def test_it_names_the_channel_layer_when_that_is_down(client, db):
+    heartbeat.beat("celery@alive")
+    original = settings.CHANNEL_LAYERS
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Nothing listens on port 1.
+            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
+        }
+    }
+    channel_layers.backends.clear()
+    try:
+        status, body = get_health(client)
+    finally:
+        settings.CHANNEL_LAYERS = original
+        channel_layers.backends.clear()
+        heartbeat.forget("celery@alive")
+    assert status == 503
+    assert body["failing"] == ["channel_layer"]
+    assert "error" in body["checks"]["channel_layer"]
+
+
+def test_it_names_the_broker_when_that_is_down(client, db, monkeypatch):
+    from config.celery import app
+
+    heartbeat.beat("celery@alive")
+    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    try:
+        status, body = get_health(client)
+    finally:
+        heartbeat.forget("celery@alive")
+    assert status == 503
+    assert body["failing"] == ["broker"]
