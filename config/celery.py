@@ -33,9 +33,12 @@ class HeartbeatStep(bootsteps.StartStopStep):
         from config import heartbeat
 
         self.hostname = worker.hostname
-        heartbeat.beat(self.hostname)
+        heartbeat.beat_safely(self.hostname)
         self.timer = worker.timer.call_repeatedly(
-            heartbeat.interval_seconds(), heartbeat.beat, (self.hostname,), priority=10
+            heartbeat.interval_seconds(),
+            heartbeat.beat_safely,
+            (self.hostname,),
+            priority=10,
         )
 
     def stop(self, worker):
@@ -43,7 +46,7 @@ class HeartbeatStep(bootsteps.StartStopStep):
 
         if getattr(self, "timer", None) is not None:
             self.timer.cancel()
-        heartbeat.forget(self.hostname)
+        heartbeat.forget_safely(self.hostname)
 
 
 app.steps["worker"].add(HeartbeatStep)
@@ -54,4 +57,4 @@ def _forget_worker_on_shutdown(sender=None, **kwargs):
     from config import heartbeat
 
     if sender is not None:
-        heartbeat.forget(sender.hostname)
+        heartbeat.forget_safely(sender.hostname)

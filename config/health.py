@@ -32,24 +32,25 @@ def check_database() -> tuple[bool, dict]:
 
 
 def check_channel_layer(timeout: float = 3.0) -> tuple[bool, dict]:
-    """Sends a message to a fresh channel and reads it back."""
+    """Sends a message to a fresh channel (it expires unread).
+
+    Only a send: a receive() would tie the layer to this call's event loop, and
+    a layer instance receives in one loop at a time.
+    """
     layer = get_channel_layer()
     if layer is None:
         return False, {"error": "no channel layer configured"}
     backend = f"{type(layer).__module__}.{type(layer).__name__}"
 
-    async def round_trip() -> bool:
-        channel = await layer.new_channel("health.")
-        token = uuid.uuid4().hex
-        await layer.send(channel, {"type": "health.ping", "token": token})
-        message = await asyncio.wait_for(layer.receive(channel), timeout)
-        return message.get("token") == token
+    async def send() -> None:
+        channel = f"health.{uuid.uuid4().hex}"
+        await asyncio.wait_for(layer.send(channel, {"type": "health.ping"}), timeout)
 
     try:
-        ok = async_to_sync(round_trip)()
+        async_to_sync(send)()
     except Exception as error:  # noqa: BLE001
         return False, {"backend": backend, "error": _describe(error)}
-    return ok, {"backend": backend}
+    return True, {"backend": backend}
 
 
 def check_broker(timeout: float = 3.0) -> tuple[bool, dict]:

@@ -7,12 +7,14 @@ killed ages out after `stale_after_seconds()`.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
 
 REGISTRY_KEY = "celery:workers"
+logger = logging.getLogger(__name__)
 
 
 def interval_seconds() -> float:
@@ -42,6 +44,22 @@ def forget(hostname: str) -> None:
     if hostname in registry:
         registry.discard(hostname)
         cache.set(REGISTRY_KEY, sorted(registry), timeout=None)
+
+
+def beat_safely(hostname: str) -> None:
+    """beat() for the worker's timer: a cache outage must not kill the worker
+    (/health reports the worker as gone, which is what the outage means)."""
+    try:
+        beat(hostname)
+    except Exception:
+        logger.exception("Could not record the heartbeat of %s", hostname)
+
+
+def forget_safely(hostname: str) -> None:
+    try:
+        forget(hostname)
+    except Exception:
+        logger.exception("Could not remove the heartbeat of %s", hostname)
 
 
 def live_workers(now: float | None = None) -> list[str]:

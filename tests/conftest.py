@@ -4,9 +4,12 @@ import os
 
 import pytest
 from channels.layers import channel_layers
+from django.core.management import call_command
 from django.db import connection
+from django.test import override_settings
 from rest_framework.test import APIClient
 
+from config.settings.base import DATABASE_CACHES
 from config.settings.components.channels import channel_layers_for
 from tests.community.factories import UserFactory
 from tests.utils import database_url
@@ -16,8 +19,14 @@ pytest_plugins = ["tests.worker"]
 
 @pytest.fixture(scope="session")
 def test_database_url(django_db_setup, django_db_blocker) -> str:
-    """The URL of the test database, for processes the tests start."""
+    """The URL of the test database, for processes the tests start.
+
+    The database cache table is created whatever this process's cache is: a
+    worker started without REDIS_URL keeps its heartbeat there.
+    """
     with django_db_blocker.unblock():
+        with override_settings(CACHES=DATABASE_CACHES):
+            call_command("createcachetable", verbosity=0)
         return database_url(connection.settings_dict)
 
 

@@ -92,6 +92,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = redis_url()
 
+# Without Redis the cache is a database table shared by every process (web,
+# worker, beat): the worker heartbeat lives there. `createcachetable` makes it.
+DATABASE_CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "agentry_cache",
+    }
+}
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -100,13 +108,7 @@ if REDIS_URL:
         }
     }
 else:
-    # Shared by every process (web, worker, beat): the worker heartbeat lives here.
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "agentry_cache",
-        }
-    }
+    CACHES = DATABASE_CACHES
 
 AUTH_USER_MODEL = "community.User"
 AUTHENTICATION_BACKENDS = [

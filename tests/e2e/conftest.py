@@ -11,8 +11,20 @@ from pathlib import Path
 
 import pytest
 
-# live_server runs Django in a thread while Playwright's event loop runs here.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+@pytest.fixture(autouse=True, scope="session")
+def _allow_sync_orm_beside_playwright():
+    """live_server runs Django in a thread while Playwright's event loop runs
+    here. Set only for browser tests: elsewhere it would hide real mistakes (and
+    fail `check --deploy` in subprocesses)."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
