@@ -3,7 +3,14 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
+from rest_framework_api_key.models import APIKey
+
 from community.models import PersonalApiKey, User
+
+# djangorestframework-api-key registers its own, unused, APIKey model; Agentry's
+# keys are PersonalApiKey (below). Hiding it keeps staff from minting keys that
+# belong to nobody.
+admin.site.unregister(APIKey)
 
 
 @admin.register(User)

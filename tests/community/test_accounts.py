@@ -118,3 +118,6 @@ def test_the_admin_lists_and_searches_users(client):
     assert response.status_code == 200
     assert "findme" in response.content.decode()
     assert response.context["cl"].result_count == 1
+    index = client.get("/admin/").content.decode()
+    assert "/admin/community/personalapikey/" in index
+    assert "/admin/rest_framework_api_key/" not in index
