@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
-
 from rest_framework_api_key.models import APIKey
 
 from community.models import PersonalApiKey, User
