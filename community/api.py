@@ -50,13 +50,11 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
         fields = [*ApiKeySerializer.Meta.fields, "key"]
 
 
-def raise_as_drf(error: DjangoValidationError, field_names: dict[str, str]):
-    """Re-raise a service's ValidationError with the API's field names."""
+def raise_as_drf(error: DjangoValidationError):
+    """Re-raise a service's ValidationError as the API's 400 with field messages
+    (services name fields after their arguments, as the API does)."""
     if hasattr(error, "error_dict"):
-        detail = {
-            field_names.get(field, field): list(messages)
-            for field, messages in error.message_dict.items()
-        }
+        detail = error.message_dict
     else:
         detail = {"non_field_errors": error.messages}
     raise ValidationError(detail) from error
@@ -84,7 +82,7 @@ class ApiKeyListCreateView(ListModelMixin, GenericAPIView):
                 expires_at=serializer.validated_data.get("expiry_date"),
             )
         except DjangoValidationError as error:
-            raise_as_drf(error, {"expiry_date": "expires_at"})
+            raise_as_drf(error)
         api_key.key = secret
         return Response(ApiKeyCreatedSerializer(api_key).data, status=201)
 

@@ -71,9 +71,7 @@ def api_key_create(request):
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 for message in messages:
-                    form.add_error(
-                        "expires_at" if field == "expiry_date" else field, message
-                    )
+                    form.add_error(field, message)
         else:
             return _render_api_keys(request, _api_keys_context(request, new_key=secret))
     # With htmx the form sits outside the swapped list: re-render the whole page

@@ -10,6 +10,20 @@ from config import heartbeat
 from tests.worker import wait_for
 
 
+@pytest.fixture
+def worker_heartbeat():
+    """Record heartbeats as a worker would; every one is forgotten afterwards."""
+    hostnames = set()
+
+    def beat(hostname: str = "celery@alive", now: float | None = None) -> None:
+        hostnames.add(hostname)
+        heartbeat.beat(hostname, now=now)
+
+    yield beat
+    for hostname in hostnames:
+        heartbeat.forget(hostname)
+
+
 def get_health(client):
     response = client.get("/health")
     return response.status_code, response.json()
@@ -36,25 +50,22 @@ def test_it_is_green_with_a_live_worker_and_names_the_worker_once_it_is_gone(
     assert body["checks"]["worker"]["error"] == "no live Celery worker"
 
 
-def test_a_worker_that_stopped_beating_counts_as_gone(client, db):
+def test_a_worker_that_stopped_beating_counts_as_gone(client, db, worker_heartbeat):
     """A killed worker cannot say goodbye; its last heartbeat ages out."""
-    heartbeat.beat("celery@killed")
+    worker_heartbeat("celery@killed")
     status, _ = get_health(client)
     assert status == 200
 
-    heartbeat.beat(
+    worker_heartbeat(
         "celery@killed", now=time.time() - heartbeat.stale_after_seconds() - 1
     )
-    try:
-        status, body = get_health(client)
-    finally:
-        heartbeat.forget("celery@killed")
+    status, body = get_health(client)
     assert status == 503
     assert body["failing"] == ["worker"]
 
 
-def test_it_names_the_channel_layer_when_that_is_down(client, db):
-    heartbeat.beat("celery@alive")
+def test_it_names_the_channel_layer_when_that_is_down(client, db, worker_heartbeat):
+    worker_heartbeat()
     original = settings.CHANNEL_LAYERS
     settings.CHANNEL_LAYERS = {
         "default": {
@@ -69,20 +80,18 @@ def test_it_names_the_channel_layer_when_that_is_down(client, db):
     finally:
         settings.CHANNEL_LAYERS = original
         channel_layers.backends.clear()
-        heartbeat.forget("celery@alive")
     assert status == 503
     assert body["failing"] == ["channel_layer"]
     assert "error" in body["checks"]["channel_layer"]
 
 
-def test_it_names_the_broker_when_that_is_down(client, db, monkeypatch):
+def test_it_names_the_broker_when_that_is_down(
+    client, db, monkeypatch, worker_heartbeat
+):
     from config.celery import app
 
-    heartbeat.beat("celery@alive")
+    worker_heartbeat()
     monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
-    try:
-        status, body = get_health(client)
-    finally:
-        heartbeat.forget("celery@alive")
+    status, body = get_health(client)
     assert status == 503
     assert body["failing"] == ["broker"]
