@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
 from rest_framework.response import Response
@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from community import selectors, services
 from community.models import PersonalApiKey, User
+from config.api import raise_as_drf
 
 
 class MeSerializer(serializers.ModelSerializer):
@@ -48,16 +49,6 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
 
     class Meta(ApiKeySerializer.Meta):
         fields = [*ApiKeySerializer.Meta.fields, "key"]
-
-
-def raise_as_drf(error: DjangoValidationError):
-    """Re-raise a service's ValidationError as the API's 400 with field messages
-    (services name fields after their arguments, as the API does)."""
-    if hasattr(error, "error_dict"):
-        detail = error.message_dict
-    else:
-        detail = {"non_field_errors": error.messages}
-    raise ValidationError(detail) from error
 
 
 class ApiKeyListCreateView(ListModelMixin, GenericAPIView):

@@ -1,5 +1,7 @@
 """API-wide pieces shared by every app's endpoints."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 
@@ -8,3 +10,13 @@ class Pagination(PageNumberPagination):
 
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+def raise_as_drf(error: DjangoValidationError):
+    """Re-raise a service's ValidationError as the API's 400 with field messages
+    (services name fields after their arguments, as the API does)."""
+    if hasattr(error, "error_dict"):
+        detail = error.message_dict
+    else:
+        detail = {"non_field_errors": error.messages}
+    raise ValidationError(detail) from error

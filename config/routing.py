@@ -2,8 +2,10 @@
 
 from django.urls import path
 
+from agents.consumers import RunConsumer
 from community.consumers import UserEventsConsumer
 
 websocket_urlpatterns = [
     path("ws/events/", UserEventsConsumer.as_asgi()),
+    path("ws/runs/<int:run_id>/", RunConsumer.as_asgi()),
 ]

@@ -9,6 +9,7 @@ from config import views
 
 api_v1 = [
     path("", include("community.api_urls")),
+    path("", include("agents.api_urls")),
 ]
 
 urlpatterns = [

@@ -47,6 +47,24 @@ def _channel_layer_on_test_database(test_database_url):
     channel_layers.backends.clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _celery_on_test_database(test_database_url):
+    """Publish tasks where test workers listen: the PostgreSQL broker lives in
+    the test database, not the one settings named before pytest-django renamed
+    it (with REDIS_URL both sides use Redis)."""
+    from config.celery import app
+    from config.settings.components.celery import broker_url_for
+
+    original = app.conf.broker_url
+    app.close()  # drop the producer pool built for the old URL
+    app.conf.broker_url = broker_url_for(
+        os.environ.get("REDIS_URL", ""), test_database_url
+    )
+    yield
+    app.close()
+    app.conf.broker_url = original
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()
@@ -68,3 +86,21 @@ def pytest_unconfigure(config):
     from config import embedded_db
 
     embedded_db.stop_if_started_here()
+
+
+@pytest.fixture(autouse=True)
+def _model_catalog(request):
+    """The model catalog, which a migration loads and which the flush after each
+    transactional test removes."""
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if marker is None and not names & {"db", "transactional_db", "live_server"}:
+        return
+    transactional = bool(
+        (marker and marker.kwargs.get("transaction"))
+        or names & {"transactional_db", "live_server"}
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from agents.catalog import catalog_ensure
+
+    catalog_ensure()

@@ -154,6 +154,7 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 
+from config.settings.components.agents import *  # noqa: E402, F403
 from config.settings.components.allauth import *  # noqa: E402, F403
 from config.settings.components.celery import *  # noqa: E402, F403
 from config.settings.components.channels import *  # noqa: E402, F403

@@ -1,15 +1,23 @@
 from django.core.management.base import BaseCommand
 
+from agents.demo import demo_agents_ensure
 from community.services import demo_users_ensure
 
 
 class Command(BaseCommand):
-    help = "Load the demo data (idempotent): demo accounts and placeholder content."
+    help = "Load the demo data (idempotent): demo accounts and their agents."
 
     def handle(self, *args, **options):
+        users = {}
         for user, password, created in demo_users_ensure():
+            users[user.username] = user
             role = "staff" if user.is_staff else "user"
             state = "created" if created else "exists"
             self.stdout.write(
                 f"  {user.username:<8} {role:<5} password: {password:<14} ({state})"
+            )
+        for agent, created in demo_agents_ensure(users):
+            state = "created" if created else "exists"
+            self.stdout.write(
+                f"  agent {agent.name!r} by {agent.owner.username} ({state})"
             )

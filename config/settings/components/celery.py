@@ -29,5 +29,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Fails runs whose worker died mid-run (agents.services.runs.run_sweep_dead).
+    "sweep-dead-runs": {
+        "task": "agents.tasks.run_sweep_task",
+        "schedule": env.float("AGENT_RUN_SWEEP_INTERVAL", default=30.0),
+    },
+}
 CELERY_HEARTBEAT_INTERVAL = env.float("CELERY_HEARTBEAT_INTERVAL", default=5.0)

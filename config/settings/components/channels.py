@@ -9,7 +9,14 @@ def channel_layers_for(redis: str, database: str) -> dict:
         return {
             "default": {
                 "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [redis], "capacity": 1000, "expiry": 60},
+                "CONFIG": {
+                    # redis-py's pool refuses a 101st simultaneous connection;
+                    # a burst of websocket connects (each joins a group) needs
+                    # more than that.
+                    "hosts": [{"address": redis, "max_connections": 1000}],
+                    "capacity": 1000,
+                    "expiry": 60,
+                },
             }
         }
     return {

@@ -1,0 +1,104 @@
+from django.contrib import admin
+
+from agents.models import Agent, AgentVersion, LanguageModel, Run, RunStep
+
+
+@admin.register(LanguageModel)
+class LanguageModelAdmin(admin.ModelAdmin):
+    list_display = [
+        "display_name",
+        "provider",
+        "name",
+        "supports_tools",
+        "supports_structured_output",
+        "supports_streaming",
+        "input_price_per_1k",
+        "output_price_per_1k",
+        "is_active",
+        "position",
+    ]
+    list_editable = ["is_active", "position"]
+    list_filter = ["provider", "is_active"]
+    search_fields = ["name", "display_name"]
+
+
+class AgentVersionInline(admin.TabularInline):
+    model = AgentVersion
+    fields = ["number", "created_by", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Agent)
+class AgentAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "owner",
+        "model",
+        "visibility",
+        "version_number",
+        "updated_at",
+    ]
+    list_filter = ["visibility", "model"]
+    search_fields = ["name", "slug", "owner__username", "description"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]
+    readonly_fields = ["version_number", "created_at", "updated_at"]
+    inlines = [AgentVersionInline]
+
+
+@admin.register(AgentVersion)
+class AgentVersionAdmin(admin.ModelAdmin):
+    """Versions are immutable: staff can read them, not change them."""
+
+    list_display = ["agent", "number", "created_by", "created_at"]
+    list_select_related = ["agent", "created_by"]
+    search_fields = ["agent__name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RunStepInline(admin.TabularInline):
+    model = RunStep
+    fields = ["order", "type", "payload", "input_tokens", "output_tokens", "latency_ms"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Run)
+class RunAdmin(admin.ModelAdmin):
+    list_display = ["id", "agent", "owner", "status", "created_at", "finished_at"]
+    list_filter = ["status"]
+    search_fields = ["agent__name", "owner__username"]
+    list_select_related = ["agent", "owner"]
+    readonly_fields = [
+        "agent",
+        "version",
+        "owner",
+        "status",
+        "input",
+        "final_output",
+        "error",
+        "usage",
+        "worker",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
+    inlines = [RunStepInline]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,385 @@
+"""REST endpoints for agents, versions, runs, the model catalog and tools.
+
+Reads go through selectors (a resource you may not see is a 404, one you may
+see but not change is a 403); writes go through the same services as the pages.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agents import selectors, services
+from agents.models import Agent, AgentVersion, LanguageModel, RunStatus, Visibility
+from agents.payloads import run_to_dict
+from config.api import raise_as_drf
+
+
+class AgentSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    version = serializers.IntegerField(source="version_number", read_only=True)
+    model_label = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Agent
+        fields = [
+            "id",
+            "owner",
+            "name",
+            "slug",
+            "description",
+            "instructions",
+            "model",
+            "model_label",
+            "model_settings",
+            "tools",
+            "guardrails",
+            "output_type",
+            "tags",
+            "visibility",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_model_label(self, agent) -> str:
+        labels = self.context.get("model_labels")
+        if labels is None:
+            labels = self.context["model_labels"] = selectors.model_labels()
+        return labels.get(agent.model, agent.model)
+
+
+class AgentWriteSerializer(serializers.Serializer):
+    """The shape of a write; the service checks meaning (models, tools, schemas)."""
+
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=2000, allow_blank=True)
+    instructions = serializers.CharField(max_length=20000, allow_blank=True)
+    model = serializers.CharField(max_length=150)
+    model_settings = serializers.JSONField(
+        help_text="temperature (0 to 2), top_p (0 to 1), max_output_tokens, tool_choice"
+    )
+    tools = serializers.ListField(child=serializers.CharField(max_length=100))
+    guardrails = serializers.JSONField(
+        help_text='{"input": {"blocked_words": [], "blocked_patterns": [], '
+        '"max_length": null, "guard_agent": null}, "output": {...}}'
+    )
+    output_type = serializers.JSONField(
+        allow_null=True, help_text="A JSON schema with an object at the top, or null."
+    )
+    tags = serializers.ListField(child=serializers.CharField(max_length=40))
+    visibility = serializers.ChoiceField(choices=Visibility.choices)
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, default=None
+    )
+
+    class Meta:
+        model = AgentVersion
+        fields = ["number", "definition", "created_by", "created_at"]
+        read_only_fields = fields
+
+
+class RunRequestSerializer(serializers.Serializer):
+    input = serializers.CharField(
+        trim_whitespace=False, help_text="What the agent should work on."
+    )
+    version = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text="Pin a version number."
+    )
+
+
+RunSchema = inline_serializer(
+    "Run",
+    {
+        "id": serializers.IntegerField(),
+        "agent": serializers.IntegerField(),
+        "version": serializers.IntegerField(),
+        "owner": serializers.CharField(),
+        "status": serializers.ChoiceField(choices=RunStatus.choices),
+        "input": serializers.CharField(),
+        "final_output": serializers.JSONField(),
+        "error": serializers.CharField(),
+        "usage": serializers.JSONField(),
+        "latency_ms": serializers.IntegerField(allow_null=True),
+        "created_at": serializers.DateTimeField(),
+        "started_at": serializers.DateTimeField(allow_null=True),
+        "finished_at": serializers.DateTimeField(allow_null=True),
+        "steps": serializers.ListField(child=serializers.JSONField(), required=False),
+    },
+)
+
+
+def _object_body(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise ValidationError({"non_field_errors": ["Send a JSON object."]})
+    return request.data
+
+
+def _visible_agent(request, agent_id) -> Agent:
+    agent = selectors.agent_get_visible(user=request.user, agent_id=agent_id)
+    if agent is None:
+        raise NotFound()
+    return agent
+
+
+def _editable_agent(request, agent_id) -> Agent:
+    agent = _visible_agent(request, agent_id)
+    if not selectors.agent_can_edit(user=request.user, agent=agent):
+        raise PermissionDenied("Only the agent's owner can change it.")
+    return agent
+
+
+class AgentListView(GenericAPIView):
+    """Your agents. POST creates one (private unless you say otherwise)."""
+
+    serializer_class = AgentSerializer
+
+    def get_queryset(self):
+        return selectors.agent_list_owned(user=self.request.user).select_related(
+            "owner"
+        )
+
+    @extend_schema(operation_id="agents_list", responses=AgentSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=AgentWriteSerializer, responses={201: AgentSerializer})
+    def post(self, request):
+        body = AgentWriteSerializer(data=_object_body(request), partial=True)
+        body.is_valid(raise_exception=True)
+        try:
+            agent = services.agent_create(
+                owner=request.user, data=dict(body.validated_data)
+            )
+        except DjangoValidationError as error:
+            raise_as_drf(error)
+        return Response(AgentSerializer(agent).data, status=status.HTTP_201_CREATED)
+
+
+# What PUT resets a field to when the body leaves it out.
+PUT_DEFAULTS = {
+    "description": "",
+    "instructions": "",
+    "model": "local/demo",
+    "model_settings": {},
+    "tools": [],
+    "guardrails": {},
+    "output_type": None,
+    "tags": [],
+    "visibility": Visibility.PRIVATE,
+}
+
+
+class AgentDetailView(APIView):
+    """One agent. Anyone who can see it can read it; only its owner changes it."""
+
+    @extend_schema(responses=AgentSerializer)
+    def get(self, request, agent_id: int):
+        return Response(AgentSerializer(_visible_agent(request, agent_id)).data)
+
+    @extend_schema(request=AgentWriteSerializer, responses=AgentSerializer)
+    def put(self, request, agent_id: int):
+        return self._update(request, agent_id, partial=False)
+
+    @extend_schema(request=AgentWriteSerializer, responses=AgentSerializer)
+    def patch(self, request, agent_id: int):
+        return self._update(request, agent_id, partial=True)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, agent_id: int):
+        services.agent_delete(agent=_editable_agent(request, agent_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _update(self, request, agent_id, *, partial: bool):
+        agent = _editable_agent(request, agent_id)
+        body = AgentWriteSerializer(data=_object_body(request), partial=True)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        if not partial:
+            data = {"name": "", **PUT_DEFAULTS, **data}
+        try:
+            agent = services.agent_update(agent=agent, user=request.user, data=data)
+        except DjangoValidationError as error:
+            raise_as_drf(error)
+        return Response(AgentSerializer(agent).data)
+
+
+class AgentVersionListView(GenericAPIView):
+    """An agent's versions, newest first. Each is an immutable definition."""
+
+    serializer_class = VersionSerializer
+
+    @extend_schema(
+        operation_id="agents_versions_list", responses=VersionSerializer(many=True)
+    )
+    def get(self, request, agent_id: int):
+        agent = _visible_agent(request, agent_id)
+        versions = selectors.version_list(agent=agent).select_related("created_by")
+        page = self.paginate_queryset(versions)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class AgentVersionDetailView(APIView):
+    @extend_schema(responses=VersionSerializer)
+    def get(self, request, agent_id: int, number: int):
+        agent = _visible_agent(request, agent_id)
+        version = selectors.version_get(agent=agent, number=number)
+        if version is None:
+            raise NotFound()
+        return Response(VersionSerializer(version).data)
+
+
+class AgentRunView(APIView):
+    """Start a run; it is queued and carried out by a worker (202)."""
+
+    @extend_schema(request=RunRequestSerializer, responses={202: RunSchema})
+    def post(self, request, agent_id: int):
+        agent = _visible_agent(request, agent_id)
+        body = RunRequestSerializer(data=_object_body(request))
+        body.is_valid(raise_exception=True)
+        try:
+            run = services.run_start(
+                agent=agent,
+                user=request.user,
+                input=body.validated_data["input"],
+                version=body.validated_data.get("version"),
+            )
+        except DjangoValidationError as error:
+            raise_as_drf(error)
+        return Response(run_to_dict(run), status=status.HTTP_202_ACCEPTED)
+
+
+class RunListView(GenericAPIView):
+    """Your runs, newest first; filter with ?agent=<id>&status=<status>."""
+
+    @extend_schema(
+        operation_id="runs_list",
+        parameters=[
+            OpenApiParameter("agent", int),
+            OpenApiParameter("status", str, enum=RunStatus.values),
+        ],
+        responses=inline_serializer(
+            "RunPage", {"results": serializers.ListField(child=RunSchema)}
+        ),
+    )
+    def get(self, request):
+        agent_id = request.query_params.get("agent") or None
+        run_status = request.query_params.get("status") or None
+        errors = {}
+        if agent_id is not None and not agent_id.isdigit():
+            errors["agent"] = ["Give an agent id (a number)."]
+        if run_status is not None and run_status not in RunStatus.values:
+            errors["status"] = [f"Use one of: {', '.join(RunStatus.values)}."]
+        if errors:
+            raise ValidationError(errors)
+        runs = selectors.run_list_mine(
+            user=request.user, agent_id=agent_id, status=run_status
+        ).select_related("owner")
+        page = self.paginate_queryset(runs)
+        return self.get_paginated_response([run_to_dict(run) for run in page])
+
+
+def _visible_run(request, run_id):
+    run = selectors.run_get_visible(user=request.user, run_id=run_id)
+    if run is None:
+        raise NotFound()
+    return run
+
+
+class RunDetailView(APIView):
+    """A run with every step saved so far."""
+
+    @extend_schema(responses=RunSchema)
+    def get(self, request, run_id: int):
+        run = _visible_run(request, run_id)
+        steps = list(selectors.step_list(run=run))
+        return Response(run_to_dict(run, steps=steps))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, run_id: int):
+        services.run_delete(run=_visible_run(request, run_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RunCancelView(APIView):
+    @extend_schema(request=None, responses=RunSchema)
+    def post(self, request, run_id: int):
+        run = _visible_run(request, run_id)
+        try:
+            run = services.run_cancel(run=run)
+        except DjangoValidationError as error:
+            raise_as_drf(error)
+        return Response(run_to_dict(run))
+
+
+class LanguageModelSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="identifier", read_only=True)
+
+    class Meta:
+        model = LanguageModel
+        fields = [
+            "id",
+            "provider",
+            "name",
+            "display_name",
+            "description",
+            "supports_tools",
+            "supports_structured_output",
+            "supports_streaming",
+            "input_price_per_1k",
+            "output_price_per_1k",
+        ]
+        read_only_fields = fields
+
+
+class LanguageModelListView(GenericAPIView):
+    """The model catalog: what an agent's `model` may be."""
+
+    serializer_class = LanguageModelSerializer
+
+    @extend_schema(
+        operation_id="models_list", responses=LanguageModelSerializer(many=True)
+    )
+    def get(self, request):
+        page = self.paginate_queryset(selectors.model_list_active())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ToolListView(APIView):
+    """Built-in tools, with each JSON schema exactly as sent to the model."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "Tool",
+            {
+                "name": serializers.CharField(),
+                "description": serializers.CharField(),
+                "parameters": serializers.JSONField(),
+            },
+            many=True,
+        )
+    )
+    def get(self, request):
+        from agents.tools import all_tools
+
+        tools = []
+        for tool in all_tools():
+            sdk_tool = tool.as_sdk_tool()
+            tools.append(
+                {
+                    "name": sdk_tool.name,
+                    "description": sdk_tool.description,
+                    "parameters": sdk_tool.params_json_schema,
+                }
+            )
+        return Response({"count": len(tools), "results": tools})

@@ -1,0 +1,24 @@
+from django.urls import path
+
+from agents import api
+
+urlpatterns = [
+    path("agents/", api.AgentListView.as_view(), name="agent-list"),
+    path("agents/<int:agent_id>/", api.AgentDetailView.as_view(), name="agent-detail"),
+    path(
+        "agents/<int:agent_id>/versions/",
+        api.AgentVersionListView.as_view(),
+        name="agent-versions",
+    ),
+    path(
+        "agents/<int:agent_id>/versions/<int:number>/",
+        api.AgentVersionDetailView.as_view(),
+        name="agent-version-detail",
+    ),
+    path("agents/<int:agent_id>/run/", api.AgentRunView.as_view(), name="agent-run"),
+    path("runs/", api.RunListView.as_view(), name="run-list"),
+    path("runs/<int:run_id>/", api.RunDetailView.as_view(), name="run-detail"),
+    path("runs/<int:run_id>/cancel/", api.RunCancelView.as_view(), name="run-cancel"),
+    path("models/", api.LanguageModelListView.as_view(), name="model-list"),
+    path("tools/", api.ToolListView.as_view(), name="tool-list"),
+]

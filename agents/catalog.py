@@ -1,0 +1,86 @@
+"""The starting model catalog, loaded by a migration (and again by seed_demo,
+and by tests after a flush). Staff edit it in the admin afterwards."""
+
+from decimal import Decimal
+
+CATALOG = [
+    # provider, name, display name, description, tools, structured, streaming,
+    # credits per 1K input tokens, per 1K output tokens, position
+    (
+        "local",
+        "demo",
+        "Offline demo model",
+        "A deterministic stand-in that runs on this server with no API key: it "
+        "calls tools, hands off, fills output types and streams its answer.",
+        True,
+        True,
+        True,
+        "0",
+        "0",
+        0,
+    ),
+    (
+        "openai",
+        "gpt-4.1-mini",
+        "GPT-4.1 mini",
+        "OpenAI's fast, inexpensive general model.",
+        True,
+        True,
+        True,
+        "0.4",
+        "1.6",
+        10,
+    ),
+    (
+        "openai",
+        "gpt-4.1",
+        "GPT-4.1",
+        "OpenAI's flagship model for complex tasks.",
+        True,
+        True,
+        True,
+        "2",
+        "8",
+        20,
+    ),
+    (
+        "openai",
+        "gpt-4o-mini",
+        "GPT-4o mini",
+        "OpenAI's small multimodal model.",
+        True,
+        True,
+        True,
+        "0.15",
+        "0.6",
+        30,
+    ),
+]
+
+
+def catalog_ensure(model_class=None) -> int:
+    """Add the catalog entries that are missing; leave edited ones alone."""
+    if model_class is None:
+        from agents.models import LanguageModel
+
+        model_class = LanguageModel
+    added = 0
+    for row in CATALOG:
+        provider, name, display, description, tools, structured, streaming = row[:7]
+        input_price, output_price, position = row[7:]
+        _, created = model_class.objects.get_or_create(
+            provider=provider,
+            name=name,
+            defaults={
+                "display_name": display,
+                "description": description,
+                "supports_tools": tools,
+                "supports_structured_output": structured,
+                "supports_streaming": streaming,
+                "input_price_per_1k": Decimal(input_price),
+                "output_price_per_1k": Decimal(output_price),
+                "position": position,
+            },
+        )
+        added += created
+    return added

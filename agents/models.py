@@ -1,0 +1,252 @@
+"""Agents, their immutable versions, the model catalog, runs and run steps."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class LanguageModel(models.Model):
+    """One entry of the model catalog, edited by staff in the admin."""
+
+    provider = models.CharField(_("provider"), max_length=50)
+    name = models.CharField(_("name"), max_length=100)
+    display_name = models.CharField(_("display name"), max_length=150)
+    description = models.TextField(_("description"), blank=True)
+    supports_tools = models.BooleanField(_("tools"), default=True)
+    supports_structured_output = models.BooleanField(
+        _("structured output"), default=True
+    )
+    supports_streaming = models.BooleanField(_("streaming"), default=True)
+    # Prices are in credits per 1,000 tokens; the billing app charges with them.
+    input_price_per_1k = models.DecimalField(
+        _("input price per 1K tokens"), max_digits=12, decimal_places=6, default=0
+    )
+    output_price_per_1k = models.DecimalField(
+        _("output price per 1K tokens"), max_digits=12, decimal_places=6, default=0
+    )
+    is_active = models.BooleanField(_("available"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=100)
+
+    class Meta:
+        ordering = ["position", "provider", "name"]
+        verbose_name = _("language model")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "name"], name="languagemodel_unique_identifier"
+            ),
+            models.CheckConstraint(
+                condition=Q(input_price_per_1k__gte=0) & Q(output_price_per_1k__gte=0),
+                name="languagemodel_prices_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.identifier})"
+
+    @property
+    def identifier(self) -> str:
+        return f"{self.provider}/{self.name}"
+
+
+class Visibility(models.TextChoices):
+    PRIVATE = "private", _("Private")
+    UNLISTED = "unlisted", _("Unlisted")
+    PUBLIC = "public", _("Public")
+
+
+class Agent(models.Model):
+    """The editable definition; every saved change becomes an AgentVersion."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="agents",
+        verbose_name=_("owner"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=120)
+    description = models.TextField(_("description"), blank=True, max_length=2000)
+    instructions = models.TextField(_("instructions"), blank=True, max_length=20000)
+    model = models.CharField(_("model"), max_length=150, default="local/demo")
+    model_settings = models.JSONField(_("model settings"), default=dict, blank=True)
+    tools = models.JSONField(_("tools"), default=list, blank=True)
+    guardrails = models.JSONField(_("guardrails"), default=dict, blank=True)
+    output_type = models.JSONField(_("output type"), null=True, blank=True)
+    tags = ArrayField(
+        models.CharField(max_length=40), default=list, blank=True, size=10
+    )
+    visibility = models.CharField(
+        _("visibility"),
+        max_length=10,
+        choices=Visibility.choices,
+        default=Visibility.PRIVATE,
+    )
+    # The number of the latest AgentVersion (0 before the first save).
+    version_number = models.PositiveIntegerField(_("latest version"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "slug"], name="agent_unique_slug_per_owner"
+            ),
+            models.CheckConstraint(
+                condition=Q(visibility__in=Visibility.values),
+                name="agent_visibility_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["visibility", "-updated_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("agents:detail", args=[self.pk])
+
+
+class AgentVersion(models.Model):
+    """An immutable snapshot of an agent's definition; runs point at one."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("number"))
+    definition = models.JSONField(_("definition"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent", "number"], name="agentversion_unique_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=1), name="agentversion_number_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} v{self.number}"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+FINISHED_STATUSES = (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED)
+
+
+class Run(models.Model):
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="runs")
+    # RESTRICT, not PROTECT: a version cannot go while runs use it, except
+    # when its agent is deleted and takes the runs with it.
+    version = models.ForeignKey(
+        AgentVersion, on_delete=models.RESTRICT, related_name="runs"
+    )
+    # The person who started the run, who may not own the agent.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="runs"
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=RunStatus.choices,
+        default=RunStatus.QUEUED,
+    )
+    input = models.TextField(_("input"))
+    final_output = models.JSONField(_("final output"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    usage = models.JSONField(_("usage"), default=dict, blank=True)
+    step_count = models.PositiveIntegerField(default=0)
+    # The Celery worker that claimed the run; the sweep fails runs whose
+    # worker stopped sending heartbeats.
+    worker = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=RunStatus.values), name="run_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            models.Index(fields=["agent", "-created_at"]),
+            models.Index(
+                fields=["status"],
+                name="run_unfinished",
+                condition=Q(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} of {self.agent_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("agents:run", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+    @property
+    def latency_ms(self) -> int | None:
+        if self.started_at and self.finished_at:
+            return int((self.finished_at - self.started_at).total_seconds() * 1000)
+        return None
+
+
+class StepType(models.TextChoices):
+    USER_REQUEST = "user-request", _("Request")
+    AGENT_THOUGHT = "agent-thought", _("Thought")
+    TOOL_CALL = "tool-call", _("Tool call")
+    TOOL_RESULT = "tool-result", _("Tool result")
+    HANDOFF = "handoff", _("Handoff")
+    GUARDRAIL = "guardrail", _("Guardrail")
+    AGENT_RESPONSE = "agent-response", _("Response")
+    ERROR = "error", _("Error")
+
+
+class RunStep(models.Model):
+    """One saved event of a run; saved first, then pushed to watchers."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveIntegerField()
+    type = models.CharField(max_length=20, choices=StepType.choices)
+    payload = models.JSONField(default=dict)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "order"], name="runstep_unique_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(type__in=StepType.values), name="runstep_type_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}#{self.order} {self.type}"

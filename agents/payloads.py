@@ -1,0 +1,43 @@
+"""The JSON shapes of runs and steps, shared by the API and the websocket."""
+
+from __future__ import annotations
+
+from agents.models import Run, RunStep
+
+
+def _iso(value) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def step_to_dict(step: RunStep) -> dict:
+    return {
+        "id": step.pk,
+        "order": step.order,
+        "type": step.type,
+        "payload": step.payload,
+        "input_tokens": step.input_tokens,
+        "output_tokens": step.output_tokens,
+        "latency_ms": step.latency_ms,
+        "created_at": _iso(step.created_at),
+    }
+
+
+def run_to_dict(run: Run, *, steps: list[RunStep] | None = None) -> dict:
+    data = {
+        "id": run.pk,
+        "agent": run.agent_id,
+        "version": run.version.number,
+        "owner": run.owner.username,
+        "status": run.status,
+        "input": run.input,
+        "final_output": run.final_output,
+        "error": run.error,
+        "usage": run.usage,
+        "latency_ms": run.latency_ms,
+        "created_at": _iso(run.created_at),
+        "started_at": _iso(run.started_at),
+        "finished_at": _iso(run.finished_at),
+    }
+    if steps is not None:
+        data["steps"] = [step_to_dict(step) for step in steps]
+    return data

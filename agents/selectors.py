@@ -1,0 +1,136 @@
+"""Permission-aware reads of agents, versions, the catalog and runs.
+
+Private agents, their versions and runs are visible to their owner and staff
+only; public and unlisted agents to every signed-in user. A run is visible to
+the person who started it (and staff), whoever owns the agent.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from agents.models import (
+    Agent,
+    AgentVersion,
+    LanguageModel,
+    Run,
+    RunStep,
+    Visibility,
+)
+
+
+def _can_see_all(user) -> bool:
+    return bool(user.is_authenticated and user.is_staff)
+
+
+def agent_visible_q(user) -> Q:
+    if _can_see_all(user):
+        return Q()
+    shared = Q(visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    return shared | Q(owner=user)
+
+
+def agent_list_owned(*, user) -> QuerySet[Agent]:
+    return Agent.objects.filter(owner=user).annotate(run_count=Count("runs"))
+
+
+def agent_get_visible(*, user, agent_id) -> Agent | None:
+    """The agent if ``user`` may see (and run) it, else None."""
+    try:
+        agent_id = int(agent_id)
+    except (TypeError, ValueError):
+        return None
+    return (
+        Agent.objects.select_related("owner")
+        .filter(agent_visible_q(user), pk=agent_id)
+        .first()
+    )
+
+
+def agent_can_edit(*, user, agent: Agent) -> bool:
+    return user.is_authenticated and agent.owner_id == user.pk
+
+
+def agent_is_runnable_by(*, user, agent_id: int) -> bool:
+    return Agent.objects.filter(agent_visible_q(user), pk=agent_id).exists()
+
+
+def agent_list_runnable(*, user) -> QuerySet[Agent]:
+    """Agents ``user`` can pick as a guard agent: their own first."""
+    return Agent.objects.filter(owner=user).order_by("name")
+
+
+def version_list(*, agent: Agent) -> QuerySet[AgentVersion]:
+    return agent.versions.order_by("-number")
+
+
+def version_latest(*, agent: Agent) -> AgentVersion | None:
+    # Read from the database: the caller's copy of the agent may be stale.
+    return agent.versions.order_by("-number").first()
+
+
+def version_get(*, agent: Agent, number) -> AgentVersion | None:
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        return None
+    return agent.versions.filter(number=number).first()
+
+
+def model_list_active() -> QuerySet[LanguageModel]:
+    return LanguageModel.objects.filter(is_active=True)
+
+
+def model_get_active(*, identifier: str) -> LanguageModel | None:
+    provider, _, name = (identifier or "").partition("/")
+    return LanguageModel.objects.filter(
+        provider=provider, name=name, is_active=True
+    ).first()
+
+
+def model_labels() -> dict[str, str]:
+    """Display names by identifier, for showing an agent's model."""
+    return {m.identifier: m.display_name for m in LanguageModel.objects.all()}
+
+
+def run_visible_q(user) -> Q:
+    if _can_see_all(user):
+        return Q()
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    return Q(owner=user)
+
+
+def run_get_visible(*, user, run_id) -> Run | None:
+    try:
+        run_id = int(run_id)
+    except (TypeError, ValueError):
+        return None
+    return (
+        Run.objects.select_related("agent", "version", "owner")
+        .filter(run_visible_q(user), pk=run_id)
+        .first()
+    )
+
+
+def run_list_visible(
+    *, user, agent_id=None, status: str | None = None
+) -> QuerySet[Run]:
+    runs = Run.objects.select_related("agent", "version").filter(run_visible_q(user))
+    if agent_id:
+        runs = runs.filter(agent_id=agent_id)
+    if status:
+        runs = runs.filter(status=status)
+    return runs
+
+
+def run_list_mine(*, user, agent_id=None, status: str | None = None) -> QuerySet[Run]:
+    """The runs ``user`` started; staff see others' runs by id or in the admin."""
+    runs = run_list_visible(user=user, agent_id=agent_id, status=status)
+    return runs.filter(owner=user)
+
+
+def step_list(*, run: Run, after: int = 0) -> QuerySet[RunStep]:
+    return run.steps.filter(order__gt=after).order_by("order")

@@ -1,0 +1,29 @@
+"""Every write of the agents app: agents and versions, runs, steps."""
+
+from agents.services.agents import agent_create, agent_delete, agent_update
+from agents.services.runs import (
+    run_cancel,
+    run_claim,
+    run_delete,
+    run_execute,
+    run_finish,
+    run_start,
+    run_sweep_dead,
+)
+from agents.services.steps import run_events_group, run_push, run_step_save
+
+__all__ = [
+    "agent_create",
+    "agent_delete",
+    "agent_update",
+    "run_cancel",
+    "run_claim",
+    "run_delete",
+    "run_events_group",
+    "run_execute",
+    "run_finish",
+    "run_push",
+    "run_start",
+    "run_step_save",
+    "run_sweep_dead",
+]

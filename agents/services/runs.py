@@ -1,0 +1,294 @@
+"""Starting, executing, cancelling, deleting and sweeping runs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import close_old_connections, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agents import selectors
+from agents.models import Agent, Run, RunStatus, StepType
+from agents.runtime.executor import Outcome, RunSpec, execute
+from agents.runtime.providers import AgentryModelProvider
+from agents.services.steps import (
+    delta_message,
+    run_events_group,
+    run_push,
+    run_step_save,
+    status_message,
+    step_message,
+)
+from config import heartbeat
+
+logger = logging.getLogger(__name__)
+
+# A claimed run whose worker has no heartbeat for this long is considered dead;
+# the margin covers a worker's first heartbeat after start-up.
+DEAD_WORKER_GRACE = timedelta(seconds=60)
+
+
+@transaction.atomic
+def run_start(*, agent: Agent, user, input, version=None) -> Run:
+    """Queue a run of ``agent`` (its latest version, or ``version`` by number)."""
+    errors = {}
+    limit = settings.AGENT_RUN_INPUT_LIMIT
+    if not isinstance(input, str) or not input.strip():
+        errors["input"] = [_("Write something for the agent to work on.")]
+    elif len(input) > limit:
+        errors["input"] = [
+            _("The input is %(length)d characters long; the limit is %(limit)d.")
+            % {"length": len(input), "limit": limit}
+        ]
+    if version in (None, ""):
+        agent_version = selectors.version_latest(agent=agent)
+    else:
+        agent_version = None
+        if isinstance(version, bool) or not str(version).isdigit():
+            errors["version"] = [_("The version must be a version number, e.g. 1.")]
+        else:
+            agent_version = selectors.version_get(agent=agent, number=version)
+            if agent_version is None:
+                errors["version"] = [
+                    _("This agent has no version %(number)s; its latest is %(latest)d.")
+                    % {"number": version, "latest": agent.version_number}
+                ]
+    if errors:
+        raise ValidationError(errors)
+    run = Run.objects.create(
+        agent=agent, version=agent_version, owner=user, input=input
+    )
+    run_step_save(run=run, order=1, type=StepType.USER_REQUEST, payload={"text": input})
+    from agents.tasks import run_execute_task
+
+    transaction.on_commit(lambda: run_execute_task.delay(run.pk))
+    return run
+
+
+def run_claim(*, run_id: int, worker: str) -> Run | None:
+    """Take a queued run for this worker; None if it was cancelled or taken."""
+    claimed = Run.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING, started_at=timezone.now(), worker=worker
+    )
+    if not claimed:
+        return None
+    return Run.objects.select_related("agent", "version", "owner").get(pk=run_id)
+
+
+def run_finish(*, run: Run, outcome: Outcome) -> Run | None:
+    """Record how the run ended, unless it was cancelled or swept meanwhile.
+
+    Returns the finished run, whose new status the caller tells the watchers.
+    """
+    if outcome.status == RunStatus.CANCELLED:
+        # run_cancel already ended it and told the watchers.
+        return None
+    finished = Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+        status=outcome.status,
+        final_output=outcome.final_output,
+        error=outcome.error,
+        usage=outcome.usage,
+        finished_at=timezone.now(),
+    )
+    if not finished:
+        return None
+    return Run.objects.select_related("agent", "version", "owner").get(pk=run.pk)
+
+
+# Text deltas are sent at most this often (seconds); a model streaming word by
+# word would otherwise cost one channel-layer publish per word.
+DELTA_INTERVAL = 0.05
+
+
+class _DatabaseRecorder:
+    """Saves each step (committed) before pushing it; pushes text deltas."""
+
+    def __init__(self, run: Run, next_order: int) -> None:
+        self.run = run
+        self.order = next_order
+        self.group = run_events_group(run.pk)
+        self.layer = get_channel_layer()
+        self.pending_text: list[str] = []
+        self.last_delta = 0.0
+
+    async def step(self, type, payload, **costs) -> None:
+        # Text streamed so far goes out before the step that completes it.
+        await self.flush_text()
+        step = await sync_to_async(run_step_save)(
+            run=self.run, order=self.order, type=type, payload=payload, **costs
+        )
+        self.order += 1
+        await self.layer.group_send(self.group, step_message(step))
+
+    async def delta(self, text: str) -> None:
+        self.pending_text.append(text)
+        if time.monotonic() - self.last_delta >= DELTA_INTERVAL:
+            await self.flush_text()
+
+    async def flush_text(self) -> None:
+        if self.pending_text:
+            text, self.pending_text = "".join(self.pending_text), []
+            self.last_delta = time.monotonic()
+            await self.layer.group_send(self.group, delta_message(text))
+
+    async def status(self, run: Run) -> None:
+        await self.flush_text()
+        await self.layer.group_send(self.group, status_message(run))
+
+    async def cancelled(self) -> bool:
+        return await sync_to_async(
+            Run.objects.filter(pk=self.run.pk, status=RunStatus.CANCELLED).exists
+        )()
+
+
+def run_spec_for(run: Run) -> RunSpec:
+    definition = run.version.definition
+    guard_ids = {
+        stage.get("guard_agent")
+        for stage in (definition.get("guardrails") or {}).values()
+        if stage.get("guard_agent")
+    }
+    guards = {
+        agent.pk: agent.versions.get(number=agent.version_number).definition
+        for agent in Agent.objects.filter(pk__in=guard_ids)
+    }
+    return RunSpec(
+        definition=definition,
+        input=run.input,
+        max_turns=settings.AGENT_RUN_MAX_TURNS,
+        timeout=settings.AGENT_RUN_TIMEOUT,
+        retries=settings.AGENT_PROVIDER_RETRIES,
+        retry_delay=settings.AGENT_PROVIDER_RETRY_DELAY,
+        guard_definitions=guards,
+    )
+
+
+def model_provider() -> AgentryModelProvider:
+    return AgentryModelProvider(openai_api_key=settings.OPENAI_API_KEY)
+
+
+_loops = threading.local()
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """One event loop per worker thread, kept between runs.
+
+    The channel layer keeps its connections per event loop; a fresh loop for
+    every run (asyncio.run) would open new ones each time.
+    """
+    loop = getattr(_loops, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _loops.loop = asyncio.new_event_loop()
+    return loop
+
+
+def run_execute(*, run_id: int, worker: str = "", provider=None) -> Run | None:
+    """Claim the run and carry it out to the end. Called by the Celery task."""
+    run = run_claim(run_id=run_id, worker=worker)
+    if run is None:
+        return None
+    # A run is claimed once, right after run_start saved its one step.
+    recorder = _DatabaseRecorder(run, next_order=2)
+    spec = run_spec_for(run)
+
+    async def main() -> None:
+        await recorder.status(run)
+        # Steps are saved on asgiref's shared thread; make sure its connection
+        # is usable (and not kept past CONN_MAX_AGE).
+        await sync_to_async(close_old_connections)()
+        try:
+            outcome = await execute(spec, recorder, provider or model_provider())
+        finally:
+            await sync_to_async(close_old_connections)()
+        finished = await sync_to_async(run_finish)(run=run, outcome=outcome)
+        if finished is not None:
+            await recorder.status(finished)
+        else:
+            await recorder.flush_text()
+
+    _event_loop().run_until_complete(main())
+    return run
+
+
+@transaction.atomic
+def run_cancel(*, run: Run) -> Run:
+    """Stop a queued or running run; the worker notices within a second."""
+    cancelled = Run.objects.filter(
+        pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+    ).update(
+        status=RunStatus.CANCELLED,
+        error=_("Cancelled before it finished."),
+        finished_at=timezone.now(),
+    )
+    run.refresh_from_db()
+    if not cancelled:
+        raise ValidationError(
+            {"status": [_("The run has already finished (%(s)s).") % {"s": run.status}]}
+        )
+    transaction.on_commit(lambda: run_push(run_id=run.pk, message=status_message(run)))
+    return run
+
+
+@transaction.atomic
+def run_delete(*, run: Run) -> None:
+    """Delete a run and its steps; an unfinished run is cancelled first."""
+    if not run.is_finished:
+        Run.objects.filter(
+            pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+        ).update(status=RunStatus.CANCELLED, finished_at=timezone.now())
+    run.delete()
+
+
+def run_sweep_dead(*, now=None) -> int:
+    """Fail running runs whose worker died, or that overran their time limit.
+
+    A worker that is killed cannot mark its run failed; its heartbeat stops
+    (config.heartbeat), and this sweep, run periodically by Celery beat, ends
+    the run with a reason and an error step.
+    """
+    now = now or timezone.now()
+    live = set(heartbeat.live_workers(now.timestamp()))
+    overrun = timedelta(seconds=settings.AGENT_RUN_TIMEOUT) + DEAD_WORKER_GRACE
+    swept = 0
+    candidates = Run.objects.filter(
+        status=RunStatus.RUNNING, started_at__lt=now - DEAD_WORKER_GRACE
+    )
+    for run in candidates:
+        if run.worker in live and run.started_at > now - overrun:
+            continue
+        message = _(
+            "The worker running this run stopped before it finished (it may have "
+            "crashed or been restarted). Run it again."
+        )
+        with transaction.atomic():
+            ended = Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+                status=RunStatus.FAILED, error=message, finished_at=now
+            )
+            if not ended:
+                continue
+            order = (run.steps.aggregate(last=Max("order"))["last"] or 0) + 1
+            step = run_step_save(
+                run=run,
+                order=order,
+                type=StepType.ERROR,
+                payload={"kind": "worker_lost", "message": message},
+            )
+            run.refresh_from_db()
+            transaction.on_commit(
+                lambda run=run, step=step: (
+                    run_push(run_id=run.pk, message=step_message(step)),
+                    run_push(run_id=run.pk, message=status_message(run)),
+                )
+            )
+        swept += 1
+    return swept

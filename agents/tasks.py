@@ -1,0 +1,18 @@
+"""Celery tasks of the agents app: thin wrappers over services."""
+
+from celery import shared_task
+
+from agents import services
+
+
+@shared_task(name="agents.run_execute", bind=True, acks_late=False)
+def run_execute_task(self, run_id: int) -> None:
+    """Carry out a queued run. A run claimed once is never claimed again, so a
+    redelivered message does nothing."""
+    services.run_execute(run_id=run_id, worker=self.request.hostname or "")
+
+
+@shared_task(name="agents.tasks.run_sweep_task")
+def run_sweep_task() -> int:
+    """Fail runs whose worker died (scheduled by Celery beat)."""
+    return services.run_sweep_dead()

@@ -1,0 +1,16 @@
+"""Limits and defaults for agent runs."""
+
+from config.env import env
+
+# The longest input a run accepts, in characters.
+AGENT_RUN_INPUT_LIMIT = env.int("AGENT_RUN_INPUT_LIMIT", default=32000)
+# A run that takes longer than this many seconds ends `failed`.
+AGENT_RUN_TIMEOUT = env.float("AGENT_RUN_TIMEOUT", default=300.0)
+# Model turns allowed in one run before it ends `failed`.
+AGENT_RUN_MAX_TURNS = env.int("AGENT_RUN_MAX_TURNS", default=10)
+# Retries of a model call after a rate limit (429), a server error (5xx) or a
+# network failure, with exponential backoff from AGENT_PROVIDER_RETRY_DELAY s.
+AGENT_PROVIDER_RETRIES = env.int("AGENT_PROVIDER_RETRIES", default=3)
+AGENT_PROVIDER_RETRY_DELAY = env.float("AGENT_PROVIDER_RETRY_DELAY", default=1.0)
+# The site-wide OpenAI key that `openai/...` models use ("" for none).
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")

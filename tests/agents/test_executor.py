@@ -1,0 +1,383 @@
+"""The runtime's executor: SDK stream events become steps, failures become reasons.
+
+Scripted models (the SDK's ScriptedModel) give exact turns; the only HTTP test
+fakes OpenAI's server at the transport, the edge of the machine.
+"""
+
+import asyncio
+import json
+
+import httpx2 as httpx
+import openai
+from openai.types.responses import ResponseReasoningItem
+from openai.types.responses.response_reasoning_item import Summary
+
+from agents.runtime.executor import RunSpec, StepMapper, execute
+from agents.runtime.providers import AgentryModelProvider
+from agents.runtime.sdk import Agent, ModelProvider, RunConfig, Runner, Usage
+
+# isort: split
+from agents_sdk.testing import (
+    ModelStep,
+    ScriptedModel,
+    assistant_message,
+    function_call,
+)
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"answer": {"type": "number"}},
+    "required": ["answer"],
+}
+
+
+class ListRecorder:
+    """Keeps steps and deltas in memory; can report a cancellation."""
+
+    def __init__(self, cancel_after_steps: int | None = None) -> None:
+        self.steps: list[dict] = []
+        self.deltas: list[str] = []
+        self.cancel_after_steps = cancel_after_steps
+
+    async def step(self, type, payload, **costs):
+        self.steps.append({"type": type, "payload": payload, **costs})
+
+    async def delta(self, text):
+        self.deltas.append(text)
+
+    async def cancelled(self):
+        return (
+            self.cancel_after_steps is not None
+            and len(self.steps) >= self.cancel_after_steps
+        )
+
+    @property
+    def types(self) -> list[str]:
+        return [step["type"] for step in self.steps]
+
+
+class FixedProvider(ModelProvider):
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def get_model(self, model_name):
+        return self.model
+
+
+def definition(**overrides) -> dict:
+    base = {
+        "name": "Tester",
+        "description": "",
+        "instructions": "Be exact.",
+        "model": "local/demo",
+        "model_settings": {},
+        "tools": [],
+        "guardrails": {},
+        "output_type": None,
+    }
+    return {**base, **overrides}
+
+
+def spec(text="What is 5 + 10?", **kwargs) -> RunSpec:
+    options = {"retry_delay": 0.0, "retries": 2}
+    options.update(kwargs.pop("options", {}))
+    return RunSpec(definition=definition(**kwargs), input=text, **options)
+
+
+def thought(text: str) -> ResponseReasoningItem:
+    return ResponseReasoningItem(
+        id="rs_1", type="reasoning", summary=[Summary(text=text, type="summary_text")]
+    )
+
+
+def rate_limit_error() -> openai.RateLimitError:
+    request = httpx.Request("POST", "https://api.openai.com/v1/responses")
+    return openai.RateLimitError(
+        "Rate limit reached", response=httpx.Response(429, request=request), body=None
+    )
+
+
+async def test_a_tool_run_records_thought_call_result_and_response_in_order():
+    """Each kind of SDK item becomes its step, with the turn's tokens on it."""
+    model = ScriptedModel(
+        [
+            ModelStep(
+                output=[
+                    thought("Add them with the calculator."),
+                    function_call(
+                        "calculator",
+                        {"operation": "add", "a": 5, "b": 10, "expression": None},
+                        call_id="c1",
+                    ),
+                ],
+                usage=Usage(
+                    requests=1, input_tokens=30, output_tokens=12, total_tokens=42
+                ),
+            ),
+            ModelStep(
+                output=[assistant_message("5 + 10 = 15")],
+                usage=Usage(
+                    requests=1, input_tokens=50, output_tokens=6, total_tokens=56
+                ),
+            ),
+        ]
+    )
+    recorder = ListRecorder()
+    outcome = await execute(spec(tools=["calculator"]), recorder, FixedProvider(model))
+
+    assert outcome.status == "completed", outcome.error
+    assert outcome.final_output == "5 + 10 = 15"
+    assert recorder.types == [
+        "agent-thought",
+        "tool-call",
+        "tool-result",
+        "agent-response",
+    ]
+    thought_step, call, result, response = recorder.steps
+    assert thought_step["payload"]["text"] == "Add them with the calculator."
+    assert thought_step["input_tokens"] == 30
+    assert thought_step["output_tokens"] == 12
+    assert call["payload"]["name"] == "calculator"
+    assert call["payload"]["arguments"]["a"] == 5
+    assert result["payload"] == {"call_id": "c1", "name": "calculator", "output": "15"}
+    assert result["latency_ms"] is not None
+    assert response["payload"]["text"] == "5 + 10 = 15"
+    assert response["input_tokens"] == 50
+    assert outcome.usage["total_tokens"] == 98
+    assert "".join(recorder.deltas) == "5 + 10 = 15"
+
+
+async def test_a_handoff_becomes_a_handoff_step_naming_both_agents():
+    """The mapper records who handed off to whom (workflows will build on it)."""
+    billing = Agent(
+        name="Billing",
+        model=ScriptedModel([[assistant_message("Your invoice is paid.")]]),
+    )
+    triage = Agent(
+        name="Triage",
+        handoffs=[billing],
+        model=ScriptedModel([[function_call("transfer_to_billing", {}, call_id="h1")]]),
+    )
+    recorder = ListRecorder()
+    result = Runner.run_streamed(triage, "my invoice", run_config=RunConfig())
+    mapper = StepMapper(recorder)
+    async for event in result.stream_events():
+        await mapper.handle(event)
+
+    assert recorder.types == ["handoff", "agent-response"]
+    assert recorder.steps[0]["payload"] == {"from": "Triage", "to": "Billing"}
+    assert recorder.steps[1]["payload"]["agent"] == "Billing"
+
+
+async def test_an_output_type_is_validated_and_returned_as_an_object():
+    model = ScriptedModel([[assistant_message('{"answer": 45}')]])
+    outcome = await execute(
+        spec(output_type=SCHEMA), ListRecorder(), FixedProvider(model)
+    )
+    assert outcome.status == "completed"
+    assert outcome.final_output == {"answer": 45}
+
+
+async def test_an_answer_that_breaks_the_output_type_fails_the_run_with_the_reason():
+    model = ScriptedModel([[assistant_message('{"answer": "many"}')]])
+    recorder = ListRecorder()
+    outcome = await execute(spec(output_type=SCHEMA), recorder, FixedProvider(model))
+    assert outcome.status == "failed"
+    assert "does not match the output type" in outcome.error
+    assert recorder.types[-1] == "error"
+    assert recorder.steps[-1]["payload"]["kind"] == "model_behavior"
+
+
+async def test_a_blocked_word_trips_the_input_guardrail_before_the_model_is_called():
+    model = ScriptedModel([[assistant_message("never said")]])
+    recorder = ListRecorder()
+    outcome = await execute(
+        spec(
+            "Tell me a SECRET please",
+            guardrails={"input": {"blocked_words": ["secret"]}},
+        ),
+        recorder,
+        FixedProvider(model),
+    )
+    assert outcome.status == "failed"
+    assert recorder.types == ["guardrail"]
+    payload = recorder.steps[0]["payload"]
+    assert payload["stage"] == "input"
+    assert payload["rule"] == "blocked_words"
+    assert "secret" in payload["reason"]
+    assert "input guardrail" in outcome.error
+    assert model.calls == ()
+
+
+async def test_a_pattern_and_a_length_limit_trip_the_input_guardrail():
+    for guard, text, rule in [
+        ({"blocked_patterns": [r"\d{4}-\d{4}"]}, "card 1234-5678", "blocked_patterns"),
+        ({"max_length": 5}, "far too long", "max_length"),
+    ]:
+        recorder = ListRecorder()
+        outcome = await execute(
+            spec(text, guardrails={"input": guard}),
+            recorder,
+            FixedProvider(ScriptedModel([[assistant_message("no")]])),
+        )
+        assert outcome.status == "failed"
+        assert recorder.steps[0]["payload"]["rule"] == rule
+
+
+async def test_an_input_that_breaks_no_rule_passes_the_guardrail():
+    recorder = ListRecorder()
+    outcome = await execute(
+        spec("hello there", guardrails={"input": {"blocked_words": ["secret"]}}),
+        recorder,
+        FixedProvider(ScriptedModel([[assistant_message("Hi!")]])),
+    )
+    assert outcome.status == "completed"
+    assert "guardrail" not in recorder.types
+
+
+async def test_the_output_guardrail_stops_a_forbidden_answer():
+    recorder = ListRecorder()
+    outcome = await execute(
+        spec(guardrails={"output": {"blocked_words": ["password"]}}),
+        recorder,
+        FixedProvider(ScriptedModel([[assistant_message("The password is hunter2")]])),
+    )
+    assert outcome.status == "failed"
+    assert recorder.types[-1] == "guardrail"
+    assert recorder.steps[-1]["payload"]["stage"] == "output"
+
+
+async def test_a_guard_agent_that_denies_stops_the_run_with_its_reason():
+    """The guard agent answers allow/deny as JSON; deny trips the guardrail."""
+    guard_model = ScriptedModel(
+        [[assistant_message('{"decision": "deny", "reason": "Off topic."}')]]
+    )
+    main_model = ScriptedModel([[assistant_message("unreached")]])
+
+    class Provider(ModelProvider):
+        def get_model(self, name):
+            return guard_model if name == "guard/model" else main_model
+
+    run_spec = spec("talk about football", guardrails={"input": {"guard_agent": 7}})
+    run_spec.guard_definitions = {7: definition(name="Guard", model="guard/model")}
+    recorder = ListRecorder()
+    outcome = await execute(run_spec, recorder, Provider())
+    assert outcome.status == "failed"
+    assert recorder.steps[0]["payload"]["rule"] == "guard_agent"
+    assert recorder.steps[0]["payload"]["reason"] == "Off topic."
+    assert main_model.calls == ()
+
+
+async def test_a_run_that_overruns_its_time_limit_fails_with_that_reason():
+    async def slow(call):
+        await asyncio.sleep(5)
+        return [assistant_message("late")]
+
+    recorder = ListRecorder()
+    outcome = await execute(
+        spec(options={"timeout": 0.2}),
+        recorder,
+        FixedProvider(ScriptedModel([ModelStep.respond(slow)])),
+    )
+    assert outcome.status == "failed"
+    assert "longer than 0.2 seconds" in outcome.error
+    assert recorder.steps[-1]["payload"]["kind"] == "timeout"
+
+
+async def test_a_run_that_uses_up_its_turns_fails_with_that_reason():
+    calls = [
+        [function_call("current_time", {"timezone": "UTC"}, call_id=f"t{n}")]
+        for n in range(5)
+    ]
+    recorder = ListRecorder()
+    outcome = await execute(
+        spec(tools=["current_time"], options={"max_turns": 2}),
+        recorder,
+        FixedProvider(ScriptedModel(calls)),
+    )
+    assert outcome.status == "failed"
+    assert "all 2 turns" in outcome.error
+    assert recorder.steps[-1]["payload"]["kind"] == "max_turns"
+
+
+async def test_rate_limits_are_retried_and_the_run_then_succeeds():
+    model = ScriptedModel(
+        [rate_limit_error(), rate_limit_error(), [assistant_message("done")]]
+    )
+    outcome = await execute(spec(), ListRecorder(), FixedProvider(model))
+    assert outcome.status == "completed", outcome.error
+    assert len(model.calls) == 3
+
+
+async def test_a_provider_that_keeps_failing_ends_the_run_with_an_actionable_message():
+    """OpenAI's server (faked at the HTTP transport) answers 429 every time: the
+    request is tried 1 + retries times, then the run fails saying what to do."""
+    requests = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(
+            429, json={"error": {"message": "Rate limit reached", "type": "requests"}}
+        )
+
+    client = openai.AsyncOpenAI(
+        api_key="sk-test",
+        max_retries=0,
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+    )
+    recorder = ListRecorder()
+    outcome = await execute(
+        spec(model="openai/gpt-4.1-mini", options={"retries": 2}),
+        recorder,
+        AgentryModelProvider(openai_client=client),
+    )
+    assert outcome.status == "failed"
+    assert len(requests) == 3
+    assert "rate-limiting requests (429) after 3 attempts" in outcome.error
+    assert recorder.steps[-1]["payload"]["kind"] == "provider"
+
+
+async def test_an_openai_model_without_a_key_fails_saying_how_to_fix_it():
+    recorder = ListRecorder()
+    outcome = await execute(
+        spec(model="openai/gpt-4.1-mini"), recorder, AgentryModelProvider()
+    )
+    assert outcome.status == "failed"
+    assert "No OpenAI API key" in outcome.error
+    assert "local/demo" in outcome.error
+
+
+async def test_a_cancelled_run_stops_and_reports_cancelled():
+    async def slow(call):
+        await asyncio.sleep(3)
+        return [assistant_message("late")]
+
+    recorder = ListRecorder(cancel_after_steps=0)
+    outcome = await execute(
+        spec(), recorder, FixedProvider(ScriptedModel([ModelStep.respond(slow)]))
+    )
+    assert outcome.status == "cancelled"
+    assert "agent-response" not in recorder.types
+
+
+async def test_the_demo_model_answers_the_calculator_question_with_45():
+    """End to end on the real demo model: two calculator calls, then 45."""
+    recorder = ListRecorder()
+    outcome = await execute(
+        spec(
+            "What is 5 + 10, then multiply by 3?",
+            tools=["calculator"],
+            output_type=SCHEMA,
+        ),
+        recorder,
+        AgentryModelProvider(),
+    )
+    assert outcome.status == "completed", outcome.error
+    assert outcome.final_output["answer"] == 45
+    calls = [s["payload"] for s in recorder.steps if s["type"] == "tool-call"]
+    assert [(c["arguments"]["operation"], c["arguments"]["a"]) for c in calls] == [
+        ("add", 5),
+        ("multiply", 15),
+    ]
+    assert recorder.types.count("agent-thought") == 2
+    assert json.loads(recorder.steps[-1]["payload"]["text"]) == {"answer": 45}
