@@ -1,19 +1,20 @@
 from django.urls import path
-from django.utils.translation import gettext_lazy as _
 
-from config.views import coming_soon
+from agents import views
 
 app_name = "agents"
 
 urlpatterns = [
-    path(
-        "agents/",
-        coming_soon(_("My agents"), _("Build agents on the OpenAI Agents SDK.")),
-        name="list",
-    ),
-    path(
-        "runs/",
-        coming_soon(_("Runs"), _("Every run of your agents, step by step.")),
-        name="runs",
-    ),
+    path("agents/", views.agent_list, name="list"),
+    path("agents/new/", views.agent_create, name="create"),
+    path("agents/validate/", views.validate_field, name="validate-field"),
+    path("agents/<int:agent_id>/", views.agent_detail, name="detail"),
+    path("agents/<int:agent_id>/edit/", views.agent_edit, name="edit"),
+    path("agents/<int:agent_id>/delete/", views.agent_delete, name="delete"),
+    path("agents/<int:agent_id>/run/", views.run_start, name="run-start"),
+    path("agents/<int:agent_id>/versions/diff/", views.version_diff, name="diff"),
+    path("runs/", views.run_list, name="runs"),
+    path("runs/<int:run_id>/", views.run_detail, name="run"),
+    path("runs/<int:run_id>/cancel/", views.run_cancel, name="run-cancel"),
+    path("runs/<int:run_id>/delete/", views.run_delete, name="run-delete"),
 ]

@@ -1,0 +1,426 @@
+"""Pages of the agents app: the list, the builder, an agent, its versions, runs.
+
+Every view parses input, loads objects through ``agents.selectors``, calls at
+most one service, and renders. A resource the user may not see is a 404; one
+they may see but not change is a 403.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from agents import definitions, presenters, selectors, services
+from agents.forms import AgentForm, RunFilterForm, RunForm, VersionCompareForm
+from agents.models import Agent, Run
+from agents.payloads import run_to_dict, step_to_dict
+from agents.tools import all_tools
+
+RUNS_PER_PAGE = 20
+RECENT_RUNS = 10
+
+
+# ---------- Loading with permissions ----------
+
+
+def _visible_agent(request, agent_id) -> Agent:
+    agent = selectors.agent_get_visible(user=request.user, agent_id=agent_id)
+    if agent is None:
+        raise Http404
+    return agent
+
+
+def _editable_agent(request, agent_id) -> Agent:
+    agent = _visible_agent(request, agent_id)
+    if not selectors.agent_can_edit(user=request.user, agent=agent):
+        raise PermissionDenied
+    return agent
+
+
+def _visible_run(request, run_id) -> Run:
+    run = selectors.run_get_visible(user=request.user, run_id=run_id)
+    if run is None:
+        raise Http404
+    return run
+
+
+def _own_run(request, run_id) -> Run:
+    """Staff may look at anyone's run; only the person who started it acts on it."""
+    run = _visible_run(request, run_id)
+    if run.owner_id != request.user.pk:
+        raise PermissionDenied
+    return run
+
+
+# ---------- Agents ----------
+
+
+@require_GET
+def agent_list(request):
+    if not request.user.is_authenticated:
+        return render(request, "agents/agent_list.html", {"agents": None})
+    agents = list(selectors.agent_list_owned(user=request.user))
+    labels = selectors.model_labels()
+    for agent in agents:
+        agent.model_label = labels.get(agent.model, agent.model)
+    return render(request, "agents/agent_list.html", {"agents": agents})
+
+
+def _validate_url(agent: Agent | None) -> str:
+    url = reverse("agents:validate-field")
+    return f"{url}?agent={agent.pk}" if agent is not None else url
+
+
+def _agent_form(request, *, agent: Agent | None = None, data=None) -> AgentForm:
+    guard_agents = selectors.agent_list_runnable(user=request.user)
+    if agent is not None:
+        guard_agents = guard_agents.exclude(pk=agent.pk)
+    return AgentForm(
+        data,
+        initial=AgentForm.initial_for(agent) if agent else None,
+        models=selectors.model_list_active(),
+        tools=all_tools(),
+        guard_agents=guard_agents,
+        validate_url=_validate_url(agent),
+    )
+
+
+def _builder_context(request, form: AgentForm, *, agent: Agent | None) -> dict:
+    context = {
+        "form": form,
+        "agent": agent,
+        "snippets": presenters.INSTRUCTION_SNIPPETS,
+        "tool_list": [
+            (form["tools"][index], tool) for index, tool in enumerate(all_tools())
+        ],
+    }
+    if agent is not None:
+        context.update(_run_panel_context(agent=agent, versions=[], panel="builder"))
+    return context
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agent_create(request):
+    if request.method == "GET":
+        form = _agent_form(request)
+        return render(
+            request, "agents/builder.html", _builder_context(request, form, agent=None)
+        )
+    form = _agent_form(request, data=request.POST)
+    if form.is_valid():
+        try:
+            agent = services.agent_create(owner=request.user, data=form.service_data())
+        except ValidationError as error:
+            form.add_service_errors(error.message_dict)
+        else:
+            messages.success(
+                request,
+                _("Saved %(name)s as version 1. Try it in the panel beside the form.")
+                % {"name": agent.name},
+            )
+            return redirect("agents:edit", agent.pk)
+    return render(
+        request, "agents/builder.html", _builder_context(request, form, agent=None)
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agent_edit(request, agent_id: int):
+    agent = _editable_agent(request, agent_id)
+    if request.method == "GET":
+        form = _agent_form(request, agent=agent)
+        return render(
+            request, "agents/builder.html", _builder_context(request, form, agent=agent)
+        )
+    form = _agent_form(request, agent=agent, data=request.POST)
+    if form.is_valid():
+        before = agent.version_number
+        try:
+            agent = services.agent_update(
+                agent=agent, user=request.user, data=form.service_data()
+            )
+        except ValidationError as error:
+            form.add_service_errors(error.message_dict)
+        else:
+            if agent.version_number != before:
+                message = _("Saved as version %(number)d.")
+            else:
+                message = _(
+                    "Saved. The definition did not change: still version %(number)d."
+                )
+            messages.success(request, message % {"number": agent.version_number})
+            return redirect("agents:edit", agent.pk)
+    return render(
+        request, "agents/builder.html", _builder_context(request, form, agent=agent)
+    )
+
+
+def _field_problems(name: str, value, form: AgentForm) -> list[str]:
+    """What the definition checks say about one builder field on its own."""
+    guardrail_keys = {
+        "input_blocked_words": ("input", "blocked_words"),
+        "input_blocked_patterns": ("input", "blocked_patterns"),
+        "output_blocked_words": ("output", "blocked_words"),
+        "output_blocked_patterns": ("output", "blocked_patterns"),
+    }
+    try:
+        if name == "name":
+            definitions.clean_name(value)
+        elif name == "output_type":
+            definitions.clean_output_type(value)
+        elif name == "tags":
+            definitions.clean_tags(value)
+        elif name == "model":
+            if selectors.model_get_active(identifier=value) is None:
+                return [_("Pick a model from the list.")]
+        elif name == "tool_choice":
+            definitions.clean_model_settings(
+                {"tool_choice": value}, tools=form.cleaned_data.get("tools") or []
+            )
+        elif name in guardrail_keys:
+            stage, key = guardrail_keys[name]
+            # Guard agents are checked on save, where the owner is known.
+            definitions.clean_guardrails(
+                {stage: {key: value}}, guard_agent_allowed=lambda agent_id: True
+            )
+    except ValidationError as error:
+        return error.messages
+    return []
+
+
+@login_required
+@require_POST
+def validate_field(request):
+    """One builder field's errors, for htmx to show while the user types.
+
+    The request carries the whole form (htmx includes it); the field is the
+    element that triggered the request.
+    """
+    name = request.htmx.trigger_name or request.POST.get("field", "")
+    agent = None
+    if request.GET.get("agent"):
+        agent = _editable_agent(request, request.GET["agent"])
+    form = _agent_form(request, agent=agent, data=request.POST)
+    if name not in form.fields:
+        raise Http404
+    form.is_valid()
+    errors = list(form.errors.get(name, []))
+    if not errors and name in form.cleaned_data:
+        raw = form.cleaned_data[name]
+        errors = _field_problems(name, raw, form)
+    return render(
+        request,
+        "agents/partials/field_errors.html",
+        {
+            "field": form[name],
+            "errors": errors,
+            "checked": name == "output_type"
+            and bool(request.POST.get(name, "").strip()),
+        },
+    )
+
+
+def _run_panel_context(
+    *, agent: Agent, versions, form=None, run=None, panel: str = "detail"
+) -> dict:
+    # Only the person who started a run sees it here, so it is always theirs.
+    """The "Try it" panel: the run form and, once started, the live run."""
+    return {
+        "agent": agent,
+        "run_form": form or RunForm(versions=versions),
+        "panel": panel,
+        "panel_run": (
+            _timeline_context(run, user=run.owner) if run is not None else None
+        ),
+    }
+
+
+def _timeline_context(run: Run, *, user) -> dict:
+    steps = [step_to_dict(step) for step in selectors.step_list(run=run)]
+    return {
+        "run": run,
+        "run_data": run_to_dict(run),
+        "steps": steps,
+        "can_cancel": run.owner_id == user.pk and not run.is_finished,
+    }
+
+
+def _detail_context(request, agent: Agent, *, run_form=None) -> dict:
+    versions = list(selectors.version_list(agent=agent).select_related("created_by"))
+    context = {
+        "can_edit": selectors.agent_can_edit(user=request.user, agent=agent),
+        "model_label": selectors.model_labels().get(agent.model, agent.model),
+        "output_type_json": (
+            presenters.pretty_json(agent.output_type) if agent.output_type else ""
+        ),
+        "versions": versions,
+        "compare_form": VersionCompareForm(
+            initial={
+                "a": versions[1].number if len(versions) > 1 else None,
+                "b": versions[0].number if versions else None,
+            },
+            versions=versions,
+        ),
+        "recent_runs": selectors.run_list_mine(user=request.user, agent_id=agent.pk)[
+            :RECENT_RUNS
+        ],
+    }
+    context.update(_run_panel_context(agent=agent, versions=versions, form=run_form))
+    return context
+
+
+@login_required
+@require_GET
+def agent_detail(request, agent_id: int):
+    agent = _visible_agent(request, agent_id)
+    return render(request, "agents/agent_detail.html", _detail_context(request, agent))
+
+
+@login_required
+@require_POST
+def agent_delete(request, agent_id: int):
+    agent = _editable_agent(request, agent_id)
+    name = agent.name
+    services.agent_delete(agent=agent)
+    messages.success(request, _("Deleted %(name)s.") % {"name": name})
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("agents:list"))
+    return redirect("agents:list")
+
+
+@login_required
+@require_POST
+def run_start(request, agent_id: int):
+    """Start a run; htmx gets the run panel with the live timeline in it."""
+    agent = _visible_agent(request, agent_id)
+    versions = list(selectors.version_list(agent=agent))
+    form = RunForm(request.POST, versions=versions)
+    run = None
+    if form.is_valid():
+        try:
+            run = services.run_start(
+                agent=agent,
+                user=request.user,
+                input=form.cleaned_data["input"],
+                version=form.cleaned_data["version"],
+            )
+        except ValidationError as error:
+            form.add_service_errors(error.message_dict)
+    if not request.htmx:
+        if run is not None:
+            return redirect(run)
+        return render(
+            request,
+            "agents/agent_detail.html",
+            _detail_context(request, agent, run_form=form),
+        )
+    panel = "builder" if request.POST.get("panel") == "builder" else "detail"
+    context = _run_panel_context(
+        agent=agent,
+        versions=versions if panel == "detail" else [],
+        form=form,
+        run=run,
+        panel=panel,
+    )
+    return render(request, "agents/partials/run_panel.html", context)
+
+
+@login_required
+@require_GET
+def version_diff(request, agent_id: int):
+    agent = _visible_agent(request, agent_id)
+    versions = list(selectors.version_list(agent=agent))
+    form = VersionCompareForm(request.GET, versions=versions)
+    if not form.is_valid():
+        raise Http404
+    old = selectors.version_get(agent=agent, number=form.cleaned_data["a"])
+    new = selectors.version_get(agent=agent, number=form.cleaned_data["b"])
+    diffs = presenters.definition_diff(old.definition, new.definition)
+    return render(
+        request,
+        "agents/version_diff.html",
+        {
+            "agent": agent,
+            "old": old,
+            "new": new,
+            "form": form,
+            "changed": [d for d in diffs if d.changed],
+            "unchanged": [d.label for d in diffs if not d.changed],
+        },
+    )
+
+
+# ---------- Runs ----------
+
+
+@require_GET
+def run_list(request):
+    if not request.user.is_authenticated:
+        return render(request, "agents/run_list.html", {"page": None})
+    agents = list(presenters.agents_with_runs_by(user=request.user))
+    form = RunFilterForm(request.GET, agents=agents)
+    filters = form.cleaned_data if form.is_valid() else {}
+    runs = selectors.run_list_mine(
+        user=request.user,
+        agent_id=filters.get("agent"),
+        status=filters.get("status") or None,
+    )
+    page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "agents/run_list.html",
+        {
+            "page": page,
+            "filter_form": form,
+            "filter_query": query.urlencode(),
+            "filtered": bool(filters.get("agent") or filters.get("status")),
+        },
+    )
+
+
+@login_required
+@require_GET
+def run_detail(request, run_id: int):
+    run = _visible_run(request, run_id)
+    context = _timeline_context(run, user=request.user)
+    context["is_owner"] = run.owner_id == request.user.pk
+    return render(request, "agents/run_detail.html", context)
+
+
+@login_required
+@require_POST
+def run_cancel(request, run_id: int):
+    run = _own_run(request, run_id)
+    try:
+        services.run_cancel(run=run)
+    except ValidationError as error:
+        for message_list in error.message_dict.values():
+            for message in message_list:
+                messages.info(request, message)
+    if request.htmx:
+        # The websocket brings the new status to every open page.
+        return HttpResponse(status=204)
+    return redirect(run)
+
+
+@login_required
+@require_POST
+def run_delete(request, run_id: int):
+    run = _own_run(request, run_id)
+    services.run_delete(run=run)
+    messages.success(request, _("Deleted the run."))
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("agents:runs"))
+    return redirect("agents:runs")
