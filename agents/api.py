@@ -7,10 +7,12 @@ see but not change is a 403); writes go through the same services as the pages.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -212,6 +214,73 @@ class AgentDetailView(APIView):
         except DjangoValidationError as error:
             raise_as_drf(error)
         return Response(AgentSerializer(agent).data)
+
+
+class YamlTextParser(BaseParser):
+    """A raw YAML body (an exported agent file), handed over as text."""
+
+    media_type = "application/yaml"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read().decode("utf-8", errors="replace")
+
+
+class TextYamlParser(YamlTextParser):
+    media_type = "text/yaml"
+
+
+class AgentExportView(APIView):
+    """The agent as one YAML file, which POST /api/v1/agents/import/ accepts."""
+
+    @extend_schema(responses={(200, "application/yaml"): str})
+    def get(self, request, agent_id: int):
+        from agents import portability
+
+        agent = _visible_agent(request, agent_id)
+        response = HttpResponse(
+            portability.dump(portability.agent_document(agent)),
+            content_type="application/yaml; charset=utf-8",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="{agent.slug}.agent.yaml"'
+        )
+        return response
+
+
+class AgentImportView(APIView):
+    """Create a private agent from an exported file.
+
+    Send the YAML as the body (`Content-Type: application/yaml`), as a
+    multipart upload named `file`, or as JSON `{"yaml": "..."}`.
+    """
+
+    parser_classes = [
+        YamlTextParser,
+        TextYamlParser,
+        JSONParser,
+        MultiPartParser,
+        FormParser,
+    ]
+
+    @extend_schema(
+        request={"application/yaml": str},
+        responses={201: AgentSerializer},
+    )
+    def post(self, request):
+        data = request.data
+        if isinstance(data, str):
+            text = data
+        elif "file" in request.FILES:
+            text = request.FILES["file"].read().decode("utf-8", errors="replace")
+        elif isinstance(data, dict):
+            text = data.get("yaml")
+        else:
+            text = None
+        try:
+            agent = services.agent_import(owner=request.user, text=text)
+        except DjangoValidationError as error:
+            raise_as_drf(error)
+        return Response(AgentSerializer(agent).data, status=status.HTTP_201_CREATED)
 
 
 class AgentVersionListView(GenericAPIView):

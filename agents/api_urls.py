@@ -4,7 +4,13 @@ from agents import api
 
 urlpatterns = [
     path("agents/", api.AgentListView.as_view(), name="agent-list"),
+    path("agents/import/", api.AgentImportView.as_view(), name="agent-import"),
     path("agents/<int:agent_id>/", api.AgentDetailView.as_view(), name="agent-detail"),
+    path(
+        "agents/<int:agent_id>/export/",
+        api.AgentExportView.as_view(),
+        name="agent-export",
+    ),
     path(
         "agents/<int:agent_id>/versions/",
         api.AgentVersionListView.as_view(),

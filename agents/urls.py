@@ -7,6 +7,7 @@ app_name = "agents"
 urlpatterns = [
     path("agents/", views.agent_list, name="list"),
     path("agents/new/", views.agent_create, name="create"),
+    path("agents/import/", views.agent_import, name="import"),
     path("agents/validate/", views.validate_field, name="validate-field"),
     path("agents/<int:agent_id>/", views.agent_detail, name="detail"),
     path("agents/<int:agent_id>/edit/", views.agent_edit, name="edit"),

@@ -63,15 +63,40 @@ def _own_run(request, run_id) -> Run:
 # ---------- Agents ----------
 
 
-@require_GET
-def agent_list(request):
+def _agent_list_page(request, *, import_errors=None, status=200):
     if not request.user.is_authenticated:
         return render(request, "agents/agent_list.html", {"agents": None})
     agents = list(selectors.agent_list_owned(user=request.user))
     labels = selectors.model_labels()
     for agent in agents:
         agent.model_label = labels.get(agent.model, agent.model)
-    return render(request, "agents/agent_list.html", {"agents": agents})
+    context = {"agents": agents, "import_errors": import_errors or []}
+    return render(request, "agents/agent_list.html", context, status=status)
+
+
+@require_GET
+def agent_list(request):
+    return _agent_list_page(request)
+
+
+@login_required
+@require_POST
+def agent_import(request):
+    upload = request.FILES.get("file")
+    text = upload.read().decode("utf-8", errors="replace") if upload else None
+    try:
+        agent = services.agent_import(owner=request.user, text=text)
+    except ValidationError as error:
+        problems = [
+            f"{field}: {message}" if field not in ("file", "__all__") else message
+            for field, messages_ in error.message_dict.items()
+            for message in messages_
+        ]
+        return _agent_list_page(request, import_errors=problems, status=400)
+    messages.success(
+        request, _("Imported %(name)s as a private agent.") % {"name": agent.name}
+    )
+    return redirect("agents:detail", agent.pk)
 
 
 def _validate_url(agent: Agent | None) -> str:

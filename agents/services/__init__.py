@@ -1,6 +1,11 @@
 """Every write of the agents app: agents and versions, runs, steps."""
 
-from agents.services.agents import agent_create, agent_delete, agent_update
+from agents.services.agents import (
+    agent_create,
+    agent_delete,
+    agent_import,
+    agent_update,
+)
 from agents.services.runs import (
     run_cancel,
     run_claim,
@@ -15,6 +20,7 @@ from agents.services.steps import run_events_group, run_push, run_step_save
 __all__ = [
     "agent_create",
     "agent_delete",
+    "agent_import",
     "agent_update",
     "run_cancel",
     "run_claim",

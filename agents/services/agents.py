@@ -159,3 +159,14 @@ def agent_update(*, agent: Agent, user, data: dict[str, Any]) -> Agent:
 def agent_delete(*, agent: Agent) -> None:
     """Delete the agent with its versions and runs."""
     agent.delete()
+
+
+@transaction.atomic
+def agent_import(*, owner, text) -> Agent:
+    """A new private agent from an exported YAML file (agents.portability)."""
+    from agents import portability
+
+    document = portability.load(text)
+    document = portability.resolve_guard_agents(document, user=owner)
+    data = {k: v for k, v in document.items() if k != "agentry"}
+    return agent_create(owner=owner, data=data)

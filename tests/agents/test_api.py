@@ -21,15 +21,6 @@ def owner():
     return UserFactory()
 
 
-@pytest.fixture
-def as_user(api_client):
-    def sign_in(user):
-        api_client.force_authenticate(user)
-        return api_client
-
-    return sign_in
-
-
 def test_creating_an_agent_returns_it_private_at_version_one(as_user, owner):
     response = as_user(owner).post(
         "/api/v1/agents/",
