@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from agents.models import Agent, AgentVersion, LanguageModel, Run, RunStep
+from agents.models import (
+    Agent,
+    AgentVersion,
+    LanguageModel,
+    ProviderKey,
+    Run,
+    RunStep,
+)
 
 
 @admin.register(LanguageModel)
@@ -101,4 +108,30 @@ class RunAdmin(admin.ModelAdmin):
     inlines = [RunStepInline]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ProviderKey)
+class ProviderKeyAdmin(admin.ModelAdmin):
+    """Staff see that a key exists and how its test went, never the key."""
+
+    list_display = ["owner", "provider", "masked", "created_at", "test_ok"]
+    list_filter = ["provider", "test_ok"]
+    search_fields = ["owner__username"]
+    list_select_related = ["owner"]
+    fields = [
+        "owner",
+        "provider",
+        "masked",
+        "created_at",
+        "tested_at",
+        "test_ok",
+        "test_message",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

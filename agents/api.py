@@ -17,7 +17,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents import selectors, services
-from agents.models import Agent, AgentVersion, LanguageModel, RunStatus, Visibility
+from agents.models import (
+    Agent,
+    AgentVersion,
+    LanguageModel,
+    ProviderKey,
+    RunStatus,
+    Visibility,
+)
 from agents.payloads import run_to_dict
 from config.api import raise_as_drf
 
@@ -452,3 +459,91 @@ class ToolListView(APIView):
                 }
             )
         return Response({"count": len(tools), "results": tools})
+
+
+class ProviderKeySerializer(serializers.ModelSerializer):
+    key = serializers.CharField(
+        write_only=True, help_text="The provider's API key. Never returned."
+    )
+    masked = serializers.CharField(read_only=True, help_text="e.g. sk-…abcd")
+
+    class Meta:
+        model = ProviderKey
+        fields = [
+            "id",
+            "provider",
+            "key",
+            "masked",
+            "created_at",
+            "tested_at",
+            "test_ok",
+            "test_message",
+        ]
+        read_only_fields = [
+            "id",
+            "masked",
+            "created_at",
+            "tested_at",
+            "test_ok",
+            "test_message",
+        ]
+
+
+class ProviderKeyListView(GenericAPIView):
+    """Your own model-provider keys, encrypted at rest and shown masked.
+
+    POST saves a key (replacing your key for that provider); your runs then use
+    it instead of the site's.
+    """
+
+    serializer_class = ProviderKeySerializer
+
+    @extend_schema(
+        operation_id="provider_keys_list",
+        responses=ProviderKeySerializer(many=True),
+    )
+    def get(self, request):
+        page = self.paginate_queryset(selectors.provider_key_list(user=request.user))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(responses={201: ProviderKeySerializer})
+    def post(self, request):
+        body = _object_body(request)
+        try:
+            provider_key = services.provider_key_save(
+                owner=request.user, provider=body.get("provider"), key=body.get("key")
+            )
+        except DjangoValidationError as error:
+            raise_as_drf(error)
+        return Response(
+            ProviderKeySerializer(provider_key).data, status=status.HTTP_201_CREATED
+        )
+
+
+def _own_provider_key(request, key_id):
+    provider_key = selectors.provider_key_get(user=request.user, key_id=key_id)
+    if provider_key is None:
+        raise NotFound()
+    return provider_key
+
+
+class ProviderKeyDetailView(APIView):
+    @extend_schema(responses=ProviderKeySerializer)
+    def get(self, request, key_id: int):
+        return Response(ProviderKeySerializer(_own_provider_key(request, key_id)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, key_id: int):
+        services.provider_key_delete(provider_key=_own_provider_key(request, key_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProviderKeyTestView(APIView):
+    """Make one cheap call with the key (list models) and report the result."""
+
+    @extend_schema(request=None, responses=ProviderKeySerializer)
+    def post(self, request, key_id: int):
+        provider_key = services.provider_key_test(
+            provider_key=_own_provider_key(request, key_id)
+        )
+        return Response(ProviderKeySerializer(provider_key).data)

@@ -27,4 +27,17 @@ urlpatterns = [
     path("runs/<int:run_id>/cancel/", api.RunCancelView.as_view(), name="run-cancel"),
     path("models/", api.LanguageModelListView.as_view(), name="model-list"),
     path("tools/", api.ToolListView.as_view(), name="tool-list"),
+    path(
+        "users/api-keys/", api.ProviderKeyListView.as_view(), name="provider-key-list"
+    ),
+    path(
+        "users/api-keys/<int:key_id>/",
+        api.ProviderKeyDetailView.as_view(),
+        name="provider-key-detail",
+    ),
+    path(
+        "users/api-keys/<int:key_id>/test/",
+        api.ProviderKeyTestView.as_view(),
+        name="provider-key-test",
+    ),
 ]

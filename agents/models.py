@@ -250,3 +250,39 @@ class RunStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}#{self.order} {self.type}"
+
+
+class Provider(models.TextChoices):
+    OPENAI = "openai", _("OpenAI")
+
+
+class ProviderKey(models.Model):
+    """A user's own API key for a model provider, encrypted at rest.
+
+    Only the Fernet token is stored (config/crypto.py); ``masked`` is what
+    pages and the API show.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="provider_keys",
+    )
+    provider = models.CharField(_("provider"), max_length=20, choices=Provider.choices)
+    encrypted_key = models.TextField()
+    masked = models.CharField(_("key"), max_length=20)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+    tested_at = models.DateTimeField(_("tested"), null=True, blank=True)
+    test_ok = models.BooleanField(null=True)
+    test_message = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["provider"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "provider"], name="providerkey_one_per_provider"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.provider} {self.masked}"

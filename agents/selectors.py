@@ -13,6 +13,7 @@ from agents.models import (
     Agent,
     AgentVersion,
     LanguageModel,
+    ProviderKey,
     Run,
     RunStep,
     Visibility,
@@ -134,3 +135,31 @@ def run_list_mine(*, user, agent_id=None, status: str | None = None) -> QuerySet
 
 def step_list(*, run: Run, after: int = 0) -> QuerySet[RunStep]:
     return run.steps.filter(order__gt=after).order_by("order")
+
+
+def provider_key_list(*, user) -> QuerySet[ProviderKey]:
+    return ProviderKey.objects.filter(owner=user)
+
+
+def provider_key_get(*, user, key_id) -> ProviderKey | None:
+    try:
+        key_id = int(key_id)
+    except (TypeError, ValueError):
+        return None
+    return ProviderKey.objects.filter(owner=user, pk=key_id).first()
+
+
+def provider_secret_for(*, user, provider: str) -> str:
+    """The user's own key for ``provider`` in clear, or "" if they have none.
+
+    A key that no longer decrypts raises crypto.DecryptionError, whose message
+    tells the user to enter it again.
+    """
+    from config import crypto
+
+    token = (
+        ProviderKey.objects.filter(owner=user, provider=provider)
+        .values_list("encrypted_key", flat=True)
+        .first()
+    )
+    return crypto.decrypt(token) if token else ""

@@ -14,6 +14,17 @@ urlpatterns = [
     path("agents/<int:agent_id>/delete/", views.agent_delete, name="delete"),
     path("agents/<int:agent_id>/run/", views.run_start, name="run-start"),
     path("agents/<int:agent_id>/versions/diff/", views.version_diff, name="diff"),
+    path("settings/provider-keys/", views.provider_keys, name="provider_keys"),
+    path(
+        "settings/provider-keys/<int:key_id>/test/",
+        views.provider_key_test,
+        name="provider_key_test",
+    ),
+    path(
+        "settings/provider-keys/<int:key_id>/delete/",
+        views.provider_key_delete,
+        name="provider_key_delete",
+    ),
     path("runs/", views.run_list, name="runs"),
     path("runs/<int:run_id>/", views.run_detail, name="run"),
     path("runs/<int:run_id>/cancel/", views.run_cancel, name="run-cancel"),

@@ -20,7 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from agents import definitions, presenters, selectors, services
 from agents.forms import AgentForm, RunFilterForm, RunForm, VersionCompareForm
-from agents.models import Agent, Run
+from agents.models import Agent, Provider, Run
 from agents.payloads import run_to_dict, step_to_dict
 from agents.tools import all_tools
 
@@ -449,3 +449,69 @@ def run_delete(request, run_id: int):
     if request.htmx:
         return HttpResponseClientRedirect(reverse("agents:runs"))
     return redirect("agents:runs")
+
+
+# ---------- Provider keys ----------
+
+
+def _provider_keys_page(request, *, errors=None, provider="", status=200):
+    context = {
+        "keys": selectors.provider_key_list(user=request.user),
+        "providers": Provider.choices,
+        "errors": errors or {},
+        "form_provider": provider,
+    }
+    return render(request, "agents/provider_keys.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def provider_keys(request):
+    if request.method == "GET":
+        return _provider_keys_page(request)
+    provider = request.POST.get("provider", "")
+    try:
+        provider_key = services.provider_key_save(
+            owner=request.user, provider=provider, key=request.POST.get("key")
+        )
+    except ValidationError as error:
+        return _provider_keys_page(
+            request, errors=error.message_dict, provider=provider, status=400
+        )
+    messages.success(
+        request,
+        _("Saved your %(provider)s key %(masked)s.")
+        % {
+            "provider": provider_key.get_provider_display(),
+            "masked": provider_key.masked,
+        },
+    )
+    return redirect("agents:provider_keys")
+
+
+def _own_provider_key(request, key_id):
+    provider_key = selectors.provider_key_get(user=request.user, key_id=key_id)
+    if provider_key is None:
+        raise Http404
+    return provider_key
+
+
+@login_required
+@require_POST
+def provider_key_test(request, key_id: int):
+    provider_key = services.provider_key_test(
+        provider_key=_own_provider_key(request, key_id)
+    )
+    level = messages.SUCCESS if provider_key.test_ok else messages.ERROR
+    messages.add_message(request, level, provider_key.test_message)
+    return redirect("agents:provider_keys")
+
+
+@login_required
+@require_POST
+def provider_key_delete(request, key_id: int):
+    provider_key = _own_provider_key(request, key_id)
+    masked = provider_key.masked
+    services.provider_key_delete(provider_key=provider_key)
+    messages.success(request, _("Removed the key %(masked)s.") % {"masked": masked})
+    return redirect("agents:provider_keys")

@@ -6,6 +6,11 @@ from agents.services.agents import (
     agent_import,
     agent_update,
 )
+from agents.services.provider_keys import (
+    provider_key_delete,
+    provider_key_save,
+    provider_key_test,
+)
 from agents.services.runs import (
     run_cancel,
     run_claim,
@@ -22,6 +27,9 @@ __all__ = [
     "agent_delete",
     "agent_import",
     "agent_update",
+    "provider_key_delete",
+    "provider_key_save",
+    "provider_key_test",
     "run_cancel",
     "run_claim",
     "run_delete",

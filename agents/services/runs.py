@@ -29,7 +29,7 @@ from agents.services.steps import (
     status_message,
     step_message,
 )
-from config import heartbeat
+from config import crypto, heartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -173,8 +173,18 @@ def run_spec_for(run: Run) -> RunSpec:
     )
 
 
-def model_provider() -> AgentryModelProvider:
-    return AgentryModelProvider(openai_api_key=settings.OPENAI_API_KEY)
+def model_provider(*, user) -> AgentryModelProvider:
+    """Models for ``user``'s run: their own provider keys first, then the site's."""
+    problem = ""
+    try:
+        own_key = selectors.provider_secret_for(user=user, provider="openai")
+    except crypto.DecryptionError as error:
+        own_key, problem = "", str(error)
+    return AgentryModelProvider(
+        openai_api_key=own_key or settings.OPENAI_API_KEY,
+        openai_base_url=settings.OPENAI_BASE_URL,
+        openai_key_problem=problem,
+    )
 
 
 _loops = threading.local()
@@ -200,6 +210,7 @@ def run_execute(*, run_id: int, worker: str = "", provider=None) -> Run | None:
     # A run is claimed once, right after run_start saved its one step.
     recorder = _DatabaseRecorder(run, next_order=2)
     spec = run_spec_for(run)
+    provider = provider or model_provider(user=run.owner)
 
     async def main() -> None:
         await recorder.status(run)
@@ -207,7 +218,7 @@ def run_execute(*, run_id: int, worker: str = "", provider=None) -> Run | None:
         # is usable (and not kept past CONN_MAX_AGE).
         await sync_to_async(close_old_connections)()
         try:
-            outcome = await execute(spec, recorder, provider or model_provider())
+            outcome = await execute(spec, recorder, provider)
         finally:
             await sync_to_async(close_old_connections)()
         finished = await sync_to_async(run_finish)(run=run, outcome=outcome)

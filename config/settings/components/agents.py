@@ -12,5 +12,9 @@ AGENT_RUN_MAX_TURNS = env.int("AGENT_RUN_MAX_TURNS", default=10)
 # network failure, with exponential backoff from AGENT_PROVIDER_RETRY_DELAY s.
 AGENT_PROVIDER_RETRIES = env.int("AGENT_PROVIDER_RETRIES", default=3)
 AGENT_PROVIDER_RETRY_DELAY = env.float("AGENT_PROVIDER_RETRY_DELAY", default=1.0)
-# The site-wide OpenAI key that `openai/...` models use ("" for none).
+# The site-wide OpenAI key that `openai/...` models use ("" for none); a user's
+# own key, saved in their settings, takes its place for their runs.
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+# Where OpenAI's API is ("" for api.openai.com); an OpenAI-compatible server or
+# a proxy can stand in.
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
