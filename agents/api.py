@@ -20,6 +20,7 @@ from agents import selectors, services
 from agents.models import (
     Agent,
     AgentVersion,
+    Conversation,
     LanguageModel,
     ProviderKey,
     RunStatus,
@@ -104,6 +105,12 @@ class RunRequestSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, help_text="Pin a version number."
     )
+    conversation_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="Continue this conversation (its earlier turns are the context); "
+        "without it the run starts a new one.",
+    )
 
 
 RunSchema = inline_serializer(
@@ -111,6 +118,7 @@ RunSchema = inline_serializer(
     {
         "id": serializers.IntegerField(),
         "agent": serializers.IntegerField(),
+        "conversation": serializers.IntegerField(),
         "version": serializers.IntegerField(),
         "owner": serializers.CharField(),
         "status": serializers.ChoiceField(choices=RunStatus.choices),
@@ -323,12 +331,23 @@ class AgentRunView(APIView):
         agent = _visible_agent(request, agent_id)
         body = RunRequestSerializer(data=_object_body(request))
         body.is_valid(raise_exception=True)
+        conversation = None
+        conversation_id = body.validated_data.get("conversation_id")
+        if conversation_id is not None:
+            conversation = selectors.conversation_get_visible(
+                user=request.user, conversation_id=conversation_id
+            )
+            if conversation is None:
+                raise ValidationError(
+                    {"conversation_id": ["You have no conversation with this id."]}
+                )
         try:
             run = services.run_start(
                 agent=agent,
                 user=request.user,
                 input=body.validated_data["input"],
                 version=body.validated_data.get("version"),
+                conversation=conversation,
             )
         except DjangoValidationError as error:
             raise_as_drf(error)
@@ -547,3 +566,81 @@ class ProviderKeyTestView(APIView):
             provider_key=_own_provider_key(request, key_id)
         )
         return Response(ProviderKeySerializer(provider_key).data)
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    turns = serializers.IntegerField(source="turn_count", read_only=True)
+
+    class Meta:
+        model = Conversation
+        fields = ["id", "agent", "title", "turns", "created_at", "updated_at"]
+        read_only_fields = ["id", "agent", "turns", "created_at", "updated_at"]
+
+
+class ConversationListView(GenericAPIView):
+    """Your conversations, most recent first; ?agent=<id> filters."""
+
+    serializer_class = ConversationSerializer
+
+    @extend_schema(
+        operation_id="conversations_list",
+        parameters=[OpenApiParameter("agent", int)],
+        responses=ConversationSerializer(many=True),
+    )
+    def get(self, request):
+        agent_id = request.query_params.get("agent") or None
+        if agent_id is not None and not agent_id.isdigit():
+            raise ValidationError({"agent": ["Give an agent id (a number)."]})
+        conversations = selectors.conversation_list_mine(
+            user=request.user, agent_id=agent_id
+        )
+        page = self.paginate_queryset(conversations)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+def _visible_conversation(request, conversation_id):
+    conversation = selectors.conversation_get_visible(
+        user=request.user, conversation_id=conversation_id
+    )
+    if conversation is None:
+        raise NotFound()
+    return conversation
+
+
+def _conversation_data(conversation) -> dict:
+    turns = list(selectors.conversation_turns(conversation=conversation))
+    conversation.turn_count = len(turns)
+    data = ConversationSerializer(conversation).data
+    data["runs"] = [run_to_dict(run) for run in turns]
+    return data
+
+
+class ConversationDetailView(APIView):
+    """A conversation with its runs in order. PATCH renames; DELETE removes it
+    with its runs."""
+
+    @extend_schema(responses=ConversationSerializer)
+    def get(self, request, conversation_id: int):
+        conversation = _visible_conversation(request, conversation_id)
+        return Response(_conversation_data(conversation))
+
+    @extend_schema(request=ConversationSerializer, responses=ConversationSerializer)
+    def patch(self, request, conversation_id: int):
+        conversation = _visible_conversation(request, conversation_id)
+        if conversation.owner_id != request.user.pk:
+            raise PermissionDenied("Only the person who started it can rename it.")
+        try:
+            services.conversation_rename(
+                conversation=conversation, title=_object_body(request).get("title")
+            )
+        except DjangoValidationError as error:
+            raise_as_drf(error)
+        return Response(_conversation_data(conversation))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, conversation_id: int):
+        conversation = _visible_conversation(request, conversation_id)
+        if conversation.owner_id != request.user.pk:
+            raise PermissionDenied("Only the person who started it can delete it.")
+        services.conversation_delete(conversation=conversation)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -25,6 +25,16 @@ urlpatterns = [
     path("runs/", api.RunListView.as_view(), name="run-list"),
     path("runs/<int:run_id>/", api.RunDetailView.as_view(), name="run-detail"),
     path("runs/<int:run_id>/cancel/", api.RunCancelView.as_view(), name="run-cancel"),
+    path(
+        "conversations/",
+        api.ConversationListView.as_view(),
+        name="conversation-list",
+    ),
+    path(
+        "conversations/<int:conversation_id>/",
+        api.ConversationDetailView.as_view(),
+        name="conversation-detail",
+    ),
     path("models/", api.LanguageModelListView.as_view(), name="model-list"),
     path("tools/", api.ToolListView.as_view(), name="tool-list"),
     path(

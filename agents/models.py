@@ -151,12 +151,45 @@ class RunStatus(models.TextChoices):
 FINISHED_STATUSES = (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED)
 
 
+class Conversation(models.Model):
+    """Runs of one agent by one person that continue each other, in order."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="conversations",
+    )
+    agent = models.ForeignKey(
+        Agent, on_delete=models.CASCADE, related_name="conversations"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last turn"), auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-updated_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("agents:conversation", args=[self.pk])
+
+
 class Run(models.Model):
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="runs")
     # RESTRICT, not PROTECT: a version cannot go while runs use it, except
     # when its agent is deleted and takes the runs with it.
     version = models.ForeignKey(
         AgentVersion, on_delete=models.RESTRICT, related_name="runs"
+    )
+    conversation = models.ForeignKey(
+        Conversation,
+        on_delete=models.CASCADE,
+        related_name="runs",
+        null=True,
+        blank=True,
     )
     # The person who started the run, who may not own the agent.
     owner = models.ForeignKey(

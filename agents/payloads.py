@@ -26,6 +26,7 @@ def run_to_dict(run: Run, *, steps: list[RunStep] | None = None) -> dict:
     data = {
         "id": run.pk,
         "agent": run.agent_id,
+        "conversation": run.conversation_id,
         "version": run.version.number,
         "owner": run.owner.username,
         "status": run.status,

@@ -12,6 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from agents.models import (
     Agent,
     AgentVersion,
+    Conversation,
     LanguageModel,
     ProviderKey,
     Run,
@@ -163,3 +164,28 @@ def provider_secret_for(*, user, provider: str) -> str:
         .first()
     )
     return crypto.decrypt(token) if token else ""
+
+
+def conversation_list_mine(*, user, agent_id=None) -> QuerySet[Conversation]:
+    conversations = Conversation.objects.filter(owner=user).select_related("agent")
+    if agent_id:
+        conversations = conversations.filter(agent_id=agent_id)
+    return conversations.annotate(turn_count=Count("runs"))
+
+
+def conversation_get_visible(*, user, conversation_id) -> Conversation | None:
+    """The conversation if ``user`` started it (or is staff), else None."""
+    try:
+        conversation_id = int(conversation_id)
+    except (TypeError, ValueError):
+        return None
+    if not user.is_authenticated:
+        return None
+    conversations = Conversation.objects.select_related("agent", "owner")
+    if not _can_see_all(user):
+        conversations = conversations.filter(owner=user)
+    return conversations.filter(pk=conversation_id).first()
+
+
+def conversation_turns(*, conversation: Conversation) -> QuerySet[Run]:
+    return conversation.runs.select_related("version", "owner", "agent").order_by("pk")

@@ -25,6 +25,27 @@ urlpatterns = [
         views.provider_key_delete,
         name="provider_key_delete",
     ),
+    path("conversations/", views.conversation_list, name="conversations"),
+    path(
+        "conversations/<int:conversation_id>/",
+        views.conversation_detail,
+        name="conversation",
+    ),
+    path(
+        "conversations/<int:conversation_id>/continue/",
+        views.conversation_continue,
+        name="conversation-continue",
+    ),
+    path(
+        "conversations/<int:conversation_id>/rename/",
+        views.conversation_rename,
+        name="conversation-rename",
+    ),
+    path(
+        "conversations/<int:conversation_id>/delete/",
+        views.conversation_delete,
+        name="conversation-delete",
+    ),
     path("runs/", views.run_list, name="runs"),
     path("runs/<int:run_id>/", views.run_detail, name="run"),
     path("runs/<int:run_id>/cancel/", views.run_cancel, name="run-cancel"),

@@ -20,7 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from agents import definitions, presenters, selectors, services
 from agents.forms import AgentForm, RunFilterForm, RunForm, VersionCompareForm
-from agents.models import Agent, Provider, Run
+from agents.models import Agent, Conversation, Provider, Run
 from agents.payloads import run_to_dict, step_to_dict
 from agents.tools import all_tools
 
@@ -515,3 +515,106 @@ def provider_key_delete(request, key_id: int):
     services.provider_key_delete(provider_key=provider_key)
     messages.success(request, _("Removed the key %(masked)s.") % {"masked": masked})
     return redirect("agents:provider_keys")
+
+
+# ---------- Conversations ----------
+
+
+@login_required
+@require_GET
+def conversation_list(request):
+    conversations = selectors.conversation_list_mine(user=request.user)
+    page = Paginator(conversations, RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "agents/conversation_list.html", {"page": page})
+
+
+def _visible_conversation(request, conversation_id) -> Conversation:
+    conversation = selectors.conversation_get_visible(
+        user=request.user, conversation_id=conversation_id
+    )
+    if conversation is None:
+        raise Http404
+    return conversation
+
+
+def _own_conversation(request, conversation_id) -> Conversation:
+    conversation = _visible_conversation(request, conversation_id)
+    if conversation.owner_id != request.user.pk:
+        raise PermissionDenied
+    return conversation
+
+
+def _conversation_page(request, conversation, *, status=200, **extra):
+    turns = list(selectors.conversation_turns(conversation=conversation))
+    live = turns[-1] if turns and not turns[-1].is_finished else None
+    context = {
+        "conversation": conversation,
+        "turns": turns,
+        "finished_turns": [turn for turn in turns if turn.is_finished],
+        "is_owner": conversation.owner_id == request.user.pk,
+        "live_run": live,
+        **extra,
+    }
+    if live is not None:
+        context.update(_timeline_context(live, user=request.user))
+    return render(request, "agents/conversation_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def conversation_detail(request, conversation_id: int):
+    return _conversation_page(request, _visible_conversation(request, conversation_id))
+
+
+@login_required
+@require_POST
+def conversation_continue(request, conversation_id: int):
+    conversation = _own_conversation(request, conversation_id)
+    text = request.POST.get("input", "")
+    agent = selectors.agent_get_visible(
+        user=request.user, agent_id=conversation.agent_id
+    )
+    if agent is None:
+        raise Http404
+    try:
+        services.run_start(
+            agent=agent, user=request.user, input=text, conversation=conversation
+        )
+    except ValidationError as error:
+        problems = [m for messages_ in error.message_dict.values() for m in messages_]
+        return _conversation_page(
+            request,
+            conversation,
+            status=400,
+            continue_errors=problems,
+            continue_input=text,
+        )
+    return redirect(conversation)
+
+
+@login_required
+@require_POST
+def conversation_rename(request, conversation_id: int):
+    conversation = _own_conversation(request, conversation_id)
+    try:
+        services.conversation_rename(
+            conversation=conversation, title=request.POST.get("title")
+        )
+    except ValidationError as error:
+        conversation.refresh_from_db()
+        return _conversation_page(
+            request,
+            conversation,
+            status=400,
+            rename_errors=error.message_dict.get("title", []),
+        )
+    return redirect(conversation)
+
+
+@login_required
+@require_POST
+def conversation_delete(request, conversation_id: int):
+    conversation = _own_conversation(request, conversation_id)
+    services.conversation_delete(conversation=conversation)
+    messages.success(request, _("Deleted the conversation."))
+    return redirect("agents:conversations")

@@ -56,7 +56,8 @@ class Recorder(Protocol):
 @dataclass
 class RunSpec:
     definition: dict
-    input: str
+    # The text, or a conversation's items ending with the new message.
+    input: str | list[dict]
     max_turns: int = 10
     timeout: float = 300.0
     retries: int = 3

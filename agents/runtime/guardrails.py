@@ -74,17 +74,18 @@ def _as_text(value) -> str:
 def _input_text(value) -> str:
     if isinstance(value, str):
         return value
-    # A list of input items: check what the user wrote.
-    parts = []
-    for item in value:
-        content = item.get("content") if isinstance(item, dict) else None
-        if isinstance(content, str):
-            parts.append(content)
-        elif isinstance(content, list):
-            parts.extend(
-                part.get("text", "") for part in content if isinstance(part, dict)
-            )
-    return "\n".join(parts)
+    # A conversation: check the user's newest message (earlier ones passed
+    # when they were sent).
+    for item in reversed(value):
+        if isinstance(item, dict) and item.get("role") == "user":
+            content = item.get("content")
+            if isinstance(content, str):
+                return content
+            if isinstance(content, list):
+                return "\n".join(
+                    part.get("text", "") for part in content if isinstance(part, dict)
+                )
+    return ""
 
 
 def build_guardrails(

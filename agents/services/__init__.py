@@ -6,6 +6,10 @@ from agents.services.agents import (
     agent_import,
     agent_update,
 )
+from agents.services.conversations import (
+    conversation_delete,
+    conversation_rename,
+)
 from agents.services.provider_keys import (
     provider_key_delete,
     provider_key_save,
@@ -27,6 +31,8 @@ __all__ = [
     "agent_delete",
     "agent_import",
     "agent_update",
+    "conversation_delete",
+    "conversation_rename",
     "provider_key_delete",
     "provider_key_save",
     "provider_key_test",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -15,10 +16,11 @@ from django.core.exceptions import ValidationError
 from django.db import close_old_connections, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from agents import selectors
-from agents.models import Agent, Run, RunStatus, StepType
+from agents.models import Agent, Conversation, Run, RunStatus, StepType
 from agents.runtime.executor import Outcome, RunSpec, execute
 from agents.runtime.providers import AgentryModelProvider
 from agents.services.steps import (
@@ -39,9 +41,21 @@ DEAD_WORKER_GRACE = timedelta(seconds=60)
 
 
 @transaction.atomic
-def run_start(*, agent: Agent, user, input, version=None) -> Run:
-    """Queue a run of ``agent`` (its latest version, or ``version`` by number)."""
+def run_start(
+    *, agent: Agent, user, input, version=None, conversation: Conversation | None = None
+) -> Run:
+    """Queue a run of ``agent`` (its latest version, or ``version`` by number).
+
+    The run continues ``conversation`` when given (it must be the user's, with
+    this agent); otherwise it starts a new one, titled after the input.
+    """
     errors = {}
+    if conversation is not None and (
+        conversation.owner_id != user.pk or conversation.agent_id != agent.pk
+    ):
+        errors["conversation_id"] = [
+            _("That conversation is not yours with this agent.")
+        ]
     limit = settings.AGENT_RUN_INPUT_LIMIT
     if not isinstance(input, str) or not input.strip():
         errors["input"] = [_("Write something for the agent to work on.")]
@@ -65,8 +79,19 @@ def run_start(*, agent: Agent, user, input, version=None) -> Run:
                 ]
     if errors:
         raise ValidationError(errors)
+    if conversation is None:
+        conversation = Conversation.objects.create(
+            owner=user, agent=agent, title=Truncator(input.strip()).chars(80)
+        )
+    else:
+        # Moves it to the top of the user's conversations.
+        conversation.save(update_fields=["updated_at"])
     run = Run.objects.create(
-        agent=agent, version=agent_version, owner=user, input=input
+        agent=agent,
+        version=agent_version,
+        owner=user,
+        input=input,
+        conversation=conversation,
     )
     run_step_save(run=run, order=1, type=StepType.USER_REQUEST, payload={"text": input})
     from agents.tasks import run_execute_task
@@ -164,13 +189,42 @@ def run_spec_for(run: Run) -> RunSpec:
     }
     return RunSpec(
         definition=definition,
-        input=run.input,
+        input=conversation_input(run),
         max_turns=settings.AGENT_RUN_MAX_TURNS,
         timeout=settings.AGENT_RUN_TIMEOUT,
         retries=settings.AGENT_PROVIDER_RETRIES,
         retry_delay=settings.AGENT_PROVIDER_RETRY_DELAY,
         guard_definitions=guards,
     )
+
+
+def conversation_input(run: Run) -> str | list[dict]:
+    """The run's input, after the earlier completed turns of its conversation.
+
+    Each earlier turn is the user's message and the agent's final output; turns
+    that failed or were cancelled are left out, and only the latest
+    AGENT_CONVERSATION_TURNS count.
+    """
+    if run.conversation_id is None:
+        return run.input
+    earlier = list(
+        Run.objects.filter(
+            conversation_id=run.conversation_id,
+            status=RunStatus.COMPLETED,
+            pk__lt=run.pk,
+        )
+        .order_by("-pk")
+        .values_list("input", "final_output")[: settings.AGENT_CONVERSATION_TURNS]
+    )
+    if not earlier:
+        return run.input
+    items: list[dict] = []
+    for text, output in reversed(earlier):
+        answer = output if isinstance(output, str) else json.dumps(output)
+        items.append({"role": "user", "content": text})
+        items.append({"role": "assistant", "content": answer})
+    items.append({"role": "user", "content": run.input})
+    return items
 
 
 def model_provider(*, user) -> AgentryModelProvider:

@@ -8,6 +8,8 @@ AGENT_RUN_INPUT_LIMIT = env.int("AGENT_RUN_INPUT_LIMIT", default=32000)
 AGENT_RUN_TIMEOUT = env.float("AGENT_RUN_TIMEOUT", default=300.0)
 # Model turns allowed in one run before it ends `failed`.
 AGENT_RUN_MAX_TURNS = env.int("AGENT_RUN_MAX_TURNS", default=10)
+# Earlier turns of a conversation a run sees (each: the message and the answer).
+AGENT_CONVERSATION_TURNS = env.int("AGENT_CONVERSATION_TURNS", default=20)
 # Retries of a model call after a rate limit (429), a server error (5xx) or a
 # network failure, with exponential backoff from AGENT_PROVIDER_RETRY_DELAY s.
 AGENT_PROVIDER_RETRIES = env.int("AGENT_PROVIDER_RETRIES", default=3)
