@@ -258,6 +258,8 @@ def test_a_run_page_opened_while_the_run_is_live_shows_each_step_once(
     page.add_init_script(
         """
         window.streamedText = "";
+        window.socketOpen = false;
+        document.addEventListener("htmx:wsOpen", () => { window.socketOpen = true; });
         document.addEventListener("htmx:oobBeforeSwap", (event) => {
           if (event.detail.target.id === "live-text") {
             window.streamedText += event.detail.fragment.textContent;
@@ -279,6 +281,8 @@ def test_a_run_page_opened_while_the_run_is_live_shows_each_step_once(
     page.goto(f"{asgi_server.url}/runs/{run.pk}/")
     expect(page.locator("#run-status [data-status=queued]")).to_be_visible()
     expect(page.locator("#steps > li")).to_have_count(1)
+    # Text deltas are live only, never replayed: listen before the run starts.
+    page.wait_for_function("window.socketOpen")
 
     start_worker()
     expect_calculator_timeline(page)
