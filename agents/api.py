@@ -262,6 +262,22 @@ class AgentExportView(APIView):
         return response
 
 
+class AgentExportPythonView(APIView):
+    """The agent as a runnable Python script on the OpenAI Agents SDK alone."""
+
+    @extend_schema(responses={(200, "text/x-python"): str})
+    def get(self, request, agent_id: int):
+        from agents.export_python import python_script
+
+        agent = _visible_agent(request, agent_id)
+        response = HttpResponse(
+            python_script(agent), content_type="text/x-python; charset=utf-8"
+        )
+        filename = agent.slug.replace("-", "_")
+        response["Content-Disposition"] = f'attachment; filename="{filename}.py"'
+        return response
+
+
 class AgentImportView(APIView):
     """Create a private agent from an exported file.
 
@@ -354,31 +370,37 @@ class AgentRunView(APIView):
         return Response(run_to_dict(run), status=status.HTTP_202_ACCEPTED)
 
 
+class RunFilterSerializer(serializers.Serializer):
+    agent = serializers.IntegerField(required=False, min_value=1)
+    status = serializers.ChoiceField(choices=RunStatus.choices, required=False)
+    q = serializers.CharField(
+        required=False, max_length=200, help_text="Text the input contains."
+    )
+    since = serializers.DateField(required=False, help_text="Created on or after.")
+    until = serializers.DateField(required=False, help_text="Created on or before.")
+
+
 class RunListView(GenericAPIView):
-    """Your runs, newest first; filter with ?agent=<id>&status=<status>."""
+    """Your runs, newest first; filter by agent, status, input text and dates."""
 
     @extend_schema(
         operation_id="runs_list",
-        parameters=[
-            OpenApiParameter("agent", int),
-            OpenApiParameter("status", str, enum=RunStatus.values),
-        ],
+        parameters=[RunFilterSerializer],
         responses=inline_serializer(
             "RunPage", {"results": serializers.ListField(child=RunSchema)}
         ),
     )
     def get(self, request):
-        agent_id = request.query_params.get("agent") or None
-        run_status = request.query_params.get("status") or None
-        errors = {}
-        if agent_id is not None and not agent_id.isdigit():
-            errors["agent"] = ["Give an agent id (a number)."]
-        if run_status is not None and run_status not in RunStatus.values:
-            errors["status"] = [f"Use one of: {', '.join(RunStatus.values)}."]
-        if errors:
-            raise ValidationError(errors)
+        filters = RunFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
         runs = selectors.run_list_mine(
-            user=request.user, agent_id=agent_id, status=run_status
+            user=request.user,
+            agent_id=data.get("agent"),
+            status=data.get("status"),
+            search=data.get("q", ""),
+            since=data.get("since"),
+            until=data.get("until"),
         ).select_related("owner")
         page = self.paginate_queryset(runs)
         return self.get_paginated_response([run_to_dict(run) for run in page])
@@ -437,8 +459,19 @@ class LanguageModelSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def _with_availability(models_data: list[dict], availability: dict) -> list[dict]:
+    for model in models_data:
+        state = availability.get(model["provider"])
+        model["available"] = bool(state and state["available"])
+        model["unavailable_reason"] = (
+            state["reason"] if state else "This site does not know the provider."
+        )
+    return models_data
+
+
 class LanguageModelListView(GenericAPIView):
-    """The model catalog: what an agent's `model` may be."""
+    """The model catalog: what an agent's `model` may be, and whether your runs
+    can use each one now (`available`, else `unavailable_reason`)."""
 
     serializer_class = LanguageModelSerializer
 
@@ -447,7 +480,94 @@ class LanguageModelListView(GenericAPIView):
     )
     def get(self, request):
         page = self.paginate_queryset(selectors.model_list_active())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        data = self.get_serializer(page, many=True).data
+        availability = selectors.provider_availability(user=request.user)
+        return self.get_paginated_response(_with_availability(data, availability))
+
+
+ProviderSchema = inline_serializer(
+    "Provider",
+    {
+        "id": serializers.CharField(),
+        "name": serializers.CharField(),
+        "description": serializers.CharField(),
+        "needs_key": serializers.BooleanField(),
+        "available": serializers.BooleanField(),
+        "key": serializers.CharField(allow_null=True, help_text="yours, site or null"),
+        "reason": serializers.CharField(),
+    },
+)
+
+
+def _provider_state(request, provider_id: str) -> dict:
+    state = selectors.provider_availability(user=request.user).get(provider_id)
+    if state is None:
+        raise NotFound()
+    return state
+
+
+class ProviderListView(APIView):
+    """Model providers, and whether your runs can use each (your key or the site's)."""
+
+    @extend_schema(
+        operation_id="providers_list",
+        responses=inline_serializer(
+            "ProviderList",
+            {
+                "count": serializers.IntegerField(),
+                "results": serializers.ListField(child=ProviderSchema),
+            },
+        ),
+    )
+    def get(self, request):
+        providers = list(selectors.provider_availability(user=request.user).values())
+        return Response({"count": len(providers), "results": providers})
+
+
+class ProviderModelListView(APIView):
+    """One provider's models in the catalog, with their availability to you."""
+
+    @extend_schema(
+        operation_id="provider_models_list",
+        responses=LanguageModelSerializer(many=True),
+    )
+    def get(self, request, provider_id: str):
+        state = _provider_state(request, provider_id)
+        models = selectors.model_list_active().filter(provider=provider_id)
+        data = LanguageModelSerializer(models, many=True).data
+        data = _with_availability(data, {provider_id: state})
+        return Response({"count": len(data), "results": data})
+
+
+class ProviderCapabilitiesView(APIView):
+    """What a provider's models can do: each capability and the models with it."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "ProviderCapabilities",
+            {
+                "provider": serializers.CharField(),
+                "tools": serializers.ListField(child=serializers.CharField()),
+                "structured_output": serializers.ListField(
+                    child=serializers.CharField()
+                ),
+                "streaming": serializers.ListField(child=serializers.CharField()),
+            },
+        )
+    )
+    def get(self, request, provider_id: str):
+        _provider_state(request, provider_id)
+        models = list(selectors.model_list_active().filter(provider=provider_id))
+        return Response(
+            {
+                "provider": provider_id,
+                "tools": [m.identifier for m in models if m.supports_tools],
+                "structured_output": [
+                    m.identifier for m in models if m.supports_structured_output
+                ],
+                "streaming": [m.identifier for m in models if m.supports_streaming],
+            }
+        )
 
 
 class ToolListView(APIView):

@@ -12,6 +12,11 @@ urlpatterns = [
         name="agent-export",
     ),
     path(
+        "agents/<int:agent_id>/export/python/",
+        api.AgentExportPythonView.as_view(),
+        name="agent-export-python",
+    ),
+    path(
         "agents/<int:agent_id>/versions/",
         api.AgentVersionListView.as_view(),
         name="agent-versions",
@@ -36,6 +41,17 @@ urlpatterns = [
         name="conversation-detail",
     ),
     path("models/", api.LanguageModelListView.as_view(), name="model-list"),
+    path("models/providers/", api.ProviderListView.as_view(), name="provider-list"),
+    path(
+        "models/providers/<str:provider_id>/models/",
+        api.ProviderModelListView.as_view(),
+        name="provider-models",
+    ),
+    path(
+        "models/providers/<str:provider_id>/capabilities/",
+        api.ProviderCapabilitiesView.as_view(),
+        name="provider-capabilities",
+    ),
     path("tools/", api.ToolListView.as_view(), name="tool-list"),
     path(
         "users/api-keys/", api.ProviderKeyListView.as_view(), name="provider-key-list"

@@ -359,6 +359,15 @@ class RunFilterForm(forms.Form):
     agent = forms.TypedChoiceField(
         label=_("Agent"), required=False, coerce=int, empty_value=None
     )
+    q = forms.CharField(
+        label=_("Input contains"), required=False, max_length=200, strip=True
+    )
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args, agents=(), **kwargs):
         super().__init__(*args, **kwargs)

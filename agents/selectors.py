@@ -118,20 +118,32 @@ def run_get_visible(*, user, run_id) -> Run | None:
 
 
 def run_list_visible(
-    *, user, agent_id=None, status: str | None = None
+    *,
+    user,
+    agent_id=None,
+    status: str | None = None,
+    search: str = "",
+    since=None,
+    until=None,
 ) -> QuerySet[Run]:
+    """Runs ``user`` may see; ``since``/``until`` are dates, both inclusive."""
     runs = Run.objects.select_related("agent", "version").filter(run_visible_q(user))
     if agent_id:
         runs = runs.filter(agent_id=agent_id)
     if status:
         runs = runs.filter(status=status)
+    if search:
+        runs = runs.filter(input__icontains=search)
+    if since:
+        runs = runs.filter(created_at__date__gte=since)
+    if until:
+        runs = runs.filter(created_at__date__lte=until)
     return runs
 
 
-def run_list_mine(*, user, agent_id=None, status: str | None = None) -> QuerySet[Run]:
+def run_list_mine(*, user, **filters) -> QuerySet[Run]:
     """The runs ``user`` started; staff see others' runs by id or in the admin."""
-    runs = run_list_visible(user=user, agent_id=agent_id, status=status)
-    return runs.filter(owner=user)
+    return run_list_visible(user=user, **filters).filter(owner=user)
 
 
 def step_list(*, run: Run, after: int = 0) -> QuerySet[RunStep]:
@@ -189,3 +201,46 @@ def conversation_get_visible(*, user, conversation_id) -> Conversation | None:
 
 def conversation_turns(*, conversation: Conversation) -> QuerySet[Run]:
     return conversation.runs.select_related("version", "owner", "agent").order_by("pk")
+
+
+# The model providers this site knows; the catalog's `provider` column uses
+# these ids.
+PROVIDERS = {
+    "local": {
+        "name": "Agentry (offline)",
+        "description": "Runs on this server with no key: the Offline demo model.",
+        "needs_key": False,
+    },
+    "openai": {
+        "name": "OpenAI",
+        "description": "OpenAI's Responses API, with your key or the site's.",
+        "needs_key": True,
+    },
+}
+
+
+def provider_availability(*, user) -> dict[str, dict]:
+    """For each provider: whether ``user``'s runs can use it, whose key, and why not."""
+    from django.conf import settings
+
+    own = set(ProviderKey.objects.filter(owner=user).values_list("provider", flat=True))
+    site_keys = {"openai": bool(settings.OPENAI_API_KEY)}
+    result = {}
+    for provider_id, info in PROVIDERS.items():
+        if not info["needs_key"]:
+            state = {"available": True, "key": None, "reason": ""}
+        elif provider_id in own:
+            state = {"available": True, "key": "yours", "reason": ""}
+        elif site_keys.get(provider_id):
+            state = {"available": True, "key": "site", "reason": ""}
+        else:
+            state = {
+                "available": False,
+                "key": None,
+                "reason": (
+                    f"No {info['name']} key: add yours under Settings, Provider "
+                    "keys, or ask the site to configure one."
+                ),
+            }
+        result[provider_id] = {"id": provider_id, **info, **state}
+    return result

@@ -47,6 +47,7 @@ urlpatterns = [
         name="conversation-delete",
     ),
     path("runs/", views.run_list, name="runs"),
+    path("runs/delete/", views.runs_delete, name="runs-delete"),
     path("runs/<int:run_id>/", views.run_detail, name="run"),
     path("runs/<int:run_id>/cancel/", views.run_cancel, name="run-cancel"),
     path("runs/<int:run_id>/delete/", views.run_delete, name="run-delete"),

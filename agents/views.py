@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -399,6 +400,9 @@ def run_list(request):
         user=request.user,
         agent_id=filters.get("agent"),
         status=filters.get("status") or None,
+        search=filters.get("q") or "",
+        since=filters.get("since"),
+        until=filters.get("until"),
     )
     page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -410,7 +414,9 @@ def run_list(request):
             "page": page,
             "filter_form": form,
             "filter_query": query.urlencode(),
-            "filtered": bool(filters.get("agent") or filters.get("status")),
+            "filtered": any(
+                filters.get(name) for name in ("agent", "status", "q", "since", "until")
+            ),
         },
     )
 
@@ -618,3 +624,17 @@ def conversation_delete(request, conversation_id: int):
     services.conversation_delete(conversation=conversation)
     messages.success(request, _("Deleted the conversation."))
     return redirect("agents:conversations")
+
+
+@login_required
+@require_POST
+def runs_delete(request):
+    """Delete the runs ticked on the runs page (only the user's own)."""
+    count = services.run_delete_many(
+        user=request.user, run_ids=request.POST.getlist("runs")
+    )
+    messages.success(
+        request,
+        ngettext("Deleted %(n)d run.", "Deleted %(n)d runs.", count) % {"n": count},
+    )
+    return redirect("agents:runs")

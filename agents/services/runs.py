@@ -314,6 +314,16 @@ def run_delete(*, run: Run) -> None:
     run.delete()
 
 
+@transaction.atomic
+def run_delete_many(*, user, run_ids) -> int:
+    """Delete those of ``run_ids`` that ``user`` started; return how many."""
+    ids = [int(i) for i in run_ids if str(i).isdigit()]
+    runs = list(Run.objects.filter(owner=user, pk__in=ids))
+    for run in runs:
+        run_delete(run=run)
+    return len(runs)
+
+
 def run_sweep_dead(*, now=None) -> int:
     """Fail running runs whose worker died, or that overran their time limit.
 

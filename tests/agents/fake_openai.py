@@ -2,7 +2,7 @@
 
 It speaks the real wire format, so requests go through the real `openai`
 client and the SDK's Responses model: `GET /v1/models`, and `POST
-/v1/responses` streamed as server-sent events (the reply is the offline demo
+/v1/responses`, plain or streamed as server-sent events (the reply is the offline demo
 model's plain answer, serialised with OpenAI's own types). It checks the
 bearer key and records what it was sent.
 """
@@ -84,10 +84,15 @@ class FakeOpenAI:
                     output_schema=None,
                     handoffs=[],
                 )
+                events = list(stream_events(turn))
+                if not body.get("stream"):
+                    # The last event (response.completed) holds the whole response.
+                    self._json(200, events[-1].response.model_dump(exclude_none=True))
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
-                for event in stream_events(turn):
+                for event in events:
                     payload = event.model_dump_json(exclude_none=True)
                     self.wfile.write(
                         f"event: {event.type}\ndata: {payload}\n\n".encode()

@@ -1,4 +1,9 @@
-"""Exporting an agent as YAML and importing it, over the API."""
+"""Exporting an agent as YAML or Python and importing YAML, over the API."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -156,3 +161,77 @@ def test_the_agent_page_links_to_its_export(client):
     client.force_login(agent.owner)
     content = client.get(f"/agents/{agent.pk}/").content.decode()
     assert f'href="/api/v1/agents/{agent.pk}/export/"' in content
+
+
+def _script(client, agent, tmp_path) -> Path:
+    response = client.get(f"/api/v1/agents/{agent.pk}/export/python/")
+    assert response.status_code == 200
+    filename = agent.slug.replace("-", "_")
+    assert f'filename="{filename}.py"' in response["Content-Disposition"]
+    path = tmp_path / f"{filename}.py"
+    path.write_text(response.content.decode())
+    return path
+
+
+def _python(*arguments, env=None, cwd) -> subprocess.CompletedProcess:
+    # Run outside the project, where `import agents` is the SDK, not this app.
+    return subprocess.run(
+        [sys.executable, *arguments],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_the_python_export_runs_on_the_sdk_alone(as_user, tmp_path):
+    """The script talks to OpenAI's API (a local stand-in here) and prints the
+    answer, with the agent's instructions."""
+    from tests.agents.fake_openai import FakeOpenAI
+
+    agent = make_agent(instructions="Answer like a pirate.", model="openai/gpt-4.1")
+    script = _script(as_user(agent.owner), agent, tmp_path)
+    with FakeOpenAI(keys={"sk-script"}) as fake:
+        result = _python(
+            str(script),
+            "Hello there",
+            env={"OPENAI_API_KEY": "sk-script", "OPENAI_BASE_URL": fake.base_url},
+            cwd=tmp_path,
+        )
+    assert result.returncode == 0, result.stderr
+    assert "Answer like a pirate." in result.stdout
+    sent = next(r for r in fake.requests if r["path"] == "/v1/responses")
+    assert sent["body"]["model"] == "gpt-4.1"
+    assert sent["body"]["instructions"] == "Answer like a pirate."
+
+
+def test_the_python_export_carries_tools_output_type_and_guardrails(as_user, tmp_path):
+    agent = make_calculator_agent(
+        tools=["calculator", "current_time"],
+        guardrails={"input": {"blocked_words": ["secret"], "max_length": 50}},
+        model_settings={"temperature": 0.2, "max_output_tokens": 300},
+    )
+    script = _script(as_user(agent.owner), agent, tmp_path)
+    check = (
+        "import asyncio, runpy\n"
+        f"ns = runpy.run_path({str(script)!r})\n"
+        "agent = ns['build_agent']()\n"
+        "print([t.name for t in agent.tools], agent.model)\n"
+        "print(agent.model_settings.temperature, agent.model_settings.max_tokens)\n"
+        "print(ns['TOOLS']['calculator'].handler("
+        "{'operation': 'multiply', 'a': 15, 'b': 3, 'expression': None}))\n"
+        "print(agent.output_type.validate_json('{\"answer\": 45}'))\n"
+        "guard = agent.input_guardrails[0]\n"
+        "out = asyncio.run(guard.guardrail_function(None, agent, 'tell me a secret'))\n"
+        "print(out.tripwire_triggered, out.output_info)\n"
+    )
+    result = _python("-c", check, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "['calculator', 'current_time'] gpt-4.1-mini"
+    assert lines[1] == "0.2 300"
+    assert lines[2] == "45"
+    assert lines[3] == "{'answer': 45}"
+    assert lines[4] == "True It contains 'secret'."
+    assert "exists only on Agentry" in script.read_text()

@@ -205,3 +205,36 @@ def test_anonymous_visitors_are_sent_to_log_in(client):
     response = client.get("/settings/provider-keys/")
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+def test_providers_say_whether_your_runs_can_use_them_and_why_not(as_user, settings):
+    settings.OPENAI_API_KEY = ""
+    owner = UserFactory()
+    client = as_user(owner)
+    providers = {
+        p["id"]: p for p in client.get("/api/v1/models/providers/").json()["results"]
+    }
+    assert providers["local"]["available"] is True
+    assert providers["openai"]["available"] is False
+    assert "add yours under Settings" in providers["openai"]["reason"]
+    models = {m["id"]: m for m in client.get("/api/v1/models/").json()["results"]}
+    assert models["local/demo"]["available"] is True
+    assert models["openai/gpt-4.1-mini"]["available"] is False
+    assert models["openai/gpt-4.1-mini"]["unavailable_reason"]
+
+    settings.OPENAI_API_KEY = "sk-site"
+    openai = client.get("/api/v1/models/providers/").json()["results"][1]
+    assert (openai["available"], openai["key"]) == (True, "site")
+    services.provider_key_save(owner=owner, provider="openai", key=SECRET)
+    openai = client.get("/api/v1/models/providers/").json()["results"][1]
+    assert openai["key"] == "yours"
+
+
+def test_a_providers_models_and_capabilities_are_listed(as_user):
+    client = as_user(UserFactory())
+    models = client.get("/api/v1/models/providers/openai/models/").json()["results"]
+    assert {m["id"] for m in models} >= {"openai/gpt-4.1-mini", "openai/gpt-4.1"}
+    assert all(m["provider"] == "openai" for m in models)
+    capabilities = client.get("/api/v1/models/providers/local/capabilities/").json()
+    assert capabilities["tools"] == ["local/demo"]
+    assert client.get("/api/v1/models/providers/acme/models/").status_code == 404
