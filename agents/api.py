@@ -48,6 +48,7 @@ class AgentSerializer(serializers.ModelSerializer):
             "model_label",
             "model_settings",
             "tools",
+            "tool_options",
             "guardrails",
             "output_type",
             "tags",
@@ -76,6 +77,10 @@ class AgentWriteSerializer(serializers.Serializer):
         help_text="temperature (0 to 2), top_p (0 to 1), max_output_tokens, tool_choice"
     )
     tools = serializers.ListField(child=serializers.CharField(max_length=100))
+    tool_options = serializers.JSONField(
+        help_text='Per-tool settings: {"http_request": {"allowed_hosts": '
+        '["api.example.com", ".example.org"]}}'
+    )
     guardrails = serializers.JSONField(
         help_text='{"input": {"blocked_words": [], "blocked_patterns": [], '
         '"max_length": null, "guard_agent": null}, "output": {...}}'
@@ -190,6 +195,7 @@ PUT_DEFAULTS = {
     "model": "local/demo",
     "model_settings": {},
     "tools": [],
+    "tool_options": {},
     "guardrails": {},
     "output_type": None,
     "tags": [],

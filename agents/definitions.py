@@ -24,6 +24,7 @@ DEFINITION_FIELDS = (
     "model",
     "model_settings",
     "tools",
+    "tool_options",
     "guardrails",
     "output_type",
 )
@@ -105,6 +106,56 @@ def clean_tools(value: Any) -> list[str]:
         )
     # Keep the order given, drop repeats.
     return list(dict.fromkeys(value))
+
+
+HOST_PATTERN = re.compile(
+    r"^\.?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+MAX_ALLOWED_HOSTS = 50
+
+
+def clean_tool_options(value: Any, *, tools: list[str]) -> dict:
+    """Settings per tool; today only http_request's ``allowed_hosts``."""
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise ValidationError(_("Tool options must be an object keyed by tool name."))
+    known = {"http_request": {"allowed_hosts"}}
+    cleaned: dict = {}
+    for tool, options in value.items():
+        if tool not in known:
+            raise ValidationError(
+                _("The tool %(tool)r has no options.") % {"tool": tool}
+            )
+        if not isinstance(options, dict) or set(options) - known[tool]:
+            raise ValidationError(
+                _("%(tool)s takes only: %(keys)s.")
+                % {"tool": tool, "keys": ", ".join(sorted(known[tool]))}
+            )
+        hosts = options.get("allowed_hosts") or []
+        if isinstance(hosts, str):
+            hosts = hosts.split()
+        if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
+            raise ValidationError(_("allowed_hosts must be a list of host names."))
+        hosts = list(
+            dict.fromkeys(h.strip().lower().rstrip(".") for h in hosts if h.strip())
+        )
+        if len(hosts) > MAX_ALLOWED_HOSTS:
+            raise ValidationError(
+                _("At most %(n)d allowed hosts.") % {"n": MAX_ALLOWED_HOSTS}
+            )
+        for host in hosts:
+            if len(host) > 253 or not HOST_PATTERN.match(host):
+                raise ValidationError(
+                    _(
+                        "%(host)r is not a host name. Write e.g. api.example.com, "
+                        "or .example.com for it and its subdomains."
+                    )
+                    % {"host": host}
+                )
+        if hosts:
+            cleaned[tool] = {"allowed_hosts": hosts}
+    return cleaned
 
 
 def clean_output_type(value: Any) -> dict | None:

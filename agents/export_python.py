@@ -15,6 +15,9 @@ import re
 
 from agents.tools import get_tool
 
+# Built-in tools whose code runs on its own (no Agentry modules behind it).
+STANDALONE_TOOLS = ("calculator", "current_time")
+
 HEADER = '''"""{name}: {description}
 
 Exported from Agentry (version {version}). Runs on the OpenAI Agents SDK:
@@ -207,9 +210,14 @@ def python_script(agent) -> str:
             slug=agent.slug,
         )
     ]
+    left_out = [name for name in definition["tools"] if name not in STANDALONE_TOOLS]
+    definition["tools"] = [n for n in definition["tools"] if n in STANDALONE_TOOLS]
     if definition["tools"]:
         parts.append(TOOL_SUPPORT)
         parts.extend(_tool_source(name) for name in definition["tools"])
+    if left_out:
+        names = ", ".join(left_out)
+        model_comment += f"\n        # Not exported (they need Agentry): {names}."
     output_type = "None"
     if definition["output_type"]:
         parts.append(OUTPUT_SUPPORT)

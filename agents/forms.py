@@ -107,6 +107,15 @@ class AgentForm(forms.Form):
             "object makes the agent answer with JSON that fits it."
         ),
     )
+    http_allowed_hosts = forms.CharField(
+        label=_("Hosts http_request may call"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "code-input"}),
+        help_text=_(
+            "One per line, e.g. api.example.com, or .example.com for it and its "
+            "subdomains. Private and internal addresses are always refused."
+        ),
+    )
     input_blocked_words = forms.CharField(
         label=_("Blocked words"),
         required=False,
@@ -155,6 +164,7 @@ class AgentForm(forms.Form):
     # The service reports errors by definition field; these form fields make
     # up the ones that have no single input of their own.
     SECTION_FIELDS = {
+        "tool_options": ("http_allowed_hosts",),
         "model_settings": (
             "temperature",
             "top_p",
@@ -250,6 +260,11 @@ class AgentForm(forms.Form):
             "max_output_tokens": settings.get("max_output_tokens"),
             "tool_choice": settings.get("tool_choice", ""),
             "tools": list(agent.tools),
+            "http_allowed_hosts": "\n".join(
+                (agent.tool_options or {})
+                .get("http_request", {})
+                .get("allowed_hosts", [])
+            ),
             "output_type": (
                 json.dumps(agent.output_type, indent=2) if agent.output_type else ""
             ),
@@ -307,6 +322,11 @@ class AgentForm(forms.Form):
             "model": data["model"],
             "model_settings": self.model_settings_data(),
             "tools": data["tools"],
+            "tool_options": (
+                {"http_request": {"allowed_hosts": data["http_allowed_hosts"].split()}}
+                if data.get("http_allowed_hosts", "").strip()
+                else {}
+            ),
             "guardrails": self.guardrails_data(),
             "output_type": data["output_type"].strip() or None,
             "tags": data["tags"],

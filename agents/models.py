@@ -75,6 +75,9 @@ class Agent(models.Model):
     model = models.CharField(_("model"), max_length=150, default="local/demo")
     model_settings = models.JSONField(_("model settings"), default=dict, blank=True)
     tools = models.JSONField(_("tools"), default=list, blank=True)
+    # Per-tool settings the owner chooses, e.g. {"http_request": {"allowed_hosts":
+    # [...]}}; the model never sees or changes them.
+    tool_options = models.JSONField(_("tool options"), default=dict, blank=True)
     guardrails = models.JSONField(_("guardrails"), default=dict, blank=True)
     output_type = models.JSONField(_("output type"), null=True, blank=True)
     tags = ArrayField(

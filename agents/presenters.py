@@ -48,6 +48,7 @@ FIELD_LABELS = {
     "model": _("Model"),
     "model_settings": _("Model settings"),
     "tools": _("Tools"),
+    "tool_options": _("Tool options"),
     "guardrails": _("Guardrails"),
     "output_type": _("Output type"),
 }
@@ -109,6 +110,9 @@ def definition_diff(old: dict, new: dict) -> list[FieldDiff]:
     diffs = []
     for name in DEFINITION_FIELDS:
         before, after = old.get(name), new.get(name)
+        if name == "tool_options":
+            # Versions saved before tool options existed have none.
+            before, after = before or {}, after or {}
         changed = before != after
         lines = []
         if changed:

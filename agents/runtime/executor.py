@@ -122,7 +122,10 @@ def build_agent(
             retry=retry_settings(spec.retries, spec.retry_delay),
             **settings,
         ),
-        tools=[get_tool(name).as_sdk_tool() for name in definition.get("tools", [])],
+        tools=[
+            get_tool(name).as_sdk_tool((definition.get("tool_options") or {}).get(name))
+            for name in definition.get("tools", [])
+        ],
         output_type=JsonSchemaOutput(schema) if schema else None,
         input_guardrails=input_guardrails,
         output_guardrails=output_guardrails,

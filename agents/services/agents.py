@@ -53,6 +53,13 @@ def _clean(agent: Agent, data: dict[str, Any], *, user) -> dict[str, Any]:
             cleaned["model"] = identifier
     if "tools" in data:
         attempt("tools", definitions.clean_tools, data["tools"])
+    if "tool_options" in data:
+        attempt(
+            "tool_options",
+            definitions.clean_tool_options,
+            data["tool_options"],
+            tools=cleaned.get("tools", agent.tools),
+        )
     if "model_settings" in data:
         tools = cleaned.get("tools", agent.tools)
         attempt(

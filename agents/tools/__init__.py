@@ -7,7 +7,7 @@ Importing this package registers every built-in tool:
 """
 
 # Imported for their side effect: each module registers its tool.
-from agents.tools import calculator, clock  # noqa: F401
+from agents.tools import calculator, clock, http_request  # noqa: F401
 from agents.tools.registry import (
     BuiltinTool,
     ToolInputError,

@@ -7,6 +7,7 @@ same definition serves every model provider and the offline demo model.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable
@@ -37,18 +38,25 @@ class BuiltinTool:
     name: str
     description: str
     parameters: dict[str, Any]
-    handler: Callable[[dict[str, Any]], str] = field(repr=False)
+    handler: Callable[..., str] = field(repr=False)
+    # The handler also takes the agent's options for this tool (its
+    # ``tool_options[name]``), e.g. the hosts http_request may call.
+    takes_options: bool = False
+    # The handler blocks (network I/O): it runs in a thread, not the event loop.
+    blocking: bool = False
 
-    def invoke(self, arguments: dict[str, Any]) -> str:
+    def invoke(self, arguments: dict[str, Any], options: dict | None = None) -> str:
         """Run the tool; the returned text goes back to the model.
 
         Raises ``ToolInputError`` when the arguments cannot be used.
         """
         if not isinstance(arguments, dict):
             raise ToolInputError("Arguments must be a JSON object.")
+        if self.takes_options:
+            return self.handler(arguments, options or {})
         return self.handler(arguments)
 
-    def as_sdk_tool(self) -> FunctionTool:
+    def as_sdk_tool(self, options: dict | None = None) -> FunctionTool:
         """This tool as an Agents SDK ``FunctionTool`` (a fresh one per call).
 
         Bad arguments become an error message for the model, which can then
@@ -61,7 +69,9 @@ class BuiltinTool:
             except json.JSONDecodeError as error:
                 return f"Error: the arguments were not valid JSON ({error.msg})."
             try:
-                return self.invoke(arguments)
+                if self.blocking:
+                    return await asyncio.to_thread(self.invoke, arguments, options)
+                return self.invoke(arguments, options)
             except ToolInputError as error:
                 return f"Error: {error.message}"
 

@@ -5,8 +5,8 @@ import pytest
 from agents import services
 from agents.models import Conversation, Run, RunStatus
 from agents.runtime.guardrails import _input_text
-from agents.runtime.sdk import ModelProvider
 from agents.services.runs import conversation_input
+from tests.agents.doubles import FixedProvider
 from tests.agents.factories import make_agent, make_calculator_agent, make_run
 from tests.community.factories import UserFactory
 
@@ -14,14 +14,6 @@ from tests.community.factories import UserFactory
 from agents_sdk.testing import ScriptedModel, assistant_message
 
 pytestmark = pytest.mark.django_db
-
-
-class FixedProvider(ModelProvider):
-    def __init__(self, model) -> None:
-        self.model = model
-
-    def get_model(self, model_name):
-        return self.model
 
 
 def finish(run, output, status=RunStatus.COMPLETED):

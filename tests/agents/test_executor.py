@@ -15,6 +15,7 @@ from openai.types.responses.response_reasoning_item import Summary
 from agents.runtime.executor import RunSpec, StepMapper, execute
 from agents.runtime.providers import AgentryModelProvider
 from agents.runtime.sdk import Agent, ModelProvider, RunConfig, Runner, Usage
+from tests.agents.doubles import FixedProvider
 
 # isort: split
 from agents_sdk.testing import (
@@ -54,14 +55,6 @@ class ListRecorder:
     @property
     def types(self) -> list[str]:
         return [step["type"] for step in self.steps]
-
-
-class FixedProvider(ModelProvider):
-    def __init__(self, model) -> None:
-        self.model = model
-
-    def get_model(self, model_name):
-        return self.model
 
 
 def definition(**overrides) -> dict:
