@@ -21,6 +21,7 @@ from agents.models import (
     Agent,
     AgentVersion,
     Conversation,
+    CustomTool,
     LanguageModel,
     ProviderKey,
     RunStatus,
@@ -146,11 +147,15 @@ def _object_body(request) -> dict:
     return request.data
 
 
-def _visible_agent(request, agent_id) -> Agent:
-    agent = selectors.agent_get_visible(user=request.user, agent_id=agent_id)
-    if agent is None:
+def _found(thing):
+    """``thing``, or the API's 404 when a selector found nothing to show."""
+    if thing is None:
         raise NotFound()
-    return agent
+    return thing
+
+
+def _visible_agent(request, agent_id) -> Agent:
+    return _found(selectors.agent_get_visible(user=request.user, agent_id=agent_id))
 
 
 def _editable_agent(request, agent_id) -> Agent:
@@ -339,9 +344,7 @@ class AgentVersionDetailView(APIView):
     @extend_schema(responses=VersionSerializer)
     def get(self, request, agent_id: int, number: int):
         agent = _visible_agent(request, agent_id)
-        version = selectors.version_get(agent=agent, number=number)
-        if version is None:
-            raise NotFound()
+        version = _found(selectors.version_get(agent=agent, number=number))
         return Response(VersionSerializer(version).data)
 
 
@@ -413,10 +416,7 @@ class RunListView(GenericAPIView):
 
 
 def _visible_run(request, run_id):
-    run = selectors.run_get_visible(user=request.user, run_id=run_id)
-    if run is None:
-        raise NotFound()
-    return run
+    return _found(selectors.run_get_visible(user=request.user, run_id=run_id))
 
 
 class RunDetailView(APIView):
@@ -506,10 +506,7 @@ ProviderSchema = inline_serializer(
 
 
 def _provider_state(request, provider_id: str) -> dict:
-    state = selectors.provider_availability(user=request.user).get(provider_id)
-    if state is None:
-        raise NotFound()
-    return state
+    return _found(selectors.provider_availability(user=request.user).get(provider_id))
 
 
 class ProviderListView(APIView):
@@ -576,19 +573,60 @@ class ProviderCapabilitiesView(APIView):
         )
 
 
+def custom_tool_to_dict(tool: CustomTool) -> dict:
+    from config import crypto
+
+    secret = None
+    if tool.secret_header_name:
+        try:
+            masked = crypto.mask(crypto.decrypt(tool.secret_header_value))
+        except crypto.DecryptionError:
+            masked = "(unreadable: enter it again)"
+        secret = {"name": tool.secret_header_name, "masked": masked}
+    return {
+        "kind": "custom",
+        "id": tool.pk,
+        "reference": tool.reference,
+        "name": tool.name,
+        "description": tool.description,
+        "parameters": tool.parameters,
+        "webhook_url": tool.webhook_url,
+        "secret_header": secret,
+        "created_at": tool.created_at,
+        "updated_at": tool.updated_at,
+    }
+
+
+CustomToolWrite = inline_serializer(
+    "CustomToolWrite",
+    {
+        "name": serializers.CharField(),
+        "description": serializers.CharField(),
+        "parameters": serializers.JSONField(help_text="A JSON schema (an object)."),
+        "webhook_url": serializers.URLField(),
+        "secret_header": serializers.JSONField(
+            required=False,
+            help_text='{"name": "Authorization", "value": "Bearer ..."}; the value '
+            "is stored encrypted and never returned.",
+        ),
+    },
+)
+
+
 class ToolListView(APIView):
-    """Built-in tools, with each JSON schema exactly as sent to the model."""
+    """Tools an agent can use: the built-ins (each JSON schema exactly as sent
+    to the model) and your own webhook tools. POST creates a webhook tool; list
+    it in an agent's tools as its `reference` (`custom/<id>`)."""
 
     @extend_schema(
+        operation_id="tools_list",
         responses=inline_serializer(
-            "Tool",
+            "ToolList",
             {
-                "name": serializers.CharField(),
-                "description": serializers.CharField(),
-                "parameters": serializers.JSONField(),
+                "count": serializers.IntegerField(),
+                "results": serializers.ListField(child=serializers.JSONField()),
             },
-            many=True,
-        )
+        ),
     )
     def get(self, request):
         from agents.tools import all_tools
@@ -598,12 +636,130 @@ class ToolListView(APIView):
             sdk_tool = tool.as_sdk_tool()
             tools.append(
                 {
+                    "kind": "builtin",
+                    "reference": sdk_tool.name,
                     "name": sdk_tool.name,
                     "description": sdk_tool.description,
                     "parameters": sdk_tool.params_json_schema,
                 }
             )
+        tools.extend(
+            custom_tool_to_dict(tool)
+            for tool in selectors.custom_tool_list(user=request.user)
+        )
         return Response({"count": len(tools), "results": tools})
+
+    @extend_schema(request=CustomToolWrite, responses={201: CustomToolWrite})
+    def post(self, request):
+        try:
+            tool = services.custom_tool_save(
+                owner=request.user, data=dict(_object_body(request))
+            )
+        except DjangoValidationError as error:
+            raise_as_drf(error)
+        return Response(custom_tool_to_dict(tool), status=status.HTTP_201_CREATED)
+
+
+def _own_custom_tool(request, tool_id) -> CustomTool:
+    return _found(selectors.custom_tool_get(user=request.user, tool_id=tool_id))
+
+
+class CustomToolDetailView(APIView):
+    """One of your webhook tools. PUT/PATCH change it; DELETE removes it."""
+
+    @extend_schema(responses=CustomToolWrite)
+    def get(self, request, tool_id: int):
+        return Response(custom_tool_to_dict(_own_custom_tool(request, tool_id)))
+
+    @extend_schema(request=CustomToolWrite, responses=CustomToolWrite)
+    def put(self, request, tool_id: int):
+        return self._save(request, tool_id)
+
+    @extend_schema(request=CustomToolWrite, responses=CustomToolWrite)
+    def patch(self, request, tool_id: int):
+        return self._save(request, tool_id)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, tool_id: int):
+        services.custom_tool_delete(tool=_own_custom_tool(request, tool_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _save(self, request, tool_id):
+        tool = _own_custom_tool(request, tool_id)
+        try:
+            tool = services.custom_tool_save(
+                owner=request.user, data=dict(_object_body(request)), tool=tool
+            )
+        except DjangoValidationError as error:
+            raise_as_drf(error)
+        return Response(custom_tool_to_dict(tool))
+
+
+AgentToolsResult = inline_serializer(
+    "AgentToolsResult",
+    {
+        "tools": serializers.ListField(child=serializers.CharField()),
+        "version": serializers.IntegerField(),
+    },
+)
+
+
+class AgentToolsView(APIView):
+    """The tools an agent lists (built-in names and `custom/<id>`). POST adds
+    one (`{"tool": ...}`), PUT replaces the list (`{"tools": [...]}`), DELETE
+    removes one (`?tool=...`); each change is a new version."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "AgentTools",
+            {"tools": serializers.ListField(child=serializers.CharField())},
+        )
+    )
+    def get(self, request, agent_id: int):
+        agent = _visible_agent(request, agent_id)
+        return Response({"tools": agent.tools})
+
+    @extend_schema(
+        request=inline_serializer("AgentToolAdd", {"tool": serializers.CharField()}),
+        responses=AgentToolsResult,
+    )
+    def post(self, request, agent_id: int):
+        agent = _editable_agent(request, agent_id)
+        tool = _object_body(request).get("tool")
+        if not isinstance(tool, str) or not tool:
+            raise ValidationError({"tool": ["Name the tool to add."]})
+        return self._set(request, agent, [*agent.tools, tool])
+
+    @extend_schema(
+        request=inline_serializer(
+            "AgentToolsSet",
+            {"tools": serializers.ListField(child=serializers.CharField())},
+        ),
+        responses=AgentToolsResult,
+    )
+    def put(self, request, agent_id: int):
+        agent = _editable_agent(request, agent_id)
+        return self._set(request, agent, _object_body(request).get("tools"))
+
+    @extend_schema(
+        parameters=[OpenApiParameter("tool", str, required=True)],
+        responses=AgentToolsResult,
+    )
+    def delete(self, request, agent_id: int):
+        agent = _editable_agent(request, agent_id)
+        tool = request.query_params.get("tool", "")
+        if tool not in agent.tools:
+            raise ValidationError({"tool": [f"The agent does not list {tool!r}."]})
+        return self._set(request, agent, [t for t in agent.tools if t != tool])
+
+    def _set(self, request, agent, tools):
+        try:
+            agent = services.agent_update(
+                agent=agent, user=request.user, data={"tools": tools}
+            )
+        except DjangoValidationError as error:
+            raise_as_drf(error)
+        return Response({"tools": agent.tools, "version": agent.version_number})
 
 
 class ProviderKeySerializer(serializers.ModelSerializer):
@@ -666,10 +822,7 @@ class ProviderKeyListView(GenericAPIView):
 
 
 def _own_provider_key(request, key_id):
-    provider_key = selectors.provider_key_get(user=request.user, key_id=key_id)
-    if provider_key is None:
-        raise NotFound()
-    return provider_key
+    return _found(selectors.provider_key_get(user=request.user, key_id=key_id))
 
 
 class ProviderKeyDetailView(APIView):
@@ -725,12 +878,11 @@ class ConversationListView(GenericAPIView):
 
 
 def _visible_conversation(request, conversation_id):
-    conversation = selectors.conversation_get_visible(
-        user=request.user, conversation_id=conversation_id
+    return _found(
+        selectors.conversation_get_visible(
+            user=request.user, conversation_id=conversation_id
+        )
     )
-    if conversation is None:
-        raise NotFound()
-    return conversation
 
 
 def _conversation_data(conversation) -> dict:

@@ -54,6 +54,14 @@ urlpatterns = [
     ),
     path("tools/", api.ToolListView.as_view(), name="tool-list"),
     path(
+        "tools/<int:tool_id>/", api.CustomToolDetailView.as_view(), name="tool-detail"
+    ),
+    path(
+        "agents/<int:agent_id>/tools/",
+        api.AgentToolsView.as_view(),
+        name="agent-tools",
+    ),
+    path(
         "users/api-keys/", api.ProviderKeyListView.as_view(), name="provider-key-list"
     ),
     path(

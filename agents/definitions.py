@@ -90,7 +90,13 @@ def clean_model_settings(value: Any, *, tools: list[str]) -> dict:
     return cleaned
 
 
-def clean_tools(value: Any) -> list[str]:
+CUSTOM_PREFIX = "custom/"
+
+
+def clean_tools(
+    value: Any, *, custom_allowed: Callable[[int], bool] = lambda tool_id: False
+) -> list[str]:
+    """Built-in tool names, and ``custom/<id>`` for the owner's own tools."""
     from agents.tools import tool_names
 
     if value in (None, ""):
@@ -98,7 +104,14 @@ def clean_tools(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValidationError(_("Tools must be a list of tool names."))
     known = tool_names()
-    unknown = [name for name in value if name not in known]
+
+    def is_known(name: str) -> bool:
+        if name.startswith(CUSTOM_PREFIX):
+            tool_id = name[len(CUSTOM_PREFIX) :]
+            return tool_id.isdigit() and custom_allowed(int(tool_id))
+        return name in known
+
+    unknown = [name for name in value if not is_known(name)]
     if unknown:
         raise ValidationError(
             _("Unknown tool: %(names)s. Available: %(known)s.")

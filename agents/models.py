@@ -322,3 +322,41 @@ class ProviderKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} {self.provider} {self.masked}"
+
+
+class CustomTool(models.Model):
+    """A function tool a user defines: the model's arguments are checked
+    against ``parameters`` and POSTed as JSON to ``webhook_url``, whose answer
+    goes back to the model."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="custom_tools",
+    )
+    name = models.CharField(_("name"), max_length=64)
+    description = models.TextField(_("description"), max_length=2000)
+    parameters = models.JSONField(_("parameters (JSON schema)"))
+    webhook_url = models.URLField(_("webhook URL"), max_length=2000)
+    # An optional header sent with every call, e.g. Authorization; its value is
+    # encrypted at rest (config/crypto.py).
+    secret_header_name = models.CharField(max_length=100, blank=True)
+    secret_header_value = models.TextField(blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "name"], name="customtool_unique_name_per_owner"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def reference(self) -> str:
+        """How an agent's ``tools`` list names this tool."""
+        return f"custom/{self.pk}"

@@ -13,6 +13,7 @@ from agents.models import (
     Agent,
     AgentVersion,
     Conversation,
+    CustomTool,
     LanguageModel,
     ProviderKey,
     Run,
@@ -244,3 +245,17 @@ def provider_availability(*, user) -> dict[str, dict]:
             }
         result[provider_id] = {"id": provider_id, **info, **state}
     return result
+
+
+def custom_tool_list(*, user) -> QuerySet[CustomTool]:
+    if not user.is_authenticated:
+        return CustomTool.objects.none()
+    return CustomTool.objects.filter(owner=user)
+
+
+def custom_tool_get(*, user, tool_id) -> CustomTool | None:
+    try:
+        tool_id = int(tool_id)
+    except (TypeError, ValueError):
+        return None
+    return CustomTool.objects.filter(owner=user, pk=tool_id).first()

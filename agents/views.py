@@ -7,6 +7,8 @@ they may see but not change is a 403.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -105,6 +107,20 @@ def _validate_url(agent: Agent | None) -> str:
     return f"{url}?agent={agent.pk}" if agent is not None else url
 
 
+def _tool_choices(request, agent: Agent | None) -> list:
+    """Built-in tools, then the owner's webhook tools (listed by reference)."""
+    owner = agent.owner if agent is not None else request.user
+    custom = [
+        SimpleNamespace(
+            name=tool.reference,
+            description=_("%(name)s (your webhook tool): %(description)s")
+            % {"name": tool.name, "description": tool.description},
+        )
+        for tool in selectors.custom_tool_list(user=owner)
+    ]
+    return [*all_tools(), *custom]
+
+
 def _agent_form(request, *, agent: Agent | None = None, data=None) -> AgentForm:
     guard_agents = selectors.agent_list_runnable(user=request.user)
     if agent is not None:
@@ -113,7 +129,7 @@ def _agent_form(request, *, agent: Agent | None = None, data=None) -> AgentForm:
         data,
         initial=AgentForm.initial_for(agent) if agent else None,
         models=selectors.model_list_active(),
-        tools=all_tools(),
+        tools=_tool_choices(request, agent),
         guard_agents=guard_agents,
         validate_url=_validate_url(agent),
     )
@@ -125,7 +141,8 @@ def _builder_context(request, form: AgentForm, *, agent: Agent | None) -> dict:
         "agent": agent,
         "snippets": presenters.INSTRUCTION_SNIPPETS,
         "tool_list": [
-            (form["tools"][index], tool) for index, tool in enumerate(all_tools())
+            (form["tools"][index], tool)
+            for index, tool in enumerate(_tool_choices(request, agent))
         ],
     }
     if agent is not None:

@@ -29,6 +29,7 @@ from agents.runtime.sdk import (
     Runner,
     sdk,
 )
+from agents.runtime.webhook_tools import webhook_tool
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,12 @@ class RunSpec:
     retry_delay: float = 1.0
     # Definitions of guard agents, by agent id, loaded by the caller.
     guard_definitions: dict[int, dict] = field(default_factory=dict)
+    # The owner's custom tools by reference (custom/<id>), secrets decrypted.
+    custom_tools: dict[str, dict] = field(default_factory=dict)
+
+
+class ToolUnavailableError(Exception):
+    """A tool the agent lists cannot be used; the message says what to do."""
 
 
 @dataclass
@@ -96,8 +103,6 @@ def build_agent(
     output_type: dict | None = None,
     with_guardrails: bool = True,
 ) -> Agent:
-    from agents.tools import get_tool
-
     settings = dict(definition.get("model_settings") or {})
     max_tokens = settings.pop("max_output_tokens", None)
     schema = output_type if output_type is not None else definition.get("output_type")
@@ -123,13 +128,26 @@ def build_agent(
             **settings,
         ),
         tools=[
-            get_tool(name).as_sdk_tool((definition.get("tool_options") or {}).get(name))
-            for name in definition.get("tools", [])
+            _sdk_tool(name, definition, spec) for name in definition.get("tools", [])
         ],
         output_type=JsonSchemaOutput(schema) if schema else None,
         input_guardrails=input_guardrails,
         output_guardrails=output_guardrails,
     )
+
+
+def _sdk_tool(name: str, definition: dict, spec: RunSpec):
+    from agents.tools import get_tool
+
+    if name.startswith("custom/"):
+        custom = spec.custom_tools.get(name)
+        if custom is None:
+            raise ToolUnavailableError(
+                f"The agent lists the custom tool {name}, which no longer exists. "
+                "Edit the agent's tools and run it again."
+            )
+        return webhook_tool(custom)
+    return get_tool(name).as_sdk_tool((definition.get("tool_options") or {}).get(name))
 
 
 def _guard_runner(agent_id: int | None, spec: RunSpec, provider: ModelProvider):
@@ -360,6 +378,8 @@ async def execute(
         return await _failed(recorder, "max_turns", message, result)
     except ModelUnavailableError as error:
         return await _failed(recorder, "model_unavailable", str(error), result)
+    except ToolUnavailableError as error:
+        return await _failed(recorder, "tool_unavailable", str(error), result)
     except sdk.ModelBehaviorError as error:
         return await _failed(recorder, "model_behavior", str(error), result)
     except Exception as error:

@@ -10,6 +10,7 @@ from agents.services.conversations import (
     conversation_delete,
     conversation_rename,
 )
+from agents.services.custom_tools import custom_tool_delete, custom_tool_save
 from agents.services.provider_keys import (
     provider_key_delete,
     provider_key_save,
@@ -34,6 +35,8 @@ __all__ = [
     "agent_update",
     "conversation_delete",
     "conversation_rename",
+    "custom_tool_delete",
+    "custom_tool_save",
     "provider_key_delete",
     "provider_key_save",
     "provider_key_test",

@@ -10,7 +10,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from agents import definitions, selectors
-from agents.models import Agent, AgentVersion, Visibility
+from agents.models import Agent, AgentVersion, CustomTool, Visibility
 
 EDITABLE_FIELDS = (*definitions.DEFINITION_FIELDS, "tags", "visibility")
 
@@ -52,7 +52,18 @@ def _clean(agent: Agent, data: dict[str, Any], *, user) -> dict[str, Any]:
         else:
             cleaned["model"] = identifier
     if "tools" in data:
-        attempt("tools", definitions.clean_tools, data["tools"])
+        owner_id = agent.owner_id or user.pk
+
+        def custom_allowed(tool_id: int) -> bool:
+            # Only the agent owner's own custom tools.
+            return CustomTool.objects.filter(pk=tool_id, owner_id=owner_id).exists()
+
+        attempt(
+            "tools",
+            definitions.clean_tools,
+            data["tools"],
+            custom_allowed=custom_allowed,
+        )
     if "tool_options" in data:
         attempt(
             "tool_options",

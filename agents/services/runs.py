@@ -20,7 +20,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from agents import selectors
-from agents.models import Agent, Conversation, Run, RunStatus, StepType
+from agents.models import Agent, Conversation, CustomTool, Run, RunStatus, StepType
 from agents.runtime.executor import Outcome, RunSpec, execute
 from agents.runtime.providers import AgentryModelProvider
 from agents.services.steps import (
@@ -187,9 +187,32 @@ def run_spec_for(run: Run) -> RunSpec:
         agent.pk: agent.versions.get(number=agent.version_number).definition
         for agent in Agent.objects.filter(pk__in=guard_ids)
     }
+    custom_ids = [
+        int(name.split("/", 1)[1])
+        for name in definition.get("tools", [])
+        if name.startswith("custom/") and name.split("/", 1)[1].isdigit()
+    ]
+    custom_tools = {}
+    # Only the agent owner's tools: whoever runs a public agent uses the
+    # owner's webhooks, never their own.
+    for tool in CustomTool.objects.filter(
+        pk__in=custom_ids, owner_id=run.agent.owner_id
+    ):
+        custom_tools[tool.reference] = {
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": tool.parameters,
+            "url": tool.webhook_url,
+            "secret_header": (
+                (tool.secret_header_name, crypto.decrypt(tool.secret_header_value))
+                if tool.secret_header_name
+                else None
+            ),
+        }
     return RunSpec(
         definition=definition,
         input=conversation_input(run),
+        custom_tools=custom_tools,
         max_turns=settings.AGENT_RUN_MAX_TURNS,
         timeout=settings.AGENT_RUN_TIMEOUT,
         retries=settings.AGENT_PROVIDER_RETRIES,
