@@ -7,6 +7,7 @@ from agents.models import (
     ProviderKey,
     Run,
     RunStep,
+    ToolSetting,
 )
 
 
@@ -135,3 +136,12 @@ class ProviderKeyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ToolSetting)
+class ToolSettingAdmin(admin.ModelAdmin):
+    """Built-in tools switched on or off for the whole site."""
+
+    list_display = ["name", "enabled", "updated_by", "updated_at"]
+    list_editable = ["enabled"]
+    readonly_fields = ["updated_by", "updated_at"]

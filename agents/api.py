@@ -632,11 +632,13 @@ class ToolListView(APIView):
         from agents.tools import all_tools
 
         tools = []
+        disabled = selectors.disabled_tool_names()
         for tool in all_tools():
             sdk_tool = tool.as_sdk_tool()
             tools.append(
                 {
                     "kind": "builtin",
+                    "enabled": tool.name not in disabled,
                     "reference": sdk_tool.name,
                     "name": sdk_tool.name,
                     "description": sdk_tool.description,

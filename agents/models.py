@@ -360,3 +360,25 @@ class CustomTool(models.Model):
     def reference(self) -> str:
         """How an agent's ``tools`` list names this tool."""
         return f"custom/{self.pk}"
+
+
+class ToolSetting(models.Model):
+    """Staff's site-wide switch for a built-in tool; a disabled tool is never
+    offered to a model (no row means enabled)."""
+
+    name = models.CharField(_("tool"), max_length=64, unique=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({'on' if self.enabled else 'off'})"

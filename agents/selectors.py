@@ -18,6 +18,7 @@ from agents.models import (
     ProviderKey,
     Run,
     RunStep,
+    ToolSetting,
     Visibility,
 )
 
@@ -259,3 +260,41 @@ def custom_tool_get(*, user, tool_id) -> CustomTool | None:
     except (TypeError, ValueError):
         return None
     return CustomTool.objects.filter(owner=user, pk=tool_id).first()
+
+
+def disabled_tool_names() -> set[str]:
+    return set(ToolSetting.objects.filter(enabled=False).values_list("name", flat=True))
+
+
+def tool_usage(*, user, days: int = 30) -> dict[str, dict]:
+    """Calls and failed calls per tool name over the last ``days``: across the
+    site for staff, over the user's own runs otherwise."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    steps = RunStep.objects.filter(
+        created_at__gte=timezone.now() - timedelta(days=days)
+    )
+    if not _can_see_all(user):
+        steps = steps.filter(run__owner=user)
+    calls = (
+        steps.filter(type="tool-call")
+        .values_list("payload__name")
+        .annotate(count=Count("id"))
+    )
+    failures = (
+        steps.filter(type="tool-result", payload__output__startswith="Error")
+        .values_list("payload__name")
+        .annotate(count=Count("id"))
+    )
+    usage: dict[str, dict] = {}
+    for name, count in calls:
+        usage.setdefault(name, {"calls": 0, "errors": 0})["calls"] = count
+    for name, count in failures:
+        usage.setdefault(name, {"calls": 0, "errors": 0})["errors"] = count
+    for stats in usage.values():
+        stats["error_rate"] = (
+            round(stats["errors"] / stats["calls"], 3) if stats["calls"] else 0.0
+        )
+    return usage

@@ -46,6 +46,8 @@ urlpatterns = [
         views.conversation_delete,
         name="conversation-delete",
     ),
+    path("tools/", views.tool_list, name="tools"),
+    path("tools/<str:name>/toggle/", views.tool_toggle, name="tool-toggle"),
     path("runs/", views.run_list, name="runs"),
     path("runs/delete/", views.runs_delete, name="runs-delete"),
     path("runs/<int:run_id>/", views.run_detail, name="run"),

@@ -655,3 +655,55 @@ def runs_delete(request):
         ngettext("Deleted %(n)d run.", "Deleted %(n)d runs.", count) % {"n": count},
     )
     return redirect("agents:runs")
+
+
+# ---------- Tools ----------
+
+
+@login_required
+@require_GET
+def tool_list(request):
+    disabled = selectors.disabled_tool_names()
+    usage = selectors.tool_usage(user=request.user)
+    tools = []
+    for tool in all_tools():
+        sdk_tool = tool.as_sdk_tool()
+        tools.append(
+            {
+                "kind": "builtin",
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": sdk_tool.params_json_schema,
+                "enabled": tool.name not in disabled,
+            }
+        )
+    for tool in selectors.custom_tool_list(user=request.user):
+        tools.append(
+            {
+                "kind": "custom",
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": tool.parameters,
+                "enabled": True,
+            }
+        )
+    for tool in tools:
+        stats = usage.get(tool["name"], {})
+        tool["calls"] = stats.get("calls", 0)
+        tool["error_rate"] = stats.get("error_rate", 0.0)
+    return render(request, "agents/tool_list.html", {"tools": tools})
+
+
+@login_required
+@require_POST
+def tool_toggle(request, name: str):
+    enabled = request.POST.get("enabled") == "1"
+    try:
+        services.tool_set_enabled(name=name, enabled=enabled, user=request.user)
+    except ValidationError:
+        raise Http404 from None
+    state = _("enabled") if enabled else _("disabled")
+    messages.success(
+        request, _("%(name)s is %(state)s.") % {"name": name, "state": state}
+    )
+    return redirect("agents:tools")

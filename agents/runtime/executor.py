@@ -67,6 +67,8 @@ class RunSpec:
     guard_definitions: dict[int, dict] = field(default_factory=dict)
     # The owner's custom tools by reference (custom/<id>), secrets decrypted.
     custom_tools: dict[str, dict] = field(default_factory=dict)
+    # Built-in tools staff switched off: never offered to the model.
+    disabled_tools: set[str] = field(default_factory=set)
 
 
 class ToolUnavailableError(Exception):
@@ -128,7 +130,9 @@ def build_agent(
             **settings,
         ),
         tools=[
-            _sdk_tool(name, definition, spec) for name in definition.get("tools", [])
+            _sdk_tool(name, definition, spec)
+            for name in definition.get("tools", [])
+            if name not in spec.disabled_tools
         ],
         output_type=JsonSchemaOutput(schema) if schema else None,
         input_guardrails=input_guardrails,

@@ -27,6 +27,7 @@ from agents.services.runs import (
     run_sweep_dead,
 )
 from agents.services.steps import run_events_group, run_push, run_step_save
+from agents.services.tool_settings import tool_set_enabled
 
 __all__ = [
     "agent_create",
@@ -51,4 +52,5 @@ __all__ = [
     "run_start",
     "run_step_save",
     "run_sweep_dead",
+    "tool_set_enabled",
 ]

@@ -64,6 +64,15 @@ def _clean(agent: Agent, data: dict[str, Any], *, user) -> dict[str, Any]:
             data["tools"],
             custom_allowed=custom_allowed,
         )
+        newly_disabled = sorted(
+            (set(cleaned.get("tools", [])) - set(agent.tools or []))
+            & selectors.disabled_tool_names()
+        )
+        if newly_disabled:
+            errors["tools"] = [
+                _("Switched off on this site by its staff: %(names)s.")
+                % {"names": ", ".join(newly_disabled)}
+            ]
     if "tool_options" in data:
         attempt(
             "tool_options",

@@ -213,6 +213,7 @@ def run_spec_for(run: Run) -> RunSpec:
         definition=definition,
         input=conversation_input(run),
         custom_tools=custom_tools,
+        disabled_tools=selectors.disabled_tool_names(),
         max_turns=settings.AGENT_RUN_MAX_TURNS,
         timeout=settings.AGENT_RUN_TIMEOUT,
         retries=settings.AGENT_PROVIDER_RETRIES,
