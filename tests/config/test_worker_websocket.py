@@ -98,3 +98,29 @@ def test_the_postgres_broker_deletes_what_it_delivered(
             return cursor.fetchone()[0] == 0
 
     assert wait_for(queue_is_empty, timeout=20)
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="REDIS_URL is not set (CI sets it)")
+async def test_an_idle_websocket_on_redis_still_hears_events_after_a_silence(
+    use_backend, api_key_header, user
+):
+    """channels_redis blocks 5 s waiting for messages; redis-py 8 used to give up
+    reading after 5 s too, which killed idle consumers (and lost what was sent
+    while the browser reconnected)."""
+    import asyncio
+
+    from channels.layers import get_channel_layer
+
+    use_backend(REDIS_URL)
+    communicator = WebsocketCommunicator(
+        application, "/ws/events/", headers=[api_key_header]
+    )
+    connected, _ = await communicator.connect(timeout=10)
+    assert connected
+    await asyncio.sleep(7)
+    await get_channel_layer().group_send(
+        services.user_events_group(user.pk),
+        {"type": "user.event", "event": {"type": "after-silence"}},
+    )
+    assert await communicator.receive_json_from(timeout=10) == {"type": "after-silence"}
+    await communicator.disconnect()

@@ -12,8 +12,17 @@ def channel_layers_for(redis: str, database: str) -> dict:
                 "CONFIG": {
                     # redis-py's pool refuses a 101st simultaneous connection;
                     # a burst of websocket connects (each joins a group) needs
-                    # more than that.
-                    "hosts": [{"address": redis, "max_connections": 1000}],
+                    # more than that. redis-py 8 also gives up reading after
+                    # 5 s by default, the very time channels_redis blocks
+                    # waiting for messages: an idle websocket would die after
+                    # 5 s of silence, losing what was sent while it reconnects.
+                    "hosts": [
+                        {
+                            "address": redis,
+                            "max_connections": 1000,
+                            "socket_timeout": 30,
+                        }
+                    ],
                     "capacity": 1000,
                     "expiry": 60,
                 },
