@@ -186,6 +186,21 @@ async def test_it_chains_calculator_calls_and_answers_with_the_last_result(strea
     assert "45.0" not in outcome.final_output
 
 
+async def test_a_later_turn_continues_from_the_previous_answer():
+    """In a conversation, "then multiply by 3" starts from the last answer."""
+    agent = Agent(name="Maths", model=DemoModel(), tools=builtin("calculator"))
+    history = [
+        {"role": "user", "content": "What is 5 + 10?"},
+        {"role": "assistant", "content": "5 + 10 = 15. The answer is 15."},
+        {"role": "user", "content": "And then multiply by 3?"},
+    ]
+    outcome = Outcome(await Runner.run(agent, history))
+    assert outcome.tool_calls() == [
+        ("calculator", {"operation": "multiply", "a": 15, "b": 3, "expression": None}),
+    ]
+    assert "45" in outcome.final_output
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

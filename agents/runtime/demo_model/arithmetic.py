@@ -166,8 +166,12 @@ def _step_from_words(tokens: list[str], has_previous: bool) -> ArithmeticStep | 
     return None
 
 
-def plan_arithmetic(text: str) -> list[ArithmeticStep]:
-    """The calculator calls that answer ``text``, in order; empty if none."""
+def plan_arithmetic(text: str, *, continues: bool = False) -> list[ArithmeticStep]:
+    """The calculator calls that answer ``text``, in order; empty if none.
+
+    ``continues``: there is an earlier result (a conversation's last answer),
+    so "multiply by 3" alone is a step on it.
+    """
     normalized = text.lower()
     normalized = normalized.replace("\u00d7", "*").replace("\u00f7", "/")
     normalized = normalized.replace("\u2212", "-")
@@ -180,7 +184,7 @@ def plan_arithmetic(text: str) -> list[ArithmeticStep]:
     steps: list[ArithmeticStep] = []
     for clause in CLAUSE_BREAK.split(normalized):
         tokens = TOKEN.findall(clause)
-        has_previous = bool(steps)
+        has_previous = bool(steps) or continues
         step = None
         for run in sorted(_arithmetic_runs(tokens), key=len, reverse=True):
             step = _step_from_run(run, has_previous)

@@ -23,6 +23,9 @@ class Conversation:
     """What the demo model needs from the input items."""
 
     user_text: str = ""
+    # The agent's answer just before the latest user message (a conversation's
+    # earlier turn), so "then multiply by 3" can continue from it.
+    earlier_answer: str = ""
     calls: list[ToolCallRecord] = field(default_factory=list)
     # Across the whole input, so call ids stay unique through handoffs.
     total_calls: int = 0
@@ -67,10 +70,14 @@ def read_conversation(input: str | list[Any]) -> Conversation:
         fingerprint=hashlib.sha256(serialized.encode()).hexdigest()[:10]
     )
     by_call_id: dict[str, ToolCallRecord] = {}
+    last_answer = ""
     for item in items:
         kind = item.get("type")
-        if item.get("role") == "user" and kind in (None, "message"):
+        if item.get("role") == "assistant" and kind in (None, "message"):
+            last_answer = _content_text(item.get("content")).strip()
+        elif item.get("role") == "user" and kind in (None, "message"):
             conversation.user_text = _content_text(item.get("content")).strip()
+            conversation.earlier_answer = last_answer
             conversation.calls = []
         elif kind == "function_call":
             conversation.total_calls += 1

@@ -110,7 +110,12 @@ def _calculator_plan(conversation: Conversation, steps: list[ArithmeticStep]) ->
         results.append(result)
     if len(done) < len(steps):
         step = steps[len(done)]
-        arguments = step.arguments(results[-1] if results else None)
+        previous = results[-1] if results else None
+        if previous is None and conversation.earlier_answer:
+            # "Then multiply by 3" continues from the conversation's last answer.
+            earlier = numbers_in(conversation.earlier_answer)
+            previous = earlier[-1] if earlier else None
+        arguments = step.arguments(previous)
         if results:
             thought = f"Next, {describe_operation(arguments)}; I'll use the calculator."
         else:
@@ -154,7 +159,9 @@ def decide(
             )
 
     if CALCULATOR in function_tools:
-        steps = plan_arithmetic(text)
+        steps = plan_arithmetic(
+            text, continues=bool(numbers_in(conversation.earlier_answer))
+        )
         if steps:
             return _calculator_plan(conversation, steps)
 
