@@ -23,9 +23,5 @@ def conversation_rename(*, conversation: Conversation, title) -> Conversation:
 
 @transaction.atomic
 def conversation_delete(*, conversation: Conversation) -> None:
-    """Delete the conversation and its runs (unfinished ones are cancelled)."""
-    from agents.services.runs import run_delete
-
-    for run in conversation.runs.all():
-        run_delete(run=run)
+    """Delete the conversation and, by cascade, its runs (see run_delete)."""
     conversation.delete()

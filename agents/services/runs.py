@@ -171,8 +171,9 @@ class _DatabaseRecorder:
         await self.layer.group_send(self.group, status_message(run))
 
     async def cancelled(self) -> bool:
-        return await sync_to_async(
-            Run.objects.filter(pk=self.run.pk, status=RunStatus.CANCELLED).exists
+        """Whether to stop: the run was cancelled, swept or deleted meanwhile."""
+        return not await sync_to_async(
+            Run.objects.filter(pk=self.run.pk, status=RunStatus.RUNNING).exists
         )()
 
 
@@ -330,11 +331,9 @@ def run_cancel(*, run: Run) -> Run:
 
 @transaction.atomic
 def run_delete(*, run: Run) -> None:
-    """Delete a run and its steps; an unfinished run is cancelled first."""
-    if not run.is_finished:
-        Run.objects.filter(
-            pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
-        ).update(status=RunStatus.CANCELLED, finished_at=timezone.now())
+    """Delete a run and its steps. A worker still running it stops within a
+    second (it stops once its run is no longer `running`); a queued one is
+    never claimed."""
     run.delete()
 
 
@@ -342,10 +341,8 @@ def run_delete(*, run: Run) -> None:
 def run_delete_many(*, user, run_ids) -> int:
     """Delete those of ``run_ids`` that ``user`` started; return how many."""
     ids = [int(i) for i in run_ids if str(i).isdigit()]
-    runs = list(Run.objects.filter(owner=user, pk__in=ids))
-    for run in runs:
-        run_delete(run=run)
-    return len(runs)
+    _total, deleted = Run.objects.filter(owner=user, pk__in=ids).delete()
+    return deleted.get(Run._meta.label, 0)
 
 
 def run_sweep_dead(*, now=None) -> int:

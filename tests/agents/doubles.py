@@ -11,3 +11,32 @@ class FixedProvider(ModelProvider):
 
     def get_model(self, model_name):
         return self.model
+
+
+class ListRecorder:
+    """Keeps steps and deltas in memory; can report a cancellation."""
+
+    def __init__(self, cancel_after_steps: int | None = None) -> None:
+        self.steps: list[dict] = []
+        self.deltas: list[str] = []
+        self.cancel_after_steps = cancel_after_steps
+
+    async def step(self, type, payload, **costs):
+        self.steps.append({"type": type, "payload": payload, **costs})
+
+    async def delta(self, text):
+        self.deltas.append(text)
+
+    async def cancelled(self):
+        return (
+            self.cancel_after_steps is not None
+            and len(self.steps) >= self.cancel_after_steps
+        )
+
+    @property
+    def types(self) -> list[str]:
+        return [step["type"] for step in self.steps]
+
+    def outputs(self, type: str = "tool-result") -> list:
+        """The ``output`` of each step of ``type``, in order."""
+        return [s["payload"]["output"] for s in self.steps if s["type"] == type]

@@ -11,7 +11,7 @@ from agents import services
 from agents.models import CustomTool, Run, RunStatus
 from agents.runtime.executor import RunSpec, execute
 from agents.runtime.webhook_tools import webhook_tool
-from tests.agents.doubles import FixedProvider
+from tests.agents.doubles import FixedProvider, ListRecorder
 from tests.agents.factories import make_agent, make_run
 from tests.community.factories import UserFactory
 
@@ -87,21 +87,6 @@ def make_tool(owner, url, **data):
     return services.custom_tool_save(owner=owner, data={**base, **data})
 
 
-class Steps:
-    def __init__(self) -> None:
-        self.outputs: list[str] = []
-
-    async def step(self, type, payload, **costs):
-        if type == "tool-result":
-            self.outputs.append(payload["output"])
-
-    async def delta(self, text):
-        pass
-
-    async def cancelled(self):
-        return False
-
-
 async def call_tool(definition, arguments) -> str:
     model = ScriptedModel(
         [
@@ -111,7 +96,7 @@ async def call_tool(definition, arguments) -> str:
             [assistant_message("ok")],
         ]
     )
-    steps = Steps()
+    steps = ListRecorder()
     spec = RunSpec(
         definition={"name": "A", "tools": ["custom/1"]},
         input="weather?",
@@ -120,7 +105,7 @@ async def call_tool(definition, arguments) -> str:
     )
     outcome = await execute(spec, steps, FixedProvider(model))
     assert outcome.status == "completed", outcome.error
-    return steps.outputs[0]
+    return steps.outputs()[0]
 
 
 def hook_definition(url):

@@ -15,7 +15,7 @@ from openai.types.responses.response_reasoning_item import Summary
 from agents.runtime.executor import RunSpec, StepMapper, execute
 from agents.runtime.providers import AgentryModelProvider
 from agents.runtime.sdk import Agent, ModelProvider, RunConfig, Runner, Usage
-from tests.agents.doubles import FixedProvider
+from tests.agents.doubles import FixedProvider, ListRecorder
 
 # isort: split
 from agents_sdk.testing import (
@@ -30,31 +30,6 @@ SCHEMA = {
     "properties": {"answer": {"type": "number"}},
     "required": ["answer"],
 }
-
-
-class ListRecorder:
-    """Keeps steps and deltas in memory; can report a cancellation."""
-
-    def __init__(self, cancel_after_steps: int | None = None) -> None:
-        self.steps: list[dict] = []
-        self.deltas: list[str] = []
-        self.cancel_after_steps = cancel_after_steps
-
-    async def step(self, type, payload, **costs):
-        self.steps.append({"type": type, "payload": payload, **costs})
-
-    async def delta(self, text):
-        self.deltas.append(text)
-
-    async def cancelled(self):
-        return (
-            self.cancel_after_steps is not None
-            and len(self.steps) >= self.cancel_after_steps
-        )
-
-    @property
-    def types(self) -> list[str]:
-        return [step["type"] for step in self.steps]
 
 
 def definition(**overrides) -> dict:

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from agents import services
 from agents.runtime.executor import RunSpec, execute
 from agents.tools import get_tool
-from tests.agents.doubles import FixedProvider
+from tests.agents.doubles import FixedProvider, ListRecorder
 from tests.agents.factories import make_agent
 from tests.config.test_outbound import LocalSite
 
@@ -17,20 +17,6 @@ from agents_sdk.testing import (
     assistant_message,
     function_call,
 )
-
-
-class Steps:
-    def __init__(self) -> None:
-        self.steps = []
-
-    async def step(self, type, payload, **costs):
-        self.steps.append((type, payload))
-
-    async def delta(self, text):
-        pass
-
-    async def cancelled(self):
-        return False
 
 
 @pytest.fixture
@@ -58,16 +44,14 @@ async def run_with(url: str, allowed_hosts: list[str]) -> list:
         "tools": ["http_request"],
         "tool_options": {"http_request": {"allowed_hosts": allowed_hosts}},
     }
-    recorder = Steps()
+    recorder = ListRecorder()
     outcome = await execute(
         RunSpec(definition=definition, input="fetch it", retry_delay=0),
         recorder,
         FixedProvider(model),
     )
     assert outcome.status == "completed", outcome.error
-    return [
-        payload["output"] for kind, payload in recorder.steps if kind == "tool-result"
-    ]
+    return recorder.outputs()
 
 
 async def test_the_agent_fetches_a_page_on_an_allowed_host(site):

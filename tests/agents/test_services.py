@@ -306,3 +306,21 @@ def test_a_run_of_an_old_version_uses_that_versions_definition():
     assert old.final_output["answer"] == 45
     assert not new.steps.filter(type="tool-call").exists()
     assert isinstance(new.final_output, str)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_stops_once_its_run_is_cancelled_swept_or_deleted():
+    """The recorder's stop signal: the run is no longer `running`."""
+    from asgiref.sync import async_to_sync
+
+    from agents.services.runs import _DatabaseRecorder
+
+    run = make_run(make_agent())
+    services.run_claim(run_id=run.pk, worker="w1")
+    recorder = _DatabaseRecorder(run, next_order=2)
+    assert async_to_sync(recorder.cancelled)() is False
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
+    assert async_to_sync(recorder.cancelled)() is True
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    services.run_delete(run=run)
+    assert async_to_sync(recorder.cancelled)() is True

@@ -6,7 +6,7 @@ from agents import services
 from agents.models import RunStep, ToolSetting
 from agents.runtime.executor import execute
 from agents.services.runs import run_spec_for
-from tests.agents.doubles import FixedProvider
+from tests.agents.doubles import FixedProvider, ListRecorder
 from tests.agents.factories import make_agent, make_calculator_agent, make_run
 from tests.community.factories import UserFactory
 
@@ -65,17 +65,7 @@ async def test_a_disabled_tool_is_never_offered_to_the_model():
     assert spec.disabled_tools == {"calculator"}
     model = ScriptedModel([[assistant_message("ok")]])
 
-    class Quiet:
-        async def step(self, *args, **kwargs):
-            pass
-
-        async def delta(self, text):
-            pass
-
-        async def cancelled(self):
-            return False
-
-    outcome = await execute(spec, Quiet(), FixedProvider(model))
+    outcome = await execute(spec, ListRecorder(), FixedProvider(model))
     assert outcome.status == "completed"
     assert [tool.name for tool in model.calls[0].tools] == ["current_time"]
 
