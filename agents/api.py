@@ -47,6 +47,7 @@ class AgentSerializer(serializers.ModelSerializer):
             "instructions",
             "model",
             "model_label",
+            "fallback_model",
             "model_settings",
             "tools",
             "tool_options",
@@ -74,10 +75,20 @@ class AgentWriteSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=2000, allow_blank=True)
     instructions = serializers.CharField(max_length=20000, allow_blank=True)
     model = serializers.CharField(max_length=150)
+    fallback_model = serializers.CharField(
+        max_length=150,
+        allow_blank=True,
+        help_text="A model used for the rest of a run when `model` still fails "
+        "after its retries (or cannot be used); empty for none.",
+    )
     model_settings = serializers.JSONField(
         help_text="temperature (0 to 2), top_p (0 to 1), max_output_tokens, tool_choice"
     )
-    tools = serializers.ListField(child=serializers.CharField(max_length=100))
+    tools = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        help_text="Built-in tool names, `custom/<id>` for your webhook tools and "
+        "`agent/<id>` for agents (yours or shared) run as tools.",
+    )
     tool_options = serializers.JSONField(
         help_text='Per-tool settings: {"http_request": {"allowed_hosts": '
         '["api.example.com", ".example.org"]}}'
@@ -264,7 +275,7 @@ class AgentExportView(APIView):
 
         agent = _visible_agent(request, agent_id)
         response = HttpResponse(
-            portability.dump(portability.agent_document(agent)),
+            portability.dump(portability.agent_document(agent, user=request.user)),
             content_type="application/yaml; charset=utf-8",
         )
         response["Content-Disposition"] = (
@@ -322,7 +333,10 @@ class AgentImportView(APIView):
             agent = services.agent_import(owner=request.user, text=text)
         except DjangoValidationError as error:
             raise_as_drf(error)
-        return Response(AgentSerializer(agent).data, status=status.HTTP_201_CREATED)
+        data = AgentSerializer(agent).data
+        # What the import did beyond the agent (e.g. webhook tools created).
+        data["import_notes"] = list(getattr(agent, "import_notes", []))
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 class AgentVersionListView(GenericAPIView):
@@ -348,6 +362,21 @@ class AgentVersionDetailView(APIView):
         return Response(VersionSerializer(version).data)
 
 
+def _conversation_to_continue(request, conversation_id):
+    """The conversation a run should continue (None for a new one); 400 if
+    ``conversation_id`` is not one the requester may see."""
+    if conversation_id is None:
+        return None
+    conversation = selectors.conversation_get_visible(
+        user=request.user, conversation_id=conversation_id
+    )
+    if conversation is None:
+        raise ValidationError(
+            {"conversation_id": ["You have no conversation with this id."]}
+        )
+    return conversation
+
+
 class AgentRunView(APIView):
     """Start a run; it is queued and carried out by a worker (202)."""
 
@@ -356,16 +385,9 @@ class AgentRunView(APIView):
         agent = _visible_agent(request, agent_id)
         body = RunRequestSerializer(data=_object_body(request))
         body.is_valid(raise_exception=True)
-        conversation = None
-        conversation_id = body.validated_data.get("conversation_id")
-        if conversation_id is not None:
-            conversation = selectors.conversation_get_visible(
-                user=request.user, conversation_id=conversation_id
-            )
-            if conversation is None:
-                raise ValidationError(
-                    {"conversation_id": ["You have no conversation with this id."]}
-                )
+        conversation = _conversation_to_continue(
+            request, body.validated_data.get("conversation_id")
+        )
         try:
             run = services.run_start(
                 agent=agent,
@@ -377,6 +399,63 @@ class AgentRunView(APIView):
         except DjangoValidationError as error:
             raise_as_drf(error)
         return Response(run_to_dict(run), status=status.HTTP_202_ACCEPTED)
+
+
+class PlaygroundRunSerializer(serializers.Serializer):
+    instructions = serializers.CharField(
+        required=False, allow_blank=True, max_length=20000
+    )
+    model = serializers.CharField(
+        required=False, max_length=150, help_text="Default: local/demo."
+    )
+    tools = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False
+    )
+    model_settings = serializers.JSONField(required=False)
+    input = serializers.CharField(trim_whitespace=False, help_text="Your message.")
+    conversation_id = serializers.IntegerField(
+        required=False, help_text="Continue this playground conversation."
+    )
+
+
+class PlaygroundRunView(APIView):
+    """Chat with a model directly: instructions, model and tools picked per
+    request, nothing saved but the run (202). Continue with `conversation_id`."""
+
+    @extend_schema(request=PlaygroundRunSerializer, responses={202: RunSchema})
+    def post(self, request):
+        body = PlaygroundRunSerializer(data=_object_body(request))
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        text = data.pop("input")
+        conversation = _conversation_to_continue(
+            request, data.pop("conversation_id", None)
+        )
+        try:
+            run = services.playground_run(
+                user=request.user, data=data, input=text, conversation=conversation
+            )
+        except DjangoValidationError as error:
+            raise_as_drf(error)
+        return Response(run_to_dict(run), status=status.HTTP_202_ACCEPTED)
+
+
+class PlaygroundSaveView(APIView):
+    """Keep the playground's current settings as a new private agent (201)."""
+
+    @extend_schema(
+        request=inline_serializer(
+            "PlaygroundSave", {"name": serializers.CharField(max_length=100)}
+        ),
+        responses={201: AgentSerializer},
+    )
+    def post(self, request):
+        body = _object_body(request)
+        try:
+            agent = services.playground_save(user=request.user, name=body.get("name"))
+        except DjangoValidationError as error:
+            raise_as_drf(error)
+        return Response(AgentSerializer(agent).data, status=status.HTTP_201_CREATED)
 
 
 class RunFilterSerializer(serializers.Serializer):
@@ -498,6 +577,9 @@ ProviderSchema = inline_serializer(
         "name": serializers.CharField(),
         "description": serializers.CharField(),
         "needs_key": serializers.BooleanField(),
+        "api": serializers.CharField(
+            help_text="in-process, responses, chat_completions or litellm"
+        ),
         "available": serializers.BooleanField(),
         "key": serializers.CharField(allow_null=True, help_text="yours, site or null"),
         "reason": serializers.CharField(),
@@ -536,7 +618,10 @@ class ProviderModelListView(APIView):
     )
     def get(self, request, provider_id: str):
         state = _provider_state(request, provider_id)
-        models = selectors.model_list_active().filter(provider=provider_id)
+        models = list(selectors.model_list_active().filter(provider=provider_id))
+        if provider_id == "compatible":
+            # With the models your own endpoint listed when you tested its key.
+            models += selectors.endpoint_models(user=request.user)
         data = LanguageModelSerializer(models, many=True).data
         data = _with_availability(data, {provider_id: state})
         return Response({"count": len(data), "results": data})
@@ -766,9 +851,27 @@ class AgentToolsView(APIView):
 
 class ProviderKeySerializer(serializers.ModelSerializer):
     key = serializers.CharField(
-        write_only=True, help_text="The provider's API key. Never returned."
+        write_only=True,
+        required=False,
+        help_text=(
+            "The provider's API key. Never returned. May be empty only for an "
+            "OpenAI-compatible endpoint that takes none."
+        ),
     )
     masked = serializers.CharField(read_only=True, help_text="e.g. sk-…abcd")
+    base_url = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "Only for provider `compatible`: the endpoint's base URL, e.g. "
+            "https://api.groq.com/openai/v1. It must lead to a public address."
+        ),
+    )
+    model_names = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="For `compatible`: the models the endpoint listed at the last test.",
+    )
 
     class Meta:
         model = ProviderKey
@@ -777,6 +880,8 @@ class ProviderKeySerializer(serializers.ModelSerializer):
             "provider",
             "key",
             "masked",
+            "base_url",
+            "model_names",
             "created_at",
             "tested_at",
             "test_ok",
@@ -785,6 +890,7 @@ class ProviderKeySerializer(serializers.ModelSerializer):
         read_only_fields = [
             "id",
             "masked",
+            "model_names",
             "created_at",
             "tested_at",
             "test_ok",
@@ -814,7 +920,10 @@ class ProviderKeyListView(GenericAPIView):
         body = _object_body(request)
         try:
             provider_key = services.provider_key_save(
-                owner=request.user, provider=body.get("provider"), key=body.get("key")
+                owner=request.user,
+                provider=body.get("provider"),
+                key=body.get("key"),
+                base_url=body.get("base_url") or "",
             )
         except DjangoValidationError as error:
             raise_as_drf(error)

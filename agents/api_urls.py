@@ -27,6 +27,16 @@ urlpatterns = [
         name="agent-version-detail",
     ),
     path("agents/<int:agent_id>/run/", api.AgentRunView.as_view(), name="agent-run"),
+    path(
+        "playground/runs/",
+        api.PlaygroundRunView.as_view(),
+        name="playground-run",
+    ),
+    path(
+        "playground/save/",
+        api.PlaygroundSaveView.as_view(),
+        name="playground-save",
+    ),
     path("runs/", api.RunListView.as_view(), name="run-list"),
     path("runs/<int:run_id>/", api.RunDetailView.as_view(), name="run-detail"),
     path("runs/<int:run_id>/cancel/", api.RunCancelView.as_view(), name="run-cancel"),

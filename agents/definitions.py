@@ -22,6 +22,7 @@ DEFINITION_FIELDS = (
     "description",
     "instructions",
     "model",
+    "fallback_model",
     "model_settings",
     "tools",
     "tool_options",
@@ -91,12 +92,17 @@ def clean_model_settings(value: Any, *, tools: list[str]) -> dict:
 
 
 CUSTOM_PREFIX = "custom/"
+AGENT_TOOL_PREFIX = "agent/"
 
 
 def clean_tools(
-    value: Any, *, custom_allowed: Callable[[int], bool] = lambda tool_id: False
+    value: Any,
+    *,
+    custom_allowed: Callable[[int], bool] = lambda tool_id: False,
+    agent_allowed: Callable[[int], bool] = lambda agent_id: False,
 ) -> list[str]:
-    """Built-in tool names, and ``custom/<id>`` for the owner's own tools."""
+    """Built-in tool names, ``custom/<id>`` for the owner's own tools and
+    ``agent/<id>`` for agents run as tools."""
     from agents.tools import tool_names
 
     if value in (None, ""):
@@ -109,6 +115,9 @@ def clean_tools(
         if name.startswith(CUSTOM_PREFIX):
             tool_id = name[len(CUSTOM_PREFIX) :]
             return tool_id.isdigit() and custom_allowed(int(tool_id))
+        if name.startswith(AGENT_TOOL_PREFIX):
+            agent_id = name[len(AGENT_TOOL_PREFIX) :]
+            return agent_id.isdigit() and agent_allowed(int(agent_id))
         return name in known
 
     unknown = [name for name in value if not is_known(name)]

@@ -16,6 +16,18 @@ from agents.definitions import TOOL_CHOICES
 from agents.models import Agent, RunStatus, Visibility
 
 
+class ModelSelect(forms.Select):
+    """A select whose options in ``disabled_values`` cannot be picked."""
+
+    disabled_values: frozenset[str] = frozenset()
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if str(value) in self.disabled_values:
+            option["attrs"]["disabled"] = True
+        return option
+
+
 class ToolsField(forms.MultipleChoiceField):
     """Checkboxes of the registry's tools; unknown names reach the service,
     which names the tools that exist."""
@@ -24,7 +36,62 @@ class ToolsField(forms.MultipleChoiceField):
         return True
 
 
-class AgentForm(forms.Form):
+def _temperature_field() -> forms.FloatField:
+    return forms.FloatField(
+        label=_("Temperature"),
+        required=False,
+        min_value=0,
+        max_value=2,
+        widget=forms.NumberInput(attrs={"step": "0.1", "placeholder": "1.0"}),
+        help_text=_("From 0 to 2; lower is more predictable."),
+    )
+
+
+class ModelChoiceMixin:
+    """A ``model`` select from the catalog, where models whose provider the
+    user cannot use now are labelled and disabled."""
+
+    def _set_model_choices(self, models, availability: dict[str, dict]) -> None:
+        """Models whose provider the user cannot use now are labelled and
+        disabled, except the one the agent already uses, so that editing an
+        older agent keeps its model."""
+        saved = self.initial.get("model")
+        choices = []
+        # Reasons by model identifier, and the providers to explain by the select.
+        self.unavailable_models: dict[str, str] = {}
+        providers: dict[str, dict] = {}
+        for model in models:
+            # A provider missing from the availability map is not judged here.
+            state = availability.get(model.provider) or {}
+            label = model.display_name
+            if state.get("available") is False:
+                label = _("%(model)s (unavailable)") % {"model": label}
+                providers.setdefault(model.provider, state)
+                if model.identifier != saved:
+                    self.unavailable_models[model.identifier] = state.get("reason", "")
+            choices.append((model.identifier, label))
+        self.fields["model"].choices = choices
+        self.fields["model"].widget.disabled_values = frozenset(self.unavailable_models)
+        self.unavailable_providers = [
+            {
+                "id": provider_id,
+                "name": state.get("name", provider_id),
+                "reason": state.get("reason", ""),
+            }
+            for provider_id, state in providers.items()
+        ]
+
+    def clean_model(self) -> str:
+        model = self.cleaned_data["model"]
+        if model in self.unavailable_models:
+            raise forms.ValidationError(
+                self.unavailable_models[model]
+                or _("This model is not available to you now.")
+            )
+        return model
+
+
+class AgentForm(ModelChoiceMixin, forms.Form):
     name = forms.CharField(
         label=_("Name"),
         max_length=100,
@@ -59,15 +126,16 @@ class AgentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("What the agent is for and how it should behave."),
     )
-    model = forms.ChoiceField(label=_("Model"))
-    temperature = forms.FloatField(
-        label=_("Temperature"),
+    model = forms.ChoiceField(label=_("Model"), widget=ModelSelect)
+    fallback_model = forms.ChoiceField(
+        label=_("Fallback model"),
         required=False,
-        min_value=0,
-        max_value=2,
-        widget=forms.NumberInput(attrs={"step": "0.1", "placeholder": "1.0"}),
-        help_text=_("From 0 to 2; lower is more predictable."),
+        help_text=_(
+            "Takes over when the model still fails after its retries, or cannot "
+            "be used; the run's timeline says so."
+        ),
     )
+    temperature = _temperature_field()
     top_p = forms.FloatField(
         label=_("Top P"),
         required=False,
@@ -198,12 +266,28 @@ class AgentForm(forms.Form):
     )
 
     def __init__(
-        self, *args, models, tools, guard_agents, validate_url: str = "", **kwargs
+        self,
+        *args,
+        models,
+        tools,
+        guard_agents,
+        availability: dict[str, dict] | None = None,
+        validate_url: str = "",
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        self._set_model_choices(models, availability or {})
+        self.fields["fallback_model"].choices = [
+            ("", _("None")),
+            *self.fields["model"].choices,
+        ]
         if validate_url:
             self._validate_live(validate_url)
-        self.fields["model"].choices = [(m.identifier, m.display_name) for m in models]
+        if self.unavailable_providers:
+            described_by = self.fields["model"].widget.attrs.get("aria-describedby")
+            self.fields["model"].widget.attrs["aria-describedby"] = " ".join(
+                filter(None, [described_by, "id_model_availability"])
+            )
         self.fields["tools"].choices = [(tool.name, tool.name) for tool in tools]
         self.tool_descriptions = {tool.name: tool.description for tool in tools}
         self.fields["tool_choice"].choices = [
@@ -255,6 +339,7 @@ class AgentForm(forms.Form):
             "visibility": agent.visibility,
             "instructions": agent.instructions,
             "model": agent.model,
+            "fallback_model": agent.fallback_model,
             "temperature": settings.get("temperature"),
             "top_p": settings.get("top_p"),
             "max_output_tokens": settings.get("max_output_tokens"),
@@ -320,6 +405,7 @@ class AgentForm(forms.Form):
             "description": data["description"],
             "instructions": data["instructions"],
             "model": data["model"],
+            "fallback_model": data.get("fallback_model") or "",
             "model_settings": self.model_settings_data(),
             "tools": data["tools"],
             "tool_options": (
@@ -407,3 +493,233 @@ class VersionCompareForm(forms.Form):
         ]
         self.fields["a"].choices = choices
         self.fields["b"].choices = choices
+
+
+PARAMETERS_EXAMPLE = json.dumps(
+    {
+        "type": "object",
+        "properties": {
+            "city": {"type": "string", "description": "The city, e.g. Lisbon"},
+            "days": {"type": "integer", "minimum": 1, "maximum": 7},
+        },
+        "required": ["city"],
+    },
+    indent=2,
+)
+
+
+class CustomToolForm(forms.Form):
+    """A webhook tool's fields, judged by the service's own checks
+    (``custom_tool_check``) so each message shows by its field.
+
+    The secret header's value is never put back into the page: on an edit an
+    empty value keeps the stored one.
+    """
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text=_(
+            "The model calls the tool by this name: letters, digits, '_' or '-'."
+        ),
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What the tool does and when to call it; the model reads it."),
+    )
+    parameters = forms.CharField(
+        label=_("Parameters (JSON schema)"),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 12,
+                "spellcheck": "false",
+                "class": "code-input",
+                "placeholder": PARAMETERS_EXAMPLE,
+            }
+        ),
+        help_text=_(
+            "The arguments the model sends, as a JSON schema whose top level is "
+            "an object. Arguments that do not fit never reach the webhook."
+        ),
+    )
+    webhook_url = forms.CharField(
+        label=_("Webhook URL"),
+        max_length=2000,
+        widget=forms.URLInput(
+            attrs={"placeholder": "https://hooks.example.com/forecast"}
+        ),
+        help_text=_(
+            "Receives the arguments as a JSON POST; its answer goes back to the "
+            "model. Private and internal addresses are refused."
+        ),
+    )
+    secret_header_name = forms.CharField(
+        label=_("Secret header name"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"placeholder": "Authorization", "autocomplete": "off"}
+        ),
+        help_text=_("A header sent with every call, e.g. Authorization."),
+    )
+    secret_header_value = forms.CharField(
+        label=_("Secret header value"),
+        required=False,
+        widget=forms.PasswordInput(
+            render_value=False, attrs={"autocomplete": "new-password"}
+        ),
+        help_text=_("Stored encrypted and never shown again."),
+    )
+
+    def __init__(self, *args, owner, tool=None, **kwargs):
+        if tool is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "name": tool.name,
+                    "description": tool.description,
+                    "parameters": json.dumps(tool.parameters, indent=2),
+                    "webhook_url": tool.webhook_url,
+                    "secret_header_name": tool.secret_header_name,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        self.tool = tool
+        self.has_secret = bool(tool is not None and tool.secret_header_value)
+        if tool is not None:
+            self.fields["secret_header_name"].help_text = _(
+                "A header sent with every call, e.g. Authorization. Empty it to "
+                "stop sending the header."
+            )
+        if self.has_secret:
+            self.fields["secret_header_value"].help_text = _(
+                "Set — leave empty to keep it."
+            )
+            self.fields["secret_header_value"].widget.attrs["placeholder"] = _(
+                "Set — leave empty to keep"
+            )
+
+    def clean_parameters(self) -> dict:
+        text = self.cleaned_data["parameters"]
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(
+                _("The parameters are not valid JSON: %(error)s") % {"error": error}
+            ) from None
+
+    def clean(self):
+        from agents.services import custom_tool_check
+
+        cleaned = super().clean()
+        if cleaned.get("secret_header_value") and not cleaned.get(
+            "secret_header_name", ""
+        ):
+            self.add_error(
+                "secret_header_name", _("Give the header's name for this value.")
+            )
+        try:
+            custom_tool_check(owner=self.owner, tool=self.tool, data=self._data())
+        except forms.ValidationError as error:
+            self.add_service_errors(error.message_dict)
+        return cleaned
+
+    def _data(self) -> dict:
+        """The service's data from the fields that parsed; one that did not
+        already has its message, so it is left out rather than reported twice."""
+        data = self.cleaned_data
+        result = {
+            name: data[name]
+            for name in ("name", "description", "parameters", "webhook_url")
+            if name in data
+        }
+        if "secret_header_name" in data and "secret_header_value" in data:
+            header_name = data["secret_header_name"].strip()
+            secret_header = None
+            if header_name:
+                secret_header = {"name": header_name}
+                if data["secret_header_value"]:
+                    secret_header["value"] = data["secret_header_value"]
+            result["secret_header"] = secret_header
+        return result
+
+    def service_data(self) -> dict:
+        """What custom_tool_save takes, from the cleaned form."""
+        return self._data()
+
+    def add_service_errors(self, message_dict: dict[str, list[str]]) -> None:
+        """Show the service's errors next to their fields (a field that already
+        has an error, e.g. left empty, keeps just that one)."""
+        for key, messages in message_dict.items():
+            if key == "secret_header":
+                # A name was given (else the header is simply removed): what is
+                # missing or wrong is the value, unless the name is blank.
+                key = (
+                    "secret_header_value"
+                    if self.cleaned_data.get("secret_header_name", "").strip()
+                    else "secret_header_name"
+                )
+            if key not in self.fields:
+                key = None
+            elif key in self.errors:
+                continue
+            for message in messages:
+                self.add_error(key, message)
+
+
+class PlaygroundForm(ModelChoiceMixin, forms.Form):
+    """Instructions, model and tools picked on the spot, and a message."""
+
+    model = forms.ChoiceField(label=_("Model"), widget=ModelSelect)
+    instructions = forms.CharField(
+        label=_("Instructions"),
+        max_length=20000,
+        required=False,
+        widget=forms.Textarea(
+            attrs={"rows": 5, "placeholder": _("You are a helpful assistant.")}
+        ),
+    )
+    tools = ToolsField(
+        label=_("Tools"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    temperature = _temperature_field()
+    input = forms.CharField(
+        label=_("Message"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Say something…")}),
+    )
+    conversation = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, models, tools, availability=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_model_choices(models, availability or {})
+        self.fields["tools"].choices = [(tool.name, tool.name) for tool in tools]
+        self.tool_descriptions = {tool.name: tool.description for tool in tools}
+
+    def definition_data(self) -> dict:
+        data = self.cleaned_data
+        settings = {}
+        if data.get("temperature") is not None:
+            settings["temperature"] = data["temperature"]
+        return {
+            "instructions": data.get("instructions", ""),
+            "model": data["model"],
+            "tools": data.get("tools") or [],
+            "model_settings": settings,
+        }
+
+    def add_service_errors(self, message_dict: dict[str, list[str]]) -> None:
+        for key, messages in message_dict.items():
+            target = key if key in self.fields else None
+            if key == "model_settings":
+                target = "temperature"
+            for message in messages:
+                self.add_error(target, message)
+
+
+class PlaygroundSaveForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -73,6 +75,9 @@ class Agent(models.Model):
     description = models.TextField(_("description"), blank=True, max_length=2000)
     instructions = models.TextField(_("instructions"), blank=True, max_length=20000)
     model = models.CharField(_("model"), max_length=150, default="local/demo")
+    # Used for the rest of a run when the primary model still fails after its
+    # retries ("" for none).
+    fallback_model = models.CharField(_("fallback model"), max_length=150, blank=True)
     model_settings = models.JSONField(_("model settings"), default=dict, blank=True)
     tools = models.JSONField(_("tools"), default=list, blank=True)
     # Per-tool settings the owner chooses, e.g. {"http_request": {"allowed_hosts":
@@ -91,6 +96,9 @@ class Agent(models.Model):
     )
     # The number of the latest AgentVersion (0 before the first save).
     version_number = models.PositiveIntegerField(_("latest version"), default=0)
+    # Each user's one hidden agent behind the playground: its definition is
+    # whatever was last tried there, and it is never listed or shared.
+    is_playground = models.BooleanField(_("playground"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -104,6 +112,15 @@ class Agent(models.Model):
                 condition=Q(visibility__in=Visibility.values),
                 name="agent_visibility_valid",
             ),
+            models.UniqueConstraint(
+                fields=["owner"],
+                condition=Q(is_playground=True),
+                name="agent_one_playground_per_owner",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_playground=False) | Q(visibility="private"),
+                name="agent_playground_private",
+            ),
         ]
         indexes = [models.Index(fields=["visibility", "-updated_at"])]
 
@@ -112,6 +129,17 @@ class Agent(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("agents:detail", args=[self.pk])
+
+    @property
+    def tool_reference(self) -> str:
+        """How other agents list this one among their tools."""
+        return f"agent/{self.pk}"
+
+    @property
+    def tool_name(self) -> str:
+        """The function name a model calls to ask this agent (unique by id)."""
+        base = re.sub(r"[^a-z0-9]+", "_", self.slug.lower()).strip("_") or "agent"
+        return f"ask_{base[:40]}_{self.pk}"
 
 
 class AgentVersion(models.Model):
@@ -258,6 +286,7 @@ class StepType(models.TextChoices):
     HANDOFF = "handoff", _("Handoff")
     GUARDRAIL = "guardrail", _("Guardrail")
     AGENT_RESPONSE = "agent-response", _("Response")
+    FALLBACK = "fallback", _("Fallback model")
     ERROR = "error", _("Error")
 
 
@@ -289,7 +318,12 @@ class RunStep(models.Model):
 
 
 class Provider(models.TextChoices):
+    """Providers a user can save a key for (``local`` needs none)."""
+
     OPENAI = "openai", _("OpenAI")
+    COMPATIBLE = "compatible", _("OpenAI-compatible endpoint")
+    ANTHROPIC = "anthropic", _("Anthropic")
+    GEMINI = "gemini", _("Google Gemini")
 
 
 class ProviderKey(models.Model):
@@ -307,6 +341,10 @@ class ProviderKey(models.Model):
     provider = models.CharField(_("provider"), max_length=20, choices=Provider.choices)
     encrypted_key = models.TextField()
     masked = models.CharField(_("key"), max_length=20)
+    # For an OpenAI-compatible endpoint: where it is (checked like any outbound
+    # URL), and the models it listed when the key was last tested.
+    base_url = models.URLField(_("base URL"), max_length=500, blank=True)
+    model_names = models.JSONField(_("models"), default=list, blank=True)
     created_at = models.DateTimeField(_("added"), auto_now_add=True)
     tested_at = models.DateTimeField(_("tested"), null=True, blank=True)
     test_ok = models.BooleanField(null=True)

@@ -46,6 +46,7 @@ FIELD_LABELS = {
     "description": _("Description"),
     "instructions": _("Instructions"),
     "model": _("Model"),
+    "fallback_model": _("Fallback model"),
     "model_settings": _("Model settings"),
     "tools": _("Tools"),
     "tool_options": _("Tool options"),
@@ -113,6 +114,9 @@ def definition_diff(old: dict, new: dict) -> list[FieldDiff]:
         if name == "tool_options":
             # Versions saved before tool options existed have none.
             before, after = before or {}, after or {}
+        elif name == "fallback_model":
+            # ...nor a fallback model.
+            before, after = before or "", after or ""
         changed = before != after
         lines = []
         if changed:

@@ -37,7 +37,10 @@ def agent_visible_q(user) -> Q:
 
 
 def agent_list_owned(*, user) -> QuerySet[Agent]:
-    return Agent.objects.filter(owner=user).annotate(run_count=Count("runs"))
+    """The user's agents, without the hidden one behind their playground."""
+    return Agent.objects.filter(owner=user, is_playground=False).annotate(
+        run_count=Count("runs")
+    )
 
 
 def agent_get_visible(*, user, agent_id) -> Agent | None:
@@ -53,8 +56,22 @@ def agent_get_visible(*, user, agent_id) -> Agent | None:
     )
 
 
+def playground_agent(*, user) -> Agent | None:
+    """The hidden agent behind ``user``'s playground, if they have used it."""
+    if not user.is_authenticated:
+        return None
+    return Agent.objects.filter(owner=user, is_playground=True).first()
+
+
 def agent_can_edit(*, user, agent: Agent) -> bool:
     return user.is_authenticated and agent.owner_id == user.pk
+
+
+def agent_tool_candidates(*, owner_id) -> QuerySet[Agent]:
+    """Agents that an agent owned by ``owner_id`` may run as tools: the owner's
+    own and shared (public or unlisted) ones."""
+    shared = Q(visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
+    return Agent.objects.filter(shared | Q(owner_id=owner_id), is_playground=False)
 
 
 def agent_is_runnable_by(*, user, agent_id: int) -> bool:
@@ -63,7 +80,7 @@ def agent_is_runnable_by(*, user, agent_id: int) -> bool:
 
 def agent_list_runnable(*, user) -> QuerySet[Agent]:
     """Agents ``user`` can pick as a guard agent: their own first."""
-    return Agent.objects.filter(owner=user).order_by("name")
+    return Agent.objects.filter(owner=user, is_playground=False).order_by("name")
 
 
 def version_list(*, agent: Agent) -> QuerySet[AgentVersion]:
@@ -164,20 +181,11 @@ def provider_key_get(*, user, key_id) -> ProviderKey | None:
     return ProviderKey.objects.filter(owner=user, pk=key_id).first()
 
 
-def provider_secret_for(*, user, provider: str) -> str:
-    """The user's own key for ``provider`` in clear, or "" if they have none.
-
-    A key that no longer decrypts raises crypto.DecryptionError, whose message
-    tells the user to enter it again.
-    """
-    from config import crypto
-
-    token = (
-        ProviderKey.objects.filter(owner=user, provider=provider)
-        .values_list("encrypted_key", flat=True)
-        .first()
-    )
-    return crypto.decrypt(token) if token else ""
+def provider_keys_for_runs(*, user) -> dict[str, ProviderKey]:
+    """The user's own provider keys by provider (still encrypted)."""
+    if user is None or not user.is_authenticated:
+        return {}
+    return {key.provider: key for key in ProviderKey.objects.filter(owner=user)}
 
 
 def conversation_list_mine(*, user, agent_id=None) -> QuerySet[Conversation]:
@@ -212,21 +220,58 @@ PROVIDERS = {
         "name": "Agentry (offline)",
         "description": "Runs on this server with no key: the Offline demo model.",
         "needs_key": False,
+        "api": "in-process",
     },
     "openai": {
         "name": "OpenAI",
         "description": "OpenAI's Responses API, with your key or the site's.",
         "needs_key": True,
+        "api": "responses",
+    },
+    "compatible": {
+        "name": "OpenAI-compatible endpoint",
+        "description": (
+            "Any server that speaks OpenAI's Chat Completions (Ollama, vLLM, LM "
+            "Studio, DeepSeek, Groq...): your own endpoint's URL and key, or the "
+            "site's."
+        ),
+        "needs_key": True,
+        "api": "chat_completions",
+    },
+    "anthropic": {
+        "name": "Anthropic",
+        "description": "Claude models through LiteLLM, with your key or the site's.",
+        "needs_key": True,
+        "api": "litellm",
+    },
+    "gemini": {
+        "name": "Google Gemini",
+        "description": "Gemini models through LiteLLM, with your key or the site's.",
+        "needs_key": True,
+        "api": "litellm",
     },
 }
 
 
-def provider_availability(*, user) -> dict[str, dict]:
-    """For each provider: whether ``user``'s runs can use it, whose key, and why not."""
+def _site_configured() -> dict[str, bool]:
     from django.conf import settings
 
-    own = set(ProviderKey.objects.filter(owner=user).values_list("provider", flat=True))
-    site_keys = {"openai": bool(settings.OPENAI_API_KEY)}
+    return {
+        "openai": bool(settings.OPENAI_API_KEY),
+        "compatible": bool(settings.OPENAI_COMPATIBLE_BASE_URL),
+        "anthropic": bool(settings.ANTHROPIC_API_KEY),
+        "gemini": bool(settings.GEMINI_API_KEY),
+    }
+
+
+def provider_availability(*, user) -> dict[str, dict]:
+    """For each provider: whether ``user``'s runs can use it, whose key, and why not."""
+    own = set()
+    if user is not None and user.is_authenticated:
+        own = set(
+            ProviderKey.objects.filter(owner=user).values_list("provider", flat=True)
+        )
+    site_keys = _site_configured()
     result = {}
     for provider_id, info in PROVIDERS.items():
         if not info["needs_key"]:
@@ -236,16 +281,55 @@ def provider_availability(*, user) -> dict[str, dict]:
         elif site_keys.get(provider_id):
             state = {"available": True, "key": "site", "reason": ""}
         else:
+            what = "endpoint" if provider_id == "compatible" else "key"
             state = {
                 "available": False,
                 "key": None,
                 "reason": (
-                    f"No {info['name']} key: add yours under Settings, Provider "
-                    "keys, or ask the site to configure one."
+                    f"No {info['name']} {what}: add yours under Settings, "
+                    "Provider keys, or ask the site to configure one."
                 ),
             }
         result[provider_id] = {"id": provider_id, **info, **state}
     return result
+
+
+def endpoint_models(*, user) -> list[LanguageModel]:
+    """The models the user's own OpenAI-compatible endpoint listed when tested,
+    as unsaved catalog entries (``compatible/<name>``), beside the site's."""
+    if user is None or not user.is_authenticated:
+        return []
+    names = (
+        ProviderKey.objects.filter(owner=user, provider="compatible")
+        .values_list("model_names", flat=True)
+        .first()
+    ) or []
+    known = set(
+        LanguageModel.objects.filter(provider="compatible").values_list(
+            "name", flat=True
+        )
+    )
+    return [
+        LanguageModel(
+            provider="compatible",
+            name=name,
+            display_name=f"{name} (your endpoint)",
+            description="Listed by your OpenAI-compatible endpoint.",
+            position=900,
+        )
+        for name in names
+        if name not in known
+    ]
+
+
+def model_usable(*, identifier: str, user) -> LanguageModel | None:
+    """The catalog entry for ``identifier``, or one of the user's endpoint's models."""
+    model = model_get_active(identifier=identifier)
+    if model is not None:
+        return model
+    return next(
+        (m for m in endpoint_models(user=user) if m.identifier == identifier), None
+    )
 
 
 def custom_tool_list(*, user) -> QuerySet[CustomTool]:
@@ -260,6 +344,13 @@ def custom_tool_get(*, user, tool_id) -> CustomTool | None:
     except (TypeError, ValueError):
         return None
     return CustomTool.objects.filter(owner=user, pk=tool_id).first()
+
+
+def custom_tool_agents(*, tool: CustomTool) -> QuerySet[Agent]:
+    """The owner's agents that list ``tool``; they fail once it is deleted."""
+    return Agent.objects.filter(
+        owner_id=tool.owner_id, tools__contains=[tool.reference]
+    ).order_by("name")
 
 
 def disabled_tool_names() -> set[str]:

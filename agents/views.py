@@ -22,8 +22,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from agents import definitions, presenters, selectors, services
-from agents.forms import AgentForm, RunFilterForm, RunForm, VersionCompareForm
-from agents.models import Agent, Conversation, Provider, Run
+from agents.forms import (
+    AgentForm,
+    CustomToolForm,
+    PlaygroundForm,
+    PlaygroundSaveForm,
+    RunFilterForm,
+    RunForm,
+    VersionCompareForm,
+)
+from agents.models import Agent, Conversation, CustomTool, Provider, Run
 from agents.payloads import run_to_dict, step_to_dict
 from agents.tools import all_tools
 
@@ -99,7 +107,16 @@ def agent_import(request):
     messages.success(
         request, _("Imported %(name)s as a private agent.") % {"name": agent.name}
     )
+    for note in agent.import_notes:
+        messages.warning(request, note)
     return redirect("agents:detail", agent.pk)
+
+
+def _go(request, url_name: str):
+    """Where to after a delete: htmx follows a header, a plain form a redirect."""
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse(url_name))
+    return redirect(url_name)
 
 
 def _validate_url(agent: Agent | None) -> str:
@@ -118,7 +135,19 @@ def _tool_choices(request, agent: Agent | None) -> list:
         )
         for tool in selectors.custom_tool_list(user=owner)
     ]
-    return [*all_tools(), *custom]
+    # Agents run as tools: the owner's others, and shared ones already in use.
+    in_use = set(agent.tools or []) if agent is not None else set()
+    agent_tools = [
+        SimpleNamespace(
+            name=other.tool_reference,
+            description=_("%(name)s (agent run as a tool): %(description)s")
+            % {"name": other.name, "description": other.description or ""},
+        )
+        for other in selectors.agent_tool_candidates(owner_id=owner.pk).order_by("name")
+        if (other.owner_id == owner.pk or other.tool_reference in in_use)
+        and (agent is None or other.pk != agent.pk)
+    ]
+    return [*all_tools(), *custom, *agent_tools]
 
 
 def _agent_form(request, *, agent: Agent | None = None, data=None) -> AgentForm:
@@ -128,7 +157,11 @@ def _agent_form(request, *, agent: Agent | None = None, data=None) -> AgentForm:
     return AgentForm(
         data,
         initial=AgentForm.initial_for(agent) if agent else None,
-        models=selectors.model_list_active(),
+        models=[
+            *selectors.model_list_active(),
+            *selectors.endpoint_models(user=agent.owner if agent else request.user),
+        ],
+        availability=selectors.provider_availability(user=request.user),
         tools=_tool_choices(request, agent),
         guard_agents=guard_agents,
         validate_url=_validate_url(agent),
@@ -336,9 +369,7 @@ def agent_delete(request, agent_id: int):
     name = agent.name
     services.agent_delete(agent=agent)
     messages.success(request, _("Deleted %(name)s.") % {"name": name})
-    if request.htmx:
-        return HttpResponseClientRedirect(reverse("agents:list"))
-    return redirect("agents:list")
+    return _go(request, "agents:list")
 
 
 @login_required
@@ -469,20 +500,19 @@ def run_delete(request, run_id: int):
     run = _own_run(request, run_id)
     services.run_delete(run=run)
     messages.success(request, _("Deleted the run."))
-    if request.htmx:
-        return HttpResponseClientRedirect(reverse("agents:runs"))
-    return redirect("agents:runs")
+    return _go(request, "agents:runs")
 
 
 # ---------- Provider keys ----------
 
 
-def _provider_keys_page(request, *, errors=None, provider="", status=200):
+def _provider_keys_page(request, *, errors=None, provider="", base_url="", status=200):
     context = {
         "keys": selectors.provider_key_list(user=request.user),
         "providers": Provider.choices,
         "errors": errors or {},
         "form_provider": provider,
+        "form_base_url": base_url,
     }
     return render(request, "agents/provider_keys.html", context, status=status)
 
@@ -495,11 +525,18 @@ def provider_keys(request):
     provider = request.POST.get("provider", "")
     try:
         provider_key = services.provider_key_save(
-            owner=request.user, provider=provider, key=request.POST.get("key")
+            owner=request.user,
+            provider=provider,
+            key=request.POST.get("key"),
+            base_url=request.POST.get("base_url", ""),
         )
     except ValidationError as error:
         return _provider_keys_page(
-            request, errors=error.message_dict, provider=provider, status=400
+            request,
+            errors=error.message_dict,
+            provider=provider,
+            base_url=request.POST.get("base_url", ""),
+            status=400,
         )
     messages.success(
         request,
@@ -685,6 +722,7 @@ def tool_list(request):
                 "description": tool.description,
                 "parameters": tool.parameters,
                 "enabled": True,
+                "id": tool.pk,
             }
         )
     for tool in tools:
@@ -707,3 +745,206 @@ def tool_toggle(request, name: str):
         request, _("%(name)s is %(state)s.") % {"name": name, "state": state}
     )
     return redirect("agents:tools")
+
+
+def _own_custom_tool(request, tool_id) -> CustomTool:
+    """Only the owner sees a webhook tool: for anyone else it does not exist."""
+    tool = selectors.custom_tool_get(user=request.user, tool_id=tool_id)
+    if tool is None:
+        raise Http404
+    return tool
+
+
+def _custom_tool_page(request, form: CustomToolForm, *, tool=None, status=200):
+    context = {
+        "form": form,
+        "tool": tool,
+        "used_by": (
+            list(selectors.custom_tool_agents(tool=tool)) if tool is not None else []
+        ),
+    }
+    return render(request, "agents/custom_tool_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def custom_tool_create(request):
+    if request.method == "GET":
+        return _custom_tool_page(request, CustomToolForm(owner=request.user))
+    form = CustomToolForm(request.POST, owner=request.user)
+    if form.is_valid():
+        try:
+            tool = services.custom_tool_save(
+                owner=request.user, data=form.service_data()
+            )
+        except ValidationError as error:
+            form.add_service_errors(error.message_dict)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Saved the webhook tool %(name)s. Tick it in an agent's tools "
+                    "to let the agent call it."
+                )
+                % {"name": tool.name},
+            )
+            return redirect("agents:tools")
+    return _custom_tool_page(request, form, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def custom_tool_edit(request, tool_id: int):
+    tool = _own_custom_tool(request, tool_id)
+    if request.method == "GET":
+        return _custom_tool_page(
+            request, CustomToolForm(owner=request.user, tool=tool), tool=tool
+        )
+    form = CustomToolForm(request.POST, owner=request.user, tool=tool)
+    if form.is_valid():
+        try:
+            tool = services.custom_tool_save(
+                owner=request.user, tool=tool, data=form.service_data()
+            )
+        except ValidationError as error:
+            form.add_service_errors(error.message_dict)
+            # The service set the refused values on the instance; show the
+            # stored tool (its name in the title, its secret state) instead.
+            tool.refresh_from_db()
+        else:
+            messages.success(
+                request, _("Saved the webhook tool %(name)s.") % {"name": tool.name}
+            )
+            return redirect("agents:tools")
+    return _custom_tool_page(request, form, tool=tool, status=400)
+
+
+@login_required
+@require_POST
+def custom_tool_delete(request, tool_id: int):
+    tool = _own_custom_tool(request, tool_id)
+    name = tool.name
+    services.custom_tool_delete(tool=tool)
+    messages.success(request, _("Deleted the webhook tool %(name)s.") % {"name": name})
+    return _go(request, "agents:tools")
+
+
+# ---------- Playground ----------
+
+
+def _playground_form(request, data=None) -> PlaygroundForm:
+    playground = selectors.playground_agent(user=request.user)
+    initial = {"model": "local/demo"}
+    if playground is not None:
+        initial = {
+            "model": playground.model,
+            "instructions": playground.instructions,
+            "tools": list(playground.tools),
+            "temperature": (playground.model_settings or {}).get("temperature"),
+        }
+    return PlaygroundForm(
+        data,
+        initial=initial,
+        models=[
+            *selectors.model_list_active(),
+            *selectors.endpoint_models(user=request.user),
+        ],
+        availability=selectors.provider_availability(user=request.user),
+        tools=[
+            tool
+            for tool in _tool_choices(request, None)
+            if not tool.name.startswith(definitions.AGENT_TOOL_PREFIX)
+        ],
+    )
+
+
+def _playground_turns(conversation_id, *, exclude_run=None) -> list[Run]:
+    """The earlier turns of the playground conversation, oldest first."""
+    if not conversation_id:
+        return []
+    runs = Run.objects.filter(conversation_id=conversation_id).order_by("pk")
+    if exclude_run is not None:
+        runs = runs.exclude(pk=exclude_run.pk)
+    return list(runs)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def playground(request):
+    """Chat with any available model: settings on the left, the chat beside."""
+    form = _playground_form(request, request.POST if request.method == "POST" else None)
+    run = None
+    conversation_id = None
+    if request.method == "POST" and form.is_valid():
+        conversation = None
+        conversation_id = form.cleaned_data.get("conversation")
+        if conversation_id:
+            conversation = selectors.conversation_get_visible(
+                user=request.user, conversation_id=conversation_id
+            )
+            if conversation is None or conversation.owner_id != request.user.pk:
+                raise Http404
+        try:
+            run = services.playground_run(
+                user=request.user,
+                data=form.definition_data(),
+                input=form.cleaned_data["input"],
+                conversation=conversation,
+            )
+        except ValidationError as error:
+            form.add_service_errors(error.message_dict)
+    if run is not None:
+        conversation_id = run.conversation_id
+        # The next message continues this chat; the message box starts empty.
+        data = request.POST.copy()
+        data["input"] = ""
+        data["conversation"] = str(conversation_id)
+        form = _playground_form(request, data)
+        form.is_valid()
+    context = {
+        "form": form,
+        "turns": _playground_turns(conversation_id, exclude_run=run),
+        "panel_run": (
+            _timeline_context(run, user=request.user) if run is not None else None
+        ),
+        "conversation_id": conversation_id,
+        "tool_list": [
+            (form["tools"][index], SimpleNamespace(name=name, description=label))
+            for index, (name, label) in enumerate(
+                (name, form.tool_descriptions.get(name, ""))
+                for name, _label in form.fields["tools"].choices
+            )
+        ],
+        "save_form": PlaygroundSaveForm(),
+        "has_playground": selectors.playground_agent(user=request.user) is not None,
+    }
+    status = 400 if request.method == "POST" and run is None else 200
+    template = "agents/playground.html"
+    if request.htmx and request.method == "POST":
+        template = "agents/partials/playground_main.html"
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_POST
+def playground_save(request):
+    form = PlaygroundSaveForm(request.POST)
+    if form.is_valid():
+        try:
+            agent = services.playground_save(
+                user=request.user, name=form.cleaned_data["name"]
+            )
+        except ValidationError as error:
+            for messages_ in error.message_dict.values():
+                for message in messages_:
+                    messages.error(request, message)
+            return redirect("agents:playground")
+        messages.success(
+            request,
+            _("Saved the playground as %(name)s. Refine it here.")
+            % {"name": agent.name},
+        )
+        return redirect("agents:edit", agent.pk)
+    for message in form.errors.get("name", []):
+        messages.error(request, message)
+    return redirect("agents:playground")

@@ -16,7 +16,10 @@ def raise_as_drf(error: DjangoValidationError):
     """Re-raise a service's ValidationError as the API's 400 with field messages
     (services name fields after their arguments, as the API does)."""
     if hasattr(error, "error_dict"):
-        detail = error.message_dict
+        detail = dict(error.message_dict)
+        # Django's key for errors of no one field; DRF's name for them.
+        if "__all__" in detail:
+            detail["non_field_errors"] = detail.pop("__all__")
     else:
         detail = {"non_field_errors": error.messages}
     raise ValidationError(detail) from error

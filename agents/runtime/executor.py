@@ -36,6 +36,9 @@ logger = logging.getLogger(__name__)
 # How often a running run looks for a cancellation, in seconds.
 CANCEL_POLL_INTERVAL = 0.5
 RETRYABLE_STATUSES = (408, 409, 429, 500, 502, 503, 504)
+AGENT_TOOL_PREFIX = "agent/"
+# How deep agents may call agents as tools (a cycle stops here at the latest).
+MAX_AGENT_TOOL_DEPTH = 3
 
 
 class Recorder(Protocol):
@@ -69,6 +72,9 @@ class RunSpec:
     custom_tools: dict[str, dict] = field(default_factory=dict)
     # Built-in tools staff switched off: never offered to the model.
     disabled_tools: set[str] = field(default_factory=set)
+    # Agents used as tools, by reference (agent/<id>): tool name, description
+    # and the definition of their latest version, loaded by the caller.
+    agent_tools: dict[str, dict] = field(default_factory=dict)
 
 
 class ToolUnavailableError(Exception):
@@ -104,9 +110,16 @@ def build_agent(
     provider: ModelProvider,
     output_type: dict | None = None,
     with_guardrails: bool = True,
+    recorder: Recorder | None = None,
+    depth: int = 0,
+    calls: CallLog | None = None,
 ) -> Agent:
+    """The SDK agent for ``definition``; ``recorder`` receives the steps of
+    agents it runs as tools, nested ``depth + 1`` deep."""
     settings = dict(definition.get("model_settings") or {})
     max_tokens = settings.pop("max_output_tokens", None)
+    if "tool_choice" in settings:
+        settings["tool_choice"] = _sdk_tool_choice(settings["tool_choice"], spec)
     schema = output_type if output_type is not None else definition.get("output_type")
     input_guardrails, output_guardrails = [], []
     if with_guardrails:
@@ -120,24 +133,40 @@ def build_agent(
                 (guardrails.get("output") or {}).get("guard_agent"), spec, provider
             ),
         )
+    tools = []
+    for name in definition.get("tools", []):
+        if name in spec.disabled_tools:
+            continue
+        if name.startswith(AGENT_TOOL_PREFIX):
+            tools.append(_agent_tool(name, spec, provider, recorder, depth, calls))
+        else:
+            tools.append(_sdk_tool(name, definition, spec))
     return Agent(
         name=definition["name"],
         instructions=definition.get("instructions") or None,
         model=definition.get("model") or "local/demo",
         model_settings=ModelSettings(
             max_tokens=max_tokens,
+            # Token counts price every run; Chat Completions servers other
+            # than OpenAI's send them when streaming only if asked.
+            include_usage=True,
             retry=retry_settings(spec.retries, spec.retry_delay),
             **settings,
         ),
-        tools=[
-            _sdk_tool(name, definition, spec)
-            for name in definition.get("tools", [])
-            if name not in spec.disabled_tools
-        ],
+        tools=tools,
         output_type=JsonSchemaOutput(schema) if schema else None,
         input_guardrails=input_guardrails,
         output_guardrails=output_guardrails,
     )
+
+
+def _sdk_tool_choice(choice: str, spec: RunSpec) -> str:
+    """A tool choice naming a tool by reference, as the name the model sees."""
+    if choice in spec.custom_tools:
+        return spec.custom_tools[choice]["name"]
+    if choice in spec.agent_tools:
+        return spec.agent_tools[choice]["tool_name"]
+    return choice
 
 
 def _sdk_tool(name: str, definition: dict, spec: RunSpec):
@@ -152,6 +181,82 @@ def _sdk_tool(name: str, definition: dict, spec: RunSpec):
             )
         return webhook_tool(custom)
     return get_tool(name).as_sdk_tool((definition.get("tool_options") or {}).get(name))
+
+
+class _NestedRecorder:
+    """Saves the steps of an agent run as a tool, marked with how deep they
+    are and which call ran them; its streamed text stays out of the answer."""
+
+    def __init__(self, recorder: Recorder, depth: int, agent: str, call_id: str):
+        self.recorder = recorder
+        self.marks = {"depth": depth, "agent_tool": agent, "parent_call_id": call_id}
+
+    async def step(self, type: str, payload: dict, **costs) -> None:
+        await self.recorder.step(type, {**payload, **self.marks}, **costs)
+
+    async def delta(self, text: str) -> None:
+        return None
+
+    async def cancelled(self) -> bool:
+        return await self.recorder.cancelled()
+
+
+def _agent_tool(
+    reference: str,
+    spec: RunSpec,
+    provider: ModelProvider,
+    recorder: Recorder | None,
+    depth: int,
+    calls: CallLog | None = None,
+):
+    entry = spec.agent_tools.get(reference)
+    if entry is None:
+        raise ToolUnavailableError(
+            f"The agent uses the agent {reference} as a tool, but it no longer "
+            "exists or is no longer shared. Edit the agent's tools and run it again."
+        )
+    if depth >= MAX_AGENT_TOOL_DEPTH:
+        raise ToolUnavailableError(
+            f"Agents call agents as tools more than {MAX_AGENT_TOOL_DEPTH} deep "
+            f"(at {entry['definition']['name']}). Remove an agent tool so they "
+            "do not call each other in a circle."
+        )
+    definition = entry["definition"]
+    nested = build_agent(
+        definition,
+        spec=spec,
+        provider=provider,
+        recorder=recorder,
+        depth=depth + 1,
+        calls=calls,
+    )
+    mappers: dict[str, StepMapper] = {}
+
+    async def on_stream(event) -> None:
+        if recorder is None:
+            return
+        call = event.get("tool_call")
+        call_id = getattr(call, "call_id", "") or ""
+        mapper = mappers.get(call_id)
+        if mapper is None:
+            # The call's own step first: the SDK may stream the nested run's
+            # first events before it reports the call that started it.
+            if calls is not None:
+                await calls.wait(call_id)
+            mapper = mappers[call_id] = StepMapper(
+                _NestedRecorder(recorder, depth + 1, definition["name"], call_id),
+                calls=calls,
+            )
+        await mapper.handle(event["event"])
+
+    return nested.as_tool(
+        tool_name=entry["tool_name"],
+        tool_description=entry.get("description")
+        or f"Ask the agent {definition['name']}; give it the whole request.",
+        on_stream=on_stream,
+        run_config=RunConfig(model_provider=provider, tracing_disabled=True),
+        max_turns=spec.max_turns,
+    )
 
 
 def _guard_runner(agent_id: int | None, spec: RunSpec, provider: ModelProvider):
@@ -190,40 +295,77 @@ def usage_dict(usage) -> dict:
 
 
 def provider_error_message(error: Exception, retries: int) -> str | None:
-    """A sentence a person can act on, for errors that come from the provider."""
+    """A sentence a person can act on, for errors that come from the provider.
+
+    By status code rather than class: LiteLLM wraps some errors (a rate limit
+    in the middle of a stream, say) in its own APIStatusError subclasses.
+    """
     tries = f"after {retries + 1} attempts" if retries else "on the only attempt"
-    if isinstance(error, openai.AuthenticationError):
-        return (
-            "The model provider rejected the API key (401). Check the key in "
-            "your settings."
-        )
-    if isinstance(error, openai.RateLimitError):
-        return (
-            f"The model provider is rate-limiting requests (429) {tries}. Wait a "
-            "minute and run again, or check your plan's limits."
-        )
     if isinstance(error, openai.APITimeoutError):
         return f"The model provider did not answer in time {tries}. Try again later."
     if isinstance(error, openai.APIConnectionError):
         return f"Could not reach the model provider {tries}. Try again later."
-    if isinstance(error, openai.APIStatusError):
-        if error.status_code >= 500:
+    if isinstance(error, openai.APIResponseValidationError | json.JSONDecodeError):
+        return (
+            "The model provider sent an answer that could not be read (not the "
+            "format its API promises). Try again later, or check the endpoint's URL."
+        )
+    status_code = getattr(error, "status_code", None)
+    if isinstance(error, openai.APIStatusError) and isinstance(status_code, int):
+        if status_code == 401:
             return (
-                f"The model provider had a server error ({error.status_code}) "
+                "The model provider rejected the API key (401). Check the key in "
+                "your settings."
+            )
+        if status_code == 429:
+            return (
+                f"The model provider is rate-limiting requests (429) {tries}. Wait "
+                "a minute and run again, or check your plan's limits."
+            )
+        if status_code >= 500:
+            return (
+                f"The model provider had a server error ({status_code}) "
                 f"{tries}. Try again later."
             )
         return (
-            f"The model provider refused the request ({error.status_code}): "
-            f"{error.message}"
+            f"The model provider refused the request ({status_code}): "
+            f"{str(error.message)[:500]}"
         )
     return None
+
+
+class CallLog:
+    """Tool calls already saved as steps, so that an agent run as a tool saves
+    its steps after the call that started it."""
+
+    # Longest wait for the call's step; the run goes on regardless after it.
+    WAIT = 2.0
+
+    def __init__(self) -> None:
+        self.events: dict[str, asyncio.Event] = {}
+
+    def _event(self, call_id: str) -> asyncio.Event:
+        return self.events.setdefault(call_id, asyncio.Event())
+
+    def mark(self, call_id: str) -> None:
+        self._event(call_id).set()
+
+    async def wait(self, call_id: str) -> None:
+        if not call_id:
+            return
+        try:
+            async with asyncio.timeout(self.WAIT):
+                await self._event(call_id).wait()
+        except TimeoutError:
+            pass
 
 
 class StepMapper:
     """Turns SDK stream events into steps, carrying tokens and latency."""
 
-    def __init__(self, recorder: Recorder) -> None:
+    def __init__(self, recorder: Recorder, calls: CallLog | None = None) -> None:
         self.recorder = recorder
+        self.calls = calls
         self.turn_started = time.monotonic()
         self.pending_tokens = (0, 0)
         self.pending_latency: int | None = None
@@ -280,6 +422,8 @@ class StepMapper:
                 },
                 **self._take_turn_costs(),
             )
+            if self.calls is not None:
+                self.calls.mark(call_id)
         elif name == "tool_output":
             call_id = raw.get("call_id", "") if isinstance(raw, dict) else ""
             started = self.tool_started.pop(call_id, None)
@@ -324,37 +468,116 @@ def _jsonable(value):
     return value
 
 
-async def execute(
-    spec: RunSpec, recorder: Recorder, provider: ModelProvider
-) -> Outcome:
-    """Run ``spec`` to the end; never raises for the run's own failures."""
-    mapper = StepMapper(recorder)
+class _ProviderFailedError(Exception):
+    """The model could not be used or kept failing after its retries."""
+
+    def __init__(self, kind: str, message: str, usage: dict) -> None:
+        super().__init__(message)
+        self.kind, self.message, self.usage = kind, message, usage
+
+
+class _Attempt:
+    """The streamed result in progress, for the cancel watcher."""
+
     result = None
     cancelled = False
 
+
+async def execute(
+    spec: RunSpec, recorder: Recorder, provider: ModelProvider
+) -> Outcome:
+    """Run ``spec`` to the end; never raises for the run's own failures.
+
+    When the model fails (after its retries) or cannot be used, and the agent
+    names a fallback model, the run goes on with the fallback from the start;
+    a ``fallback`` step says so.
+    """
+    calls = CallLog()
+    mapper = StepMapper(recorder, calls=calls)
+    attempt = _Attempt()
+    deadline = asyncio.get_running_loop().time() + spec.timeout
+
     async def watch_for_cancel() -> None:
-        nonlocal cancelled
         while True:
             await asyncio.sleep(CANCEL_POLL_INTERVAL)
             if await recorder.cancelled():
-                cancelled = True
-                if result is not None:
-                    result.cancel()
+                attempt.cancelled = True
+                if attempt.result is not None:
+                    attempt.result.cancel()
                 return
 
     watcher = asyncio.create_task(watch_for_cancel())
+    definition = spec.definition
+    fallback = definition.get("fallback_model") or ""
     try:
-        agent = build_agent(spec.definition, spec=spec, provider=provider)
-        result = Runner.run_streamed(
+        try:
+            return await _run_once(
+                spec, definition, mapper, recorder, provider, attempt, deadline
+            )
+        except _ProviderFailedError as failure:
+            if not fallback or attempt.cancelled:
+                outcome = await _failed(recorder, failure.kind, failure.message, None)
+                outcome.usage = failure.usage
+                return outcome
+            primary = definition.get("model") or "local/demo"
+            first_usage = failure.usage
+            await recorder.step(
+                "fallback",
+                {"from": primary, "to": fallback, "reason": failure.message},
+            )
+        try:
+            outcome = await _run_once(
+                spec,
+                {**definition, "model": fallback},
+                mapper,
+                recorder,
+                provider,
+                attempt,
+                deadline,
+            )
+        except _ProviderFailedError as second:
+            message = f"The fallback model {fallback} failed too. {second.message}"
+            outcome = await _failed(recorder, second.kind, message, None)
+            outcome.usage = second.usage
+        outcome.usage = _add_usage(first_usage, outcome.usage)
+        return outcome
+    finally:
+        watcher.cancel()
+
+
+async def _run_once(
+    spec: RunSpec,
+    definition: dict,
+    mapper: StepMapper,
+    recorder: Recorder,
+    provider: ModelProvider,
+    attempt: _Attempt,
+    deadline: float,
+) -> Outcome:
+    """One pass of the runner with ``definition``'s model.
+
+    Raises _ProviderFailedError when the model cannot be used or keeps failing
+    (the caller may fall back); other failures become a failed Outcome.
+    """
+    result = attempt.result = None
+    try:
+        agent = build_agent(
+            definition,
+            spec=spec,
+            provider=provider,
+            recorder=recorder,
+            calls=mapper.calls,
+        )
+        result = attempt.result = Runner.run_streamed(
             agent,
             spec.input,
             max_turns=spec.max_turns,
             run_config=RunConfig(model_provider=provider, tracing_disabled=True),
         )
-        async with asyncio.timeout(spec.timeout):
+        async with asyncio.timeout_at(deadline):
             async for event in result.stream_events():
                 await mapper.handle(event)
-        if cancelled:
+        if attempt.cancelled:
             return Outcome("cancelled", usage=usage_dict(result.context_wrapper.usage))
         final_output = result.final_output
         return Outcome(
@@ -381,7 +604,9 @@ async def execute(
         )
         return await _failed(recorder, "max_turns", message, result)
     except ModelUnavailableError as error:
-        return await _failed(recorder, "model_unavailable", str(error), result)
+        raise _ProviderFailedError(
+            "model_unavailable", str(error), _usage_of(result)
+        ) from None
     except ToolUnavailableError as error:
         return await _failed(recorder, "tool_unavailable", str(error), result)
     except sdk.ModelBehaviorError as error:
@@ -389,12 +614,15 @@ async def execute(
     except Exception as error:
         message = provider_error_message(error, spec.retries)
         if message is not None:
-            return await _failed(recorder, "provider", message, result)
+            raise _ProviderFailedError("provider", message, _usage_of(result)) from None
         logger.exception("Run failed unexpectedly")
         message = f"Unexpected error ({type(error).__name__}): {error}"
         return await _failed(recorder, "internal", message, result)
-    finally:
-        watcher.cancel()
+
+
+def _add_usage(first: dict, second: dict) -> dict:
+    keys = set(first) | set(second)
+    return {key: (first.get(key) or 0) + (second.get(key) or 0) for key in keys}
 
 
 async def _failed(recorder: Recorder, kind: str, message: str, result) -> Outcome:

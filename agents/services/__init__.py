@@ -10,7 +10,12 @@ from agents.services.conversations import (
     conversation_delete,
     conversation_rename,
 )
-from agents.services.custom_tools import custom_tool_delete, custom_tool_save
+from agents.services.custom_tools import (
+    custom_tool_check,
+    custom_tool_delete,
+    custom_tool_save,
+)
+from agents.services.playground import playground_run, playground_save
 from agents.services.provider_keys import (
     provider_key_delete,
     provider_key_save,
@@ -36,8 +41,11 @@ __all__ = [
     "agent_update",
     "conversation_delete",
     "conversation_rename",
+    "custom_tool_check",
     "custom_tool_delete",
     "custom_tool_save",
+    "playground_run",
+    "playground_save",
     "provider_key_delete",
     "provider_key_save",
     "provider_key_test",

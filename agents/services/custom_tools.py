@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 from typing import Any
 
 import jsonschema
@@ -48,12 +49,8 @@ def _clean_url(value: Any) -> str:
     return url
 
 
-@transaction.atomic
-def custom_tool_save(
-    *, owner, data: dict[str, Any], tool: CustomTool | None = None
-) -> CustomTool:
-    """Create a tool, or change ``tool`` with the fields given in ``data``."""
-    tool = tool or CustomTool(owner=owner)
+def _apply(*, owner, data: dict[str, Any], tool: CustomTool) -> dict[str, list]:
+    """Set the checked values of ``data`` on ``tool`` (unsaved); errors by field."""
     creating = tool.pk is None
     errors: dict[str, list] = {}
     required = ("name", "description", "parameters", "webhook_url")
@@ -112,6 +109,29 @@ def custom_tool_save(
                 tool.secret_header_value = crypto.encrypt(header["value"])
             elif not tool.secret_header_value:
                 errors["secret_header"] = [_("Give the header's value.")]
+    return errors
+
+
+def custom_tool_check(
+    *, owner, data: dict[str, Any], tool: CustomTool | None = None
+) -> None:
+    """Raise the ValidationError custom_tool_save would, changing nothing.
+
+    Forms call it to show every problem at once, before saving.
+    """
+    probe = copy.copy(tool) if tool is not None else CustomTool(owner=owner)
+    errors = _apply(owner=owner, data=data, tool=probe)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def custom_tool_save(
+    *, owner, data: dict[str, Any], tool: CustomTool | None = None
+) -> CustomTool:
+    """Create a tool, or change ``tool`` with the fields given in ``data``."""
+    tool = tool or CustomTool(owner=owner)
+    errors = _apply(owner=owner, data=data, tool=tool)
     if errors:
         raise ValidationError(errors)
     tool.save()

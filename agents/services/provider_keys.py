@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import openai
+import urllib3
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -10,27 +13,63 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import Provider, ProviderKey
-from config import crypto
+from config import crypto, outbound
 
 MAX_KEY_CHARS = 500
 TEST_TIMEOUT = 10.0
 
 
+ANTHROPIC_DEFAULT_URL = "https://api.anthropic.com"
+GEMINI_DEFAULT_URL = "https://generativelanguage.googleapis.com/v1beta"
+
+
+def _clean_base_url(value, errors: dict) -> str:
+    """An OpenAI-compatible endpoint's URL, refused unless it leads to a public
+    address (or a network the site allows, OUTBOUND_ALLOWED_NETWORKS)."""
+    url = value.strip().rstrip("/") if isinstance(value, str) else ""
+    if not url:
+        errors["base_url"] = [
+            _("Give the endpoint's base URL, e.g. https://api.groq.com/openai/v1.")
+        ]
+        return ""
+    if len(url) > 500:
+        errors["base_url"] = [_("Keep the URL to 500 characters or fewer.")]
+        return ""
+    try:
+        _scheme, host, port = outbound.check_url(url)
+        outbound.resolve(host, port)
+    except outbound.OutboundRefusedError as error:
+        errors["base_url"] = [str(error)]
+    except outbound.OutboundFailedError as error:
+        errors["base_url"] = [str(error)]
+    return url
+
+
 @transaction.atomic
-def provider_key_save(*, owner, provider: str, key) -> ProviderKey:
-    """Save (or replace) ``owner``'s key for ``provider``; only a token is stored."""
+def provider_key_save(*, owner, provider: str, key, base_url="") -> ProviderKey:
+    """Save (or replace) ``owner``'s key for ``provider``; only a token is stored.
+
+    An OpenAI-compatible endpoint also needs its base URL, and its key may be
+    empty (local servers such as Ollama take none).
+    """
     errors = {}
     if provider not in Provider.values:
         errors["provider"] = [
             _("Choose one of: %(choices)s.") % {"choices": ", ".join(Provider.values)}
         ]
     key = key.strip() if isinstance(key, str) else ""
-    if not key:
+    key_optional = provider == Provider.COMPATIBLE
+    if not key and not key_optional:
         errors["key"] = [_("Paste the API key.")]
     elif len(key) > MAX_KEY_CHARS or any(c.isspace() for c in key):
         errors["key"] = [
             _("That does not look like an API key (no spaces, at most 500 characters).")
         ]
+    cleaned_url = ""
+    if provider == Provider.COMPATIBLE:
+        cleaned_url = _clean_base_url(base_url, errors)
+    elif base_url:
+        errors["base_url"] = [_("Only an OpenAI-compatible endpoint takes a base URL.")]
     if errors:
         raise ValidationError(errors)
     provider_key, _created = ProviderKey.objects.update_or_create(
@@ -38,7 +77,9 @@ def provider_key_save(*, owner, provider: str, key) -> ProviderKey:
         provider=provider,
         defaults={
             "encrypted_key": crypto.encrypt(key),
-            "masked": crypto.mask(key),
+            "masked": crypto.mask(key) if key else _("(no key)"),
+            "base_url": cleaned_url,
+            "model_names": [],
             "tested_at": None,
             "test_ok": None,
             "test_message": "",
@@ -52,43 +93,120 @@ def provider_key_delete(*, provider_key: ProviderKey) -> None:
     provider_key.delete()
 
 
-def _client(key: str) -> openai.OpenAI:
-    return openai.OpenAI(
+class _ProbeError(Exception):
+    pass
+
+
+def _openai_models(key: str) -> list[str]:
+    client = openai.OpenAI(
         api_key=key,
         base_url=settings.OPENAI_BASE_URL or None,
         max_retries=0,
         timeout=TEST_TIMEOUT,
     )
+    try:
+        return [model.id for model in client.models.list()]
+    except openai.AuthenticationError:
+        raise _ProbeError(_("The provider rejected this key (401).")) from None
+    except openai.PermissionDeniedError:
+        raise _ProbeError(_("The key may not list models (403).")) from None
+    except openai.APIStatusError as error:
+        raise _ProbeError(
+            _("The provider answered %(status)d: %(detail)s")
+            % {"status": error.status_code, "detail": str(error.message)[:200]}
+        ) from None
+    except openai.APIConnectionError as error:
+        raise _ProbeError(
+            _("Could not reach the provider: %(error)s") % {"error": str(error)[:200]}
+        ) from None
+
+
+def _get_json(url: str, headers: dict, *, checked: bool) -> dict:
+    """GET ``url``; a user's URL goes through the SSRF-safe client."""
+    try:
+        if checked:
+            response = outbound.request(
+                "GET", url, headers=headers, timeout=TEST_TIMEOUT
+            )
+            status, body = response.status, response.body
+        else:
+            answer = urllib3.request(
+                "GET", url, headers=headers, timeout=TEST_TIMEOUT, retries=False
+            )
+            status, body = answer.status, answer.data
+    except outbound.OutboundRefusedError as error:
+        raise _ProbeError(str(error)) from None
+    except (outbound.OutboundFailedError, urllib3.exceptions.HTTPError) as error:
+        raise _ProbeError(
+            _("Could not reach the provider: %(error)s") % {"error": str(error)[:200]}
+        ) from None
+    if status == 401:
+        raise _ProbeError(_("The provider rejected this key (401)."))
+    if status == 403:
+        raise _ProbeError(_("The key may not list models (403)."))
+    if status >= 400:
+        raise _ProbeError(
+            _("The provider answered %(status)d: %(detail)s")
+            % {"status": status, "detail": body[:200].decode(errors="replace")}
+        )
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise _ProbeError(
+            _("The provider's answer was not JSON; is the URL right?")
+        ) from None
+
+
+def _model_ids(data: dict, key: str, field: str) -> list[str]:
+    items = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise _ProbeError(_("The provider's answer did not list models."))
+    return [
+        str(item[field]) for item in items if isinstance(item, dict) and field in item
+    ]
+
+
+def _probe(provider_key: ProviderKey, key: str) -> list[str]:
+    """The models the provider lists for ``key``: one cheap, free call."""
+    provider = provider_key.provider
+    if provider == Provider.OPENAI:
+        return _openai_models(key)
+    if provider == Provider.COMPATIBLE:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        data = _get_json(f"{provider_key.base_url}/models", headers, checked=True)
+        return _model_ids(data, "data", "id")
+    if provider == Provider.ANTHROPIC:
+        base = (settings.ANTHROPIC_BASE_URL or ANTHROPIC_DEFAULT_URL).rstrip("/")
+        headers = {"x-api-key": key, "anthropic-version": "2023-06-01"}
+        data = _get_json(f"{base}/v1/models", headers, checked=False)
+        return _model_ids(data, "data", "id")
+    base = (settings.GEMINI_BASE_URL or GEMINI_DEFAULT_URL).rstrip("/")
+    data = _get_json(f"{base}/models", {"x-goog-api-key": key}, checked=False)
+    return [name.removeprefix("models/") for name in _model_ids(data, "models", "name")]
 
 
 def provider_key_test(*, provider_key: ProviderKey) -> ProviderKey:
-    """Make one cheap call with the key (list the models) and record the answer."""
+    """Make one cheap call with the key (list the models) and record the answer.
+
+    An OpenAI-compatible endpoint's models are kept: they become the models
+    its owner's agents can use (``compatible/<name>``).
+    """
+    names = None
     try:
-        key = crypto.decrypt(provider_key.encrypted_key)
-        count = sum(1 for _model in _client(key).models.list())
-        ok, message = True, _("The key works: %(n)d models available.") % {"n": count}
+        names = _probe(provider_key, crypto.decrypt(provider_key.encrypted_key))
+        ok = True
+        message = _("The key works: %(n)d models available.") % {"n": len(names)}
     except crypto.DecryptionError as error:
         ok, message = False, str(error)
-    except openai.AuthenticationError:
-        ok, message = False, _("The provider rejected this key (401).")
-    except openai.PermissionDeniedError:
-        ok, message = False, _("The key may not list models (403).")
-    except openai.APIStatusError as error:
-        ok, message = (
-            False,
-            _("The provider answered %(status)d: %(detail)s")
-            % {
-                "status": error.status_code,
-                "detail": str(error.message)[:200],
-            },
-        )
-    except openai.APIConnectionError as error:
-        ok, message = (
-            False,
-            _("Could not reach the provider: %(error)s") % {"error": str(error)[:200]},
-        )
-    ProviderKey.objects.filter(pk=provider_key.pk).update(
-        tested_at=timezone.now(), test_ok=ok, test_message=message[:300]
-    )
+    except _ProbeError as error:
+        ok, message = False, str(error)
+    changes = {
+        "tested_at": timezone.now(),
+        "test_ok": ok,
+        "test_message": message[:300],
+    }
+    if names is not None and provider_key.provider == Provider.COMPATIBLE:
+        changes["model_names"] = sorted(set(names))[:200]
+    ProviderKey.objects.filter(pk=provider_key.pk).update(**changes)
     provider_key.refresh_from_db()
     return provider_key

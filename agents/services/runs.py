@@ -21,8 +21,14 @@ from django.utils.translation import gettext as _
 
 from agents import selectors
 from agents.models import Agent, Conversation, CustomTool, Run, RunStatus, StepType
-from agents.runtime.executor import Outcome, RunSpec, execute
-from agents.runtime.providers import AgentryModelProvider
+from agents.runtime.executor import (
+    AGENT_TOOL_PREFIX,
+    MAX_AGENT_TOOL_DEPTH,
+    Outcome,
+    RunSpec,
+    execute,
+)
+from agents.runtime.providers import AgentryModelProvider, Credentials
 from agents.services.steps import (
     delta_message,
     run_events_group,
@@ -145,15 +151,19 @@ class _DatabaseRecorder:
         self.layer = get_channel_layer()
         self.pending_text: list[str] = []
         self.last_delta = 0.0
+        self.lock = asyncio.Lock()
 
     async def step(self, type, payload, **costs) -> None:
-        # Text streamed so far goes out before the step that completes it.
-        await self.flush_text()
-        step = await sync_to_async(run_step_save)(
-            run=self.run, order=self.order, type=type, payload=payload, **costs
-        )
-        self.order += 1
-        await self.layer.group_send(self.group, step_message(step))
+        # Steps can come at once (an agent run as a tool streams its own while
+        # the outer run waits): one at a time keeps orders unique and in order.
+        async with self.lock:
+            # Text streamed so far goes out before the step that completes it.
+            await self.flush_text()
+            order, self.order = self.order, self.order + 1
+            step = await sync_to_async(run_step_save)(
+                run=self.run, order=order, type=type, payload=payload, **costs
+            )
+            await self.layer.group_send(self.group, step_message(step))
 
     async def delta(self, text: str) -> None:
         self.pending_text.append(text)
@@ -177,27 +187,21 @@ class _DatabaseRecorder:
         )()
 
 
-def run_spec_for(run: Run) -> RunSpec:
-    definition = run.version.definition
-    guard_ids = {
-        stage.get("guard_agent")
-        for stage in (definition.get("guardrails") or {}).values()
-        if stage.get("guard_agent")
-    }
-    guards = {
-        agent.pk: agent.versions.get(number=agent.version_number).definition
-        for agent in Agent.objects.filter(pk__in=guard_ids)
-    }
-    custom_ids = [
-        int(name.split("/", 1)[1])
+def _references(definition: dict, prefix: str) -> list[int]:
+    return [
+        int(name[len(prefix) :])
         for name in definition.get("tools", [])
-        if name.startswith("custom/") and name.split("/", 1)[1].isdigit()
+        if name.startswith(prefix) and name[len(prefix) :].isdigit()
     ]
+
+
+def _custom_tools_for(definition: dict, *, owner_id: int) -> dict[str, dict]:
+    """The agent's custom tools, secrets decrypted. Only the agent owner's
+    tools: whoever runs a public agent uses the owner's webhooks, never their
+    own."""
     custom_tools = {}
-    # Only the agent owner's tools: whoever runs a public agent uses the
-    # owner's webhooks, never their own.
     for tool in CustomTool.objects.filter(
-        pk__in=custom_ids, owner_id=run.agent.owner_id
+        pk__in=_references(definition, "custom/"), owner_id=owner_id
     ):
         custom_tools[tool.reference] = {
             "name": tool.name,
@@ -210,10 +214,68 @@ def run_spec_for(run: Run) -> RunSpec:
                 else None
             ),
         }
+    return custom_tools
+
+
+def _load_agent_tools(
+    definition: dict,
+    *,
+    owner_id: int,
+    agent_tools: dict[str, dict],
+    custom_tools: dict[str, dict],
+    depth: int = 0,
+) -> None:
+    """The agents ``definition`` uses as tools (the latest version of each, if
+    its owner may still use it), and theirs in turn, down to the depth limit."""
+    if depth >= MAX_AGENT_TOOL_DEPTH:
+        return
+    usable = selectors.agent_tool_candidates(owner_id=owner_id).filter(
+        pk__in=_references(definition, AGENT_TOOL_PREFIX)
+    )
+    for agent in usable:
+        reference = f"{AGENT_TOOL_PREFIX}{agent.pk}"
+        if reference in agent_tools:
+            continue
+        nested = agent.versions.get(number=agent.version_number).definition
+        agent_tools[reference] = {
+            "tool_name": agent.tool_name,
+            "description": agent.description,
+            "definition": nested,
+        }
+        custom_tools.update(_custom_tools_for(nested, owner_id=agent.owner_id))
+        _load_agent_tools(
+            nested,
+            owner_id=agent.owner_id,
+            agent_tools=agent_tools,
+            custom_tools=custom_tools,
+            depth=depth + 1,
+        )
+
+
+def run_spec_for(run: Run) -> RunSpec:
+    definition = run.version.definition
+    guard_ids = {
+        stage.get("guard_agent")
+        for stage in (definition.get("guardrails") or {}).values()
+        if stage.get("guard_agent")
+    }
+    guards = {
+        agent.pk: agent.versions.get(number=agent.version_number).definition
+        for agent in Agent.objects.filter(pk__in=guard_ids)
+    }
+    custom_tools = _custom_tools_for(definition, owner_id=run.agent.owner_id)
+    agent_tools: dict[str, dict] = {}
+    _load_agent_tools(
+        definition,
+        owner_id=run.agent.owner_id,
+        agent_tools=agent_tools,
+        custom_tools=custom_tools,
+    )
     return RunSpec(
         definition=definition,
         input=conversation_input(run),
         custom_tools=custom_tools,
+        agent_tools=agent_tools,
         disabled_tools=selectors.disabled_tool_names(),
         max_turns=settings.AGENT_RUN_MAX_TURNS,
         timeout=settings.AGENT_RUN_TIMEOUT,
@@ -252,17 +314,45 @@ def conversation_input(run: Run) -> str | list[dict]:
     return items
 
 
+def _site_credentials() -> dict[str, Credentials]:
+    pairs = {
+        "openai": (settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL),
+        "compatible": (
+            settings.OPENAI_COMPATIBLE_API_KEY,
+            settings.OPENAI_COMPATIBLE_BASE_URL,
+        ),
+        "anthropic": (settings.ANTHROPIC_API_KEY, settings.ANTHROPIC_BASE_URL),
+        "gemini": (settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL),
+    }
+    return {
+        provider: Credentials(api_key=key, base_url=base_url)
+        for provider, (key, base_url) in pairs.items()
+        if key or base_url
+    }
+
+
 def model_provider(*, user) -> AgentryModelProvider:
     """Models for ``user``'s run: their own provider keys first, then the site's."""
-    problem = ""
-    try:
-        own_key = selectors.provider_secret_for(user=user, provider="openai")
-    except crypto.DecryptionError as error:
-        own_key, problem = "", str(error)
+    credentials = _site_credentials()
+    for provider, saved in selectors.provider_keys_for_runs(user=user).items():
+        site = credentials.get(provider) or Credentials()
+        try:
+            key = crypto.decrypt(saved.encrypted_key)
+        except crypto.DecryptionError as error:
+            credentials[provider] = Credentials(problem=str(error), source="yours")
+            continue
+        if provider == "compatible":
+            # A user's endpoint is where they said, checked like outbound HTTP.
+            credentials[provider] = Credentials(
+                api_key=key, base_url=saved.base_url, check_address=True, source="yours"
+            )
+        else:
+            # The site's base URL (a proxy, say) still applies to the user's key.
+            credentials[provider] = Credentials(
+                api_key=key, base_url=site.base_url, source="yours"
+            )
     return AgentryModelProvider(
-        openai_api_key=own_key or settings.OPENAI_API_KEY,
-        openai_base_url=settings.OPENAI_BASE_URL,
-        openai_key_problem=problem,
+        credentials, timeout=settings.AGENT_MODEL_REQUEST_TIMEOUT
     )
 
 

@@ -40,3 +40,18 @@ class ListRecorder:
     def outputs(self, type: str = "tool-result") -> list:
         """The ``output`` of each step of ``type``, in order."""
         return [s["payload"]["output"] for s in self.steps if s["type"] == type]
+
+
+def definition(**overrides) -> dict:
+    """An agent definition as a version freezes it, for runtime tests."""
+    base = {
+        "name": "Tester",
+        "description": "",
+        "instructions": "Be exact.",
+        "model": "local/demo",
+        "model_settings": {},
+        "tools": [],
+        "guardrails": {},
+        "output_type": None,
+    }
+    return {**base, **overrides}

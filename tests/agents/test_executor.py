@@ -13,9 +13,10 @@ from openai.types.responses import ResponseReasoningItem
 from openai.types.responses.response_reasoning_item import Summary
 
 from agents.runtime.executor import RunSpec, StepMapper, execute
-from agents.runtime.providers import AgentryModelProvider
+from agents.runtime.providers import AgentryModelProvider, Credentials
 from agents.runtime.sdk import Agent, ModelProvider, RunConfig, Runner, Usage
-from tests.agents.doubles import FixedProvider, ListRecorder
+from tests.agents.doubles import FixedProvider, ListRecorder, definition
+from tests.agents.fake_llm import FakeLLM, fail
 
 # isort: split
 from agents_sdk.testing import (
@@ -30,20 +31,6 @@ SCHEMA = {
     "properties": {"answer": {"type": "number"}},
     "required": ["answer"],
 }
-
-
-def definition(**overrides) -> dict:
-    base = {
-        "name": "Tester",
-        "description": "",
-        "instructions": "Be exact.",
-        "model": "local/demo",
-        "model_settings": {},
-        "tools": [],
-        "guardrails": {},
-        "output_type": None,
-    }
-    return {**base, **overrides}
 
 
 def spec(text="What is 5 + 10?", **kwargs) -> RunSpec:
@@ -278,29 +265,23 @@ async def test_rate_limits_are_retried_and_the_run_then_succeeds():
 
 
 async def test_a_provider_that_keeps_failing_ends_the_run_with_an_actionable_message():
-    """OpenAI's server (faked at the HTTP transport) answers 429 every time: the
-    request is tried 1 + retries times, then the run fails saying what to do."""
-    requests = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        requests.append(request)
-        return httpx.Response(
-            429, json={"error": {"message": "Rate limit reached", "type": "requests"}}
+    """OpenAI's Responses API on the local fake server, through the real client."""
+    with FakeLLM() as fake:
+        fake.script = [fail(429, "Rate limit reached")] * 3
+        recorder = ListRecorder()
+        outcome = await execute(
+            spec(model="openai/gpt-4.1-mini", options={"retries": 2}),
+            recorder,
+            AgentryModelProvider(
+                {
+                    "openai": Credentials(
+                        api_key="sk-test", base_url=fake.openai_base_url
+                    )
+                }
+            ),
         )
-
-    client = openai.AsyncOpenAI(
-        api_key="sk-test",
-        max_retries=0,
-        http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
-    )
-    recorder = ListRecorder()
-    outcome = await execute(
-        spec(model="openai/gpt-4.1-mini", options={"retries": 2}),
-        recorder,
-        AgentryModelProvider(openai_client=client),
-    )
+        assert [r["path"] for r in fake.model_requests] == ["/v1/responses"] * 3
     assert outcome.status == "failed"
-    assert len(requests) == 3
     assert "rate-limiting requests (429) after 3 attempts" in outcome.error
     assert recorder.steps[-1]["payload"]["kind"] == "provider"
 

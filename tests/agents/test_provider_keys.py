@@ -1,7 +1,7 @@
 """Users' own provider keys: encrypted at rest, masked, tested, used for runs.
 
 OpenAI is played by a local HTTP server speaking its wire format
-(tests/agents/fake_openai.py), so the real client code paths run.
+(tests/agents/fake_llm.py), so the real client code paths run.
 """
 
 import pytest
@@ -11,7 +11,7 @@ from django.db import connection
 from agents import services
 from agents.models import ProviderKey, RunStatus
 from tests.agents.factories import make_agent, make_run
-from tests.agents.fake_openai import FakeOpenAI
+from tests.agents.fake_llm import FakeLLM
 from tests.community.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,12 +107,14 @@ def test_testing_a_key_calls_the_provider_once_and_records_the_answer(
 ):
     owner = UserFactory()
     good = services.provider_key_save(owner=owner, provider="openai", key=SECRET)
-    with FakeOpenAI(keys={SECRET}) as fake:
-        settings.OPENAI_BASE_URL = fake.base_url
+    with FakeLLM(keys={SECRET}) as fake:
+        settings.OPENAI_BASE_URL = fake.openai_base_url
         response = as_user(owner).post(f"/api/v1/users/api-keys/{good.pk}/test/")
         assert response.json()["test_ok"] is True
         assert "2 models" in response.json()["test_message"]
-        assert fake.requests == [{"path": "/v1/models", "key": SECRET}]
+        assert [(r["path"], r["key"]) for r in fake.requests] == [
+            ("/v1/models", SECRET)
+        ]
 
         services.provider_key_save(owner=owner, provider="openai", key="sk-wrong-0000")
         response = as_user(owner).post(f"/api/v1/users/api-keys/{good.pk}/test/")
@@ -130,8 +132,8 @@ def test_a_run_uses_the_runners_own_key_before_the_sites(settings):
     agent = make_agent(owner, model="openai/gpt-4.1-mini", instructions="Be kind.")
     services.provider_key_save(owner=owner, provider="openai", key=SECRET)
     settings.OPENAI_API_KEY = "sk-site-key-9999"
-    with FakeOpenAI(keys={SECRET, "sk-site-key-9999"}) as fake:
-        settings.OPENAI_BASE_URL = fake.base_url
+    with FakeLLM(keys={SECRET, "sk-site-key-9999"}) as fake:
+        settings.OPENAI_BASE_URL = fake.openai_base_url
         run = make_run(agent, input="Hello there")
         services.run_execute(run_id=run.pk, worker="test")
         stranger_run = make_run(
@@ -141,7 +143,7 @@ def test_a_run_uses_the_runners_own_key_before_the_sites(settings):
     run.refresh_from_db()
     stranger_run.refresh_from_db()
     assert run.status == RunStatus.COMPLETED, run.error
-    assert "Be kind." in run.final_output
+    assert run.final_output == "Echo: Hello there"
     assert run.steps.filter(type="agent-response").exists()
     assert stranger_run.status == RunStatus.COMPLETED, stranger_run.error
     keys = [r["key"] for r in fake.requests if r["path"] == "/v1/responses"]
@@ -149,6 +151,7 @@ def test_a_run_uses_the_runners_own_key_before_the_sites(settings):
     sent = next(r for r in fake.requests if r["path"] == "/v1/responses")
     assert sent["body"]["model"] == "gpt-4.1-mini"
     assert sent["body"]["stream"] is True
+    assert sent["body"]["instructions"] == "Be kind."
 
 
 @pytest.mark.django_db(transaction=True)
@@ -177,8 +180,8 @@ def test_the_settings_page_saves_tests_and_removes_a_key(client, settings):
     assert "sk-…WXYZ" in page
     assert SECRET not in page
     provider_key = ProviderKey.objects.get(owner=owner)
-    with FakeOpenAI(keys={SECRET}) as fake:
-        settings.OPENAI_BASE_URL = fake.base_url
+    with FakeLLM(keys={SECRET}) as fake:
+        settings.OPENAI_BASE_URL = fake.openai_base_url
         client.post(f"/settings/provider-keys/{provider_key.pk}/test/")
     page = client.get("/settings/provider-keys/").content.decode()
     assert "The key works: 2 models available." in page

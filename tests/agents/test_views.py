@@ -641,3 +641,99 @@ def test_the_run_list_makes_the_same_queries_for_many_runs(
         make_run(make_agent(owner, name=f"Agent {number}"))
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get("/runs/")
+
+
+# ---------- Models the member cannot use now ----------
+
+
+def option_for(content: str, value: str) -> str:
+    """The whole <option> tag of one model in the builder's model select."""
+    match = re.search(
+        rf'<option value="{re.escape(value)}"[^>]*>[^<]*</option>', content
+    )
+    assert match, value
+    return match.group(0)
+
+
+def test_the_builder_disables_models_of_providers_the_member_cannot_use(
+    owner, settings
+):
+    """Without a key for OpenAI its models are shown, marked unavailable and
+    disabled, with the reason beside the select; the offline model is as ever."""
+    settings.OPENAI_API_KEY = ""
+    content = client_for(owner).get("/agents/new/").content.decode()
+    option = option_for(content, "openai/gpt-4.1")
+    assert " disabled" in option
+    assert "GPT-4.1 (unavailable)" in option
+    assert option_for(content, "local/demo") == (
+        '<option value="local/demo">Offline demo model</option>'
+    )
+    note = content.split('id="id_model_availability"')[1].split("</div>")[0]
+    assert "OpenAI" in note
+    assert "No OpenAI key" in note
+    assert 'href="/settings/provider-keys/"' in note
+    select = content.split('<select name="model"')[1].split(">")[0]
+    assert "id_model_availability" in select  # aria-describedby
+
+
+def test_the_builder_offers_every_model_when_the_site_has_a_key(owner, settings):
+    settings.OPENAI_API_KEY = "sk-site"
+    content = client_for(owner).get("/agents/new/").content.decode()
+    assert option_for(content, "openai/gpt-4.1") == (
+        '<option value="openai/gpt-4.1">GPT-4.1</option>'
+    )
+    # Other providers may still be explained; OpenAI is not among them.
+    assert "<strong>OpenAI</strong>" not in content
+
+
+def test_an_agents_saved_model_stays_selectable_when_unavailable(owner, settings):
+    """Editing an older agent keeps its model, though other models of the same
+    provider cannot be picked."""
+    settings.OPENAI_API_KEY = ""
+    agent = make_agent(owner, model="openai/gpt-4.1")
+    client = client_for(owner)
+    content = client.get(f"/agents/{agent.pk}/edit/").content.decode()
+    saved = option_for(content, "openai/gpt-4.1")
+    assert "disabled" not in saved
+    assert " selected" in saved
+    assert "(unavailable)" in saved
+    assert " disabled" in option_for(content, "openai/gpt-4.1-mini")
+    response = client.post(
+        f"/agents/{agent.pk}/edit/",
+        builder_data(name="Helper", model="openai/gpt-4.1", instructions="Be brief."),
+    )
+    assert response.status_code == 302
+    agent.refresh_from_db()
+    assert agent.instructions == "Be brief."
+
+
+def test_a_disabled_model_posted_anyway_is_refused_and_nothing_saved(owner, settings):
+    settings.OPENAI_API_KEY = ""
+    response = client_for(owner).post(
+        "/agents/new/", builder_data(model="openai/gpt-4.1-mini")
+    )
+    content = response.content.decode()
+    assert "Nothing was saved." in content
+    errors = content.split('id="id_model_error"')[1].split("</small>")[0]
+    assert "No OpenAI key" in errors
+    assert not Agent.objects.exists()
+
+
+def test_any_provider_the_site_knows_is_judged_the_same_way(
+    owner, settings, monkeypatch
+):
+    """A provider added to selectors.PROVIDERS needs no builder change."""
+    from agents import selectors
+    from agents.models import LanguageModel
+
+    monkeypatch.setitem(
+        selectors.PROVIDERS,
+        "acme",
+        {"name": "Acme AI", "description": "A test provider.", "needs_key": True},
+    )
+    LanguageModel.objects.create(provider="acme", name="rocket", display_name="Rocket")
+    content = client_for(owner).get("/agents/new/").content.decode()
+    option = option_for(content, "acme/rocket")
+    assert " disabled" in option
+    assert "Rocket (unavailable)" in option
+    assert "No Acme AI" in content.split('id="id_model_availability"')[1]

@@ -328,3 +328,53 @@ def test_the_lists_and_a_version_comparison_read_well(
     expect(page.locator(".diff-added", has_text="Answer in one line.")).to_be_visible()
     screenshot(page, "diff")
     assert console_errors == []
+
+
+def test_a_member_chats_in_the_playground_and_saves_it_as_an_agent(
+    page: Page,
+    asgi_server,
+    start_worker,
+    demo_model,
+    console_errors,
+    screenshot,
+):
+    """Settings picked on the spot, two turns of a chat watched live, then
+    "save as agent" makes a real agent with those settings."""
+    start_worker()
+    member = UserFactory()
+    base = asgi_server.url
+    log_in(page, base, member.username)
+
+    page.goto(f"{base}/playground/")
+    expect(page.locator("#id_model option:checked")).to_have_text("Offline demo model")
+    page.locator("#id_instructions").fill("You are a careful arithmetic helper.")
+    page.locator(".playground-tools summary").click()
+    page.locator("input[name=tools][value=calculator]").check()
+    page.locator("#id_input").fill("What is 12 + 30?")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#run-status [data-status=completed]")).to_be_visible()
+    expect(page.locator("#run-result .final-output")).to_contain_text("42")
+
+    page.locator("#id_input").fill("Now multiply by 2")
+    page.get_by_role("button", name="Send").click()
+    # The first turn moved into the chat above; the second runs live below it.
+    expect(page.locator(".playground-turn")).to_have_count(1)
+    expect(page.locator(".playground-turn")).to_contain_text("42")
+    expect(page.locator("#run-status [data-status=completed]")).to_be_visible()
+    expect(page.locator("#run-result .final-output")).to_contain_text("84")
+    runs = list(Run.objects.filter(owner=member).order_by("pk"))
+    assert len(runs) == 2
+    assert runs[0].conversation_id == runs[1].conversation_id
+    screenshot(page, "playground")
+
+    page.locator("#id_save_name").fill("Doubler")
+    page.get_by_role("button", name="Save as agent").click()
+    expect(page.locator(".message-success")).to_contain_text("Doubler")
+    agent = Agent.objects.get(owner=member, name="Doubler")
+    assert page.url == f"{base}/agents/{agent.pk}/edit/"
+    assert agent.tools == ["calculator"]
+    assert agent.instructions == "You are a careful arithmetic helper."
+    page.goto(f"{base}/agents/")
+    expect(page.locator("main")).to_contain_text("Doubler")
+    expect(page.locator("main")).not_to_contain_text("Playground")
+    assert console_errors == []

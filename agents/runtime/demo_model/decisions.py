@@ -145,6 +145,15 @@ def decide(
     if tool_choice != "none":
         function_tools = {t.name: t for t in tools if isinstance(t, FunctionTool)}
 
+    forced = function_tools.get(tool_choice or "")
+    if forced is not None and not conversation.calls_to(forced.name):
+        # A tool choice that names a tool: call it first, as real models must.
+        return ToolCallPlan(
+            forced.name,
+            ArgumentBuilder(text).build(forced.params_json_schema),
+            f"The agent must call {forced.name}; I'll call it.",
+        )
+
     if handoffs and not conversation.calls:
         target = _best_match(
             text, [(h, h.agent_name, h.tool_description) for h in handoffs]

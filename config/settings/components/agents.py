@@ -20,3 +20,17 @@ OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 # Where OpenAI's API is ("" for api.openai.com); an OpenAI-compatible server or
 # a proxy can stand in.
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
+# A site-wide OpenAI-compatible endpoint (Ollama, vLLM, LM Studio, DeepSeek,
+# Groq...) for `compatible/...` models, spoken to over Chat Completions; staff
+# add its models to the catalog. A user's own endpoint takes its place.
+OPENAI_COMPATIBLE_BASE_URL = env.str("OPENAI_COMPATIBLE_BASE_URL", default="")
+OPENAI_COMPATIBLE_API_KEY = env.str("OPENAI_COMPATIBLE_API_KEY", default="")
+# Site-wide keys for the providers reached through LiteLLM, and where their
+# APIs are ("" for the provider's own address; a proxy can stand in).
+ANTHROPIC_API_KEY = env.str("ANTHROPIC_API_KEY", default="")
+ANTHROPIC_BASE_URL = env.str("ANTHROPIC_BASE_URL", default="")
+GEMINI_API_KEY = env.str("GEMINI_API_KEY", default="")
+GEMINI_BASE_URL = env.str("GEMINI_BASE_URL", default="")
+# Seconds one model request may take before it counts as failed (and is
+# retried, then handed to the agent's fallback model if it has one).
+AGENT_MODEL_REQUEST_TIMEOUT = env.float("AGENT_MODEL_REQUEST_TIMEOUT", default=120.0)
