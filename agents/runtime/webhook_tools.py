@@ -20,6 +20,17 @@ from config import outbound
 MAX_TEXT = 20_000
 
 
+def _looks_binary(body: bytes) -> bool:
+    """Bytes a model cannot read: NULs, or not UTF-8 at all."""
+    if b"\x00" in body[:4096]:
+        return True
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
 def webhook_tool(definition: dict) -> FunctionTool:
     """``definition``: name, description, parameters, url, and optionally
     ``secret_header`` as (name, value in clear)."""
@@ -53,6 +64,12 @@ def webhook_tool(definition: dict) -> FunctionTool:
             )
         except (outbound.OutboundRefusedError, outbound.OutboundFailedError) as error:
             return f"Error: the tool's webhook could not be called: {error}"
+        if _looks_binary(response.body):
+            kind = response.headers.get("Content-Type") or "no content type"
+            return (
+                "Error: the tool's webhook answered with something that is not "
+                f"text ({kind}, {len(response.body)} bytes)."
+            )
         text = response.text()
         if response.status >= 400:
             return f"Error: the tool's webhook answered {response.status}: {text[:500]}"

@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -34,7 +35,9 @@ TOKEN = "Bearer hook-secret-123456"
 class Webhook:
     """A local endpoint that records what it receives and answers a forecast."""
 
-    def __init__(self, status: int = 200, answer: bytes = b"Sunny, 21 C") -> None:
+    def __init__(
+        self, status: int = 200, answer: bytes = b"Sunny, 21 C", delay: float = 0.0
+    ) -> None:
         hook = self
         self.calls: list[dict] = []
 
@@ -51,6 +54,7 @@ class Webhook:
                         "content_type": self.headers.get("Content-Type"),
                     }
                 )
+                time.sleep(delay)
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
@@ -149,6 +153,30 @@ async def test_a_failing_or_unreachable_webhook_is_reported_to_the_model(setting
     assert output == "Error: the tool's webhook answered 500: boom"
     output = await call_tool(hook_definition("http://127.0.0.1:1/x"), {"city": "Oslo"})
     assert output.startswith("Error: the tool's webhook could not be called")
+
+
+@pytest.mark.parametrize(
+    ("hook", "expected"),
+    [
+        ({"delay": 1.0}, "did not answer within 0.3 s"),
+        ({"answer": b"\x89PNG\r\n\x1a\n\x00\x00"}, "not text"),
+        ({"answer": b"\xff\xfe\xfa garbage"}, "not text"),
+        ({"answer": b"x" * 5000}, "larger than 4000 bytes"),
+    ],
+)
+async def test_a_slow_or_garbled_webhook_gives_the_model_a_clear_error(
+    settings, hook, expected
+):
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    settings.OUTBOUND_TIMEOUT = 0.3
+    settings.OUTBOUND_MAX_BYTES = 4000
+    bad = Webhook(**hook)
+    try:
+        output = await call_tool(hook_definition(bad.url), {"city": "Oslo"})
+    finally:
+        bad.close()
+    assert output.startswith("Error: the tool's webhook")
+    assert expected in output
 
 
 async def test_a_webhook_on_an_internal_address_is_refused(settings):

@@ -378,3 +378,67 @@ def test_a_member_chats_in_the_playground_and_saves_it_as_an_agent(
     expect(page.locator("main")).to_contain_text("Doubler")
     expect(page.locator("main")).not_to_contain_text("Playground")
     assert console_errors == []
+
+
+@pytest.fixture
+def loopback_endpoints(monkeypatch, settings):
+    """Let users' endpoints be on this machine (the fake provider's server),
+    in this process and in the server and worker processes started after."""
+    monkeypatch.setenv("OUTBOUND_ALLOWED_NETWORKS", "127.0.0.1/32")
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+
+
+def test_a_member_adds_an_endpoint_tests_it_and_runs_an_agent_on_it(
+    page: Page,
+    loopback_endpoints,
+    asgi_server,
+    start_worker,
+    demo_model,
+    console_errors,
+    screenshot,
+):
+    """The OpenAI-compatible endpoint is the local fake server: the key is
+    saved and tested in the settings page, its models appear in the builder,
+    and a run goes through the real openai client to it."""
+    from tests.agents.fake_llm import FakeLLM
+
+    key = "sk-endpoint-e2e-0123456789"
+    with FakeLLM(keys={key}) as fake:
+        start_worker()
+        member = UserFactory()
+        base = asgi_server.url
+        log_in(page, base, member.username)
+
+        page.goto(f"{base}/settings/provider-keys/")
+        page.locator("#provider-key-provider").select_option("compatible")
+        page.locator("#provider-key-key").fill(key)
+        page.locator("#provider-key-base-url").fill(fake.openai_base_url)
+        page.get_by_role("button", name="Save key").click()
+        expect(page.locator("#provider-keys")).to_contain_text(fake.openai_base_url)
+        page.locator("#provider-keys").get_by_role("button", name="Test").click()
+        expect(page.locator("#provider-keys .test-ok")).to_contain_text("2 models")
+        expect(page.locator("#provider-keys")).to_contain_text("llama3.1")
+        assert key not in page.content()
+        screenshot(page, "provider-keys")
+
+        page.goto(f"{base}/agents/new/")
+        page.locator("#id_name").fill("Local llama")
+        page.locator("#id_model").select_option("compatible/llama3.1")
+        page.get_by_role("button", name="Create agent").click()
+        expect(page.locator(".message-success")).to_contain_text("version 1")
+        agent = Agent.objects.get(owner=member)
+        assert agent.model == "compatible/llama3.1"
+
+        panel = page.locator("#run-panel")
+        panel.get_by_label("Input").fill("Hello from the browser")
+        panel.get_by_role("button", name="Run").click()
+        expect(page.locator("#run-status [data-status=completed]")).to_be_visible()
+        expect(page.locator("#run-result .final-output")).to_contain_text(
+            "Echo: Hello from the browser"
+        )
+        sent = [r for r in fake.model_requests if r["path"] == "/v1/chat/completions"]
+        assert len(sent) == 1
+        assert sent[0]["key"] == key
+        assert sent[0]["body"]["model"] == "llama3.1"
+        screenshot(page, "endpoint-run")
+    assert console_errors == []
