@@ -22,8 +22,8 @@ HEADER = '''"""{name}: {description}
 
 Exported from Agentry (version {version}). Runs on the OpenAI Agents SDK:
 
-    pip install openai-agents jsonschema
-    export OPENAI_API_KEY=sk-...
+    pip install {requirement} jsonschema
+{environment}
     python {slug}.py "your request"
 """
 
@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 import sys
 from typing import Any
 
@@ -46,7 +47,7 @@ from agents import (
     input_guardrail,
 )
 from agents.exceptions import ModelBehaviorError
-'''
+{model_imports}'''
 
 TOOL_SUPPORT = """
 
@@ -151,7 +152,7 @@ def build_agent() -> Agent:
     return Agent(
         name={name!r},
         instructions={instructions!r},
-        model={model!r},{model_comment}
+        model={model},{model_comment}
         model_settings=ModelSettings({settings}),
         tools=[{tools}],
         output_type={output_type},
@@ -181,6 +182,52 @@ def _tool_source(name: str) -> str:
     return f"\n\n# --- {name} ---\n{source}"
 
 
+def _model_setup(identifier: str) -> dict:
+    """How the script reaches the agent's model with the SDK alone."""
+    provider, _, name = identifier.partition("/")
+    setup = {
+        "requirement": "openai-agents",
+        "environment": ["export OPENAI_API_KEY=sk-..."],
+        "imports": "",
+        "expression": repr(name),
+        "comment": "",
+    }
+    if provider == "compatible":
+        setup["environment"] = [
+            "export OPENAI_COMPATIBLE_BASE_URL=https://your-server/v1",
+            "export OPENAI_COMPATIBLE_API_KEY=...  # if the server needs one",
+        ]
+        setup["imports"] = (
+            "from agents import OpenAIChatCompletionsModel\n"
+            "from openai import AsyncOpenAI\n"
+        )
+        setup["expression"] = (
+            "OpenAIChatCompletionsModel(\n"
+            f"            model={name!r},\n"
+            "            openai_client=AsyncOpenAI(\n"
+            '                base_url=os.environ["OPENAI_COMPATIBLE_BASE_URL"],\n'
+            "                api_key=os.environ.get(\n"
+            '                    "OPENAI_COMPATIBLE_API_KEY", "none"\n'
+            "                ),\n"
+            "            ),\n"
+            "        )"
+        )
+    elif provider in ("anthropic", "gemini"):
+        setup["requirement"] = "'openai-agents[litellm]'"
+        setup["environment"] = [f"export {provider.upper()}_API_KEY=..."]
+        # LiteLLM would otherwise fetch its price list from the internet.
+        setup["imports"] = (
+            '\nos.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")\n'
+        )
+        setup["expression"] = repr(f"litellm/{provider}/{name}")
+    elif provider != "openai":
+        setup["expression"] = repr("gpt-4.1-mini")
+        setup["comment"] = (
+            f"  # {identifier} exists only on Agentry; an OpenAI model stands in."
+        )
+    return setup
+
+
 def python_script(agent) -> str:
     definition = {
         "name": agent.name,
@@ -191,14 +238,13 @@ def python_script(agent) -> str:
         "guardrails": agent.guardrails or {},
         "output_type": agent.output_type,
     }
-    provider, _, model_name = definition["model"].partition("/")
-    model_comment = ""
-    if provider != "openai":
-        model_comment = (
-            f"  # {definition['model']} exists only on Agentry; an OpenAI model"
-            " stands in."
+    model_setup = _model_setup(definition["model"])
+    model_comment = model_setup["comment"]
+    if agent.fallback_model:
+        model_comment += (
+            f"\n        # Agentry falls back to {agent.fallback_model} when this "
+            "model fails; the SDK alone does not."
         )
-        model_name = "gpt-4.1-mini"
     settings = dict(definition["model_settings"])
     if "max_output_tokens" in settings:
         settings["max_tokens"] = settings.pop("max_output_tokens")
@@ -208,6 +254,9 @@ def python_script(agent) -> str:
             description=(agent.description or "an agent").replace('"""', "'''"),
             version=agent.version_number,
             slug=agent.slug,
+            requirement=model_setup["requirement"],
+            environment="\n".join(f"    {line}" for line in model_setup["environment"]),
+            model_imports=model_setup["imports"],
         )
     ]
     left_out = [name for name in definition["tools"] if name not in STANDALONE_TOOLS]
@@ -239,7 +288,7 @@ def python_script(agent) -> str:
         FOOTER.format(
             name=agent.name,
             instructions=definition["instructions"] or None,
-            model=model_name,
+            model=model_setup["expression"],
             model_comment=model_comment,
             settings=", ".join(f"{key}={value!r}" for key, value in settings.items()),
             tools=", ".join(

@@ -10,7 +10,7 @@ import yaml
 
 from agents import portability, services
 from agents.definitions import DEFINITION_FIELDS
-from agents.models import Agent, CustomTool
+from agents.models import Agent, CustomTool, ProviderKey
 from tests.agents.factories import SUM_SCHEMA, make_agent, make_calculator_agent
 from tests.community.factories import UserFactory
 
@@ -265,6 +265,60 @@ def test_the_python_export_runs_on_the_sdk_alone(as_user, tmp_path):
     sent = next(r for r in fake.requests if r["path"] == "/v1/responses")
     assert sent["body"]["model"] == "gpt-4.1"
     assert sent["body"]["instructions"] == "Answer like a pirate."
+
+
+@pytest.mark.parametrize(
+    ("model", "env", "path"),
+    [
+        (
+            "compatible/llama3.1",
+            {
+                "OPENAI_COMPATIBLE_BASE_URL": "{openai}",
+                "OPENAI_COMPATIBLE_API_KEY": "{key}",
+            },
+            "/v1/chat/completions",
+        ),
+        (
+            "anthropic/claude-haiku-4-5",
+            {"ANTHROPIC_API_KEY": "{key}", "ANTHROPIC_BASE_URL": "{base}"},
+            "/v1/messages",
+        ),
+    ],
+)
+def test_the_python_export_reaches_other_providers_with_the_sdk_alone(
+    as_user, tmp_path, settings, model, env, path
+):
+    from tests.agents.fake_llm import FakeLLM
+
+    owner = UserFactory()
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    services.provider_key_save(
+        owner=owner, provider="compatible", key="", base_url="http://127.0.0.1:9/v1"
+    )
+    ProviderKey.objects.filter(owner=owner).update(model_names=["llama3.1"])
+    agent = make_agent(owner, model=model, fallback_model="local/demo")
+    script = _script(as_user(owner), agent, tmp_path)
+    source = script.read_text()
+    assert "falls back to local/demo" in source
+    with FakeLLM(keys={"sk-script"}) as fake:
+        values = {
+            "openai": fake.openai_base_url,
+            "base": fake.base_url,
+            "key": "sk-script",
+        }
+        result = _python(
+            str(script),
+            "Hello there",
+            env={
+                "OPENAI_API_KEY": "",
+                **{name: value.format(**values) for name, value in env.items()},
+            },
+            cwd=tmp_path,
+        )
+    assert result.returncode == 0, result.stderr
+    assert "Echo: Hello there" in result.stdout
+    assert [r["path"] for r in fake.model_requests] == [path]
+    assert fake.model_requests[0]["key"] == "sk-script"
 
 
 def test_the_python_export_carries_tools_output_type_and_guardrails(as_user, tmp_path):
