@@ -51,7 +51,36 @@ DEMO_AGENTS = [
             "tags": ["demo"],
         },
     ),
+    (
+        "bob",
+        {
+            "name": "Study helper",
+            "description": (
+                "Asks Alice's Arithmetic tutor for sums (an agent used as a tool). "
+                "Runs on GPT-4.1 mini when the site has a key, and falls back to "
+                "the Offline demo model when it has not."
+            ),
+            "instructions": "Help with homework; ask the arithmetic tutor for sums.",
+            "model": "openai/gpt-4.1-mini",
+            "fallback_model": "local/demo",
+            # Resolved to agent/<id> when seeded: ids differ between databases.
+            "tools": ["agent:alice/arithmetic-tutor"],
+            "tags": ["demo"],
+            "visibility": "public",
+        },
+    ),
 ]
+
+
+def _resolve_agent_tools(data: dict, users_by_name: dict) -> dict:
+    tools = []
+    for name in data.get("tools", []):
+        if name.startswith("agent:"):
+            username, _slash, slug = name.removeprefix("agent:").partition("/")
+            other = Agent.objects.get(owner=users_by_name[username], slug=slug)
+            name = other.tool_reference
+        tools.append(name)
+    return {**data, "tools": tools}
 
 
 @transaction.atomic
@@ -63,6 +92,8 @@ def demo_agents_ensure(users_by_name: dict) -> list[tuple[Agent, bool]]:
         agent = Agent.objects.filter(owner=owner, name=data["name"]).first()
         created = agent is None
         if created:
-            agent = services.agent_create(owner=owner, data=data)
+            agent = services.agent_create(
+                owner=owner, data=_resolve_agent_tools(data, users_by_name)
+            )
         results.append((agent, created))
     return results

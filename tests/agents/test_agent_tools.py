@@ -208,3 +208,26 @@ def test_a_run_shows_the_nested_agents_steps_in_its_saved_timeline():
     assert call.order < nested[0].order
     assert nested[-1].order < result.order
     assert {s.payload["parent_call_id"] for s in nested} == {call.payload["call_id"]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_study_helper_falls_back_and_asks_the_tutor(settings):
+    """The demo data's agent-as-tool and fallback example works with no key."""
+    from django.core.management import call_command
+
+    from agents.models import Agent
+
+    settings.OPENAI_API_KEY = ""
+    call_command("seed_demo")
+    helper = Agent.objects.get(name="Study helper")
+    tutor = Agent.objects.get(name="Arithmetic tutor")
+    assert helper.tools == [tutor.tool_reference]
+    run = make_run(helper, input="Ask the arithmetic tutor: what is 6 + 7?")
+    services.run_execute(run_id=run.pk, worker="test")
+    run.refresh_from_db()
+    assert run.status == RunStatus.COMPLETED, run.error
+    types = list(run.steps.order_by("order").values_list("type", flat=True))
+    assert types[1] == "fallback"
+    nested = run.steps.filter(payload__agent_tool="Arithmetic tutor")
+    assert nested.filter(type="tool-call", payload__name="calculator").exists()
+    assert "13" in str(run.final_output)
