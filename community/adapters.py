@@ -7,3 +7,12 @@ from django.conf import settings
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return settings.ACCOUNT_ALLOW_SIGNUP
+
+    def save_user(self, request, user, form, commit=True):
+        user = super().save_user(request, user, form, commit=commit)
+        if commit:
+            # Every new account starts with free credits (billing).
+            from billing.services import credits_grant_signup
+
+            credits_grant_signup(user=user)
+        return user

@@ -10,6 +10,7 @@ from config import views
 api_v1 = [
     path("", include("community.api_urls")),
     path("", include("agents.api_urls")),
+    path("", include("billing.api_urls")),
 ]
 
 urlpatterns = [

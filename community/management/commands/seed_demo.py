@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from agents.demo import demo_agents_ensure
+from billing.services import credits_grant_signup
 from community.services import demo_users_ensure
 
 
@@ -11,6 +12,7 @@ class Command(BaseCommand):
         users = {}
         for user, password, created in demo_users_ensure():
             users[user.username] = user
+            credits_grant_signup(user=user)
             role = "staff" if user.is_staff else "user"
             state = "created" if created else "exists"
             self.stdout.write(

@@ -35,5 +35,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "agents.tasks.run_sweep_task",
         "schedule": env.float("AGENT_RUN_SWEEP_INTERVAL", default=30.0),
     },
+    # Expires unused free credits past their date (billing.services).
+    "expire-credits": {
+        "task": "billing.credits_expire",
+        "schedule": env.float("CREDITS_EXPIRY_INTERVAL", default=3600.0),
+    },
 }
 CELERY_HEARTBEAT_INTERVAL = env.float("CELERY_HEARTBEAT_INTERVAL", default=5.0)

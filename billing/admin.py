@@ -1,0 +1,122 @@
+"""Staff see each account's balance, ledger and lots, and adjust balances
+through billing.services (a ledger entry with a reason), never by editing."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+
+from billing import services
+from billing.models import MILLI, CreditAccount, CreditLot, LedgerEntry
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class LedgerEntryInline(ReadOnlyInline):
+    model = LedgerEntry
+    fields = ["created_at", "kind", "amount", "balance_after", "description", "run"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-pk"]
+    max_num = 0
+
+
+class CreditLotInline(ReadOnlyInline):
+    model = CreditLot
+    fields = ["created_at", "amount", "remaining", "expires_at"]
+    readonly_fields = fields
+    max_num = 0
+
+
+class AdjustForm(forms.Form):
+    credits = forms.DecimalField(
+        max_digits=12,
+        decimal_places=3,
+        help_text="Positive to grant, negative to claw back.",
+    )
+    reason = forms.CharField(max_length=300, help_text="Shown in the user's history.")
+
+
+@admin.register(CreditAccount)
+class CreditAccountAdmin(admin.ModelAdmin):
+    list_display = ["user", "credits", "low_balance_threshold", "updated_at"]
+    search_fields = ["user__username", "user__email"]
+    readonly_fields = ["user", "balance", "created_at", "updated_at"]
+    fields = ["user", "balance", "low_balance_threshold", "created_at", "updated_at"]
+    inlines = [CreditLotInline, LedgerEntryInline]
+
+    @admin.display(description="credits", ordering="balance")
+    def credits(self, account) -> str:
+        return f"{account.balance / MILLI:g}"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:account_id>/adjust/",
+                self.admin_site.admin_view(self.adjust_view),
+                name="billing_creditaccount_adjust",
+            ),
+            *super().get_urls(),
+        ]
+
+    def adjust_view(self, request, account_id: int):
+        account = get_object_or_404(CreditAccount, pk=account_id)
+        form = AdjustForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.credit_adjust(
+                    user=account.user,
+                    amount=services.to_millicredits(form.cleaned_data["credits"]),
+                    reason=form.cleaned_data["reason"],
+                    staff=request.user,
+                )
+            except ValidationError as error:
+                for field, problems in error.message_dict.items():
+                    target = "credits" if field == "amount" else field
+                    target = target if target in form.fields else None
+                    for problem in problems:
+                        form.add_error(target, problem)
+            else:
+                messages.success(request, "Adjusted the balance.")
+                return redirect(
+                    reverse("admin:billing_creditaccount_change", args=[account.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Adjust credits of {account.user}",
+            "account": account,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/billing/adjust.html", context)
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "account", "kind", "amount", "balance_after"]
+    list_filter = ["kind"]
+    search_fields = ["account__user__username", "idempotency_key", "description"]
+    readonly_fields = [f.name for f in LedgerEntry._meta.fields]
+
+    # Append-only: staff adjust through the account's "Adjust credits" page.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

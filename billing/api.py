@@ -1,0 +1,106 @@
+"""Credits over the API: the balance and the history."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing import selectors
+from billing.models import MILLI, EntryKind, LedgerEntry
+
+
+def credits(milli: int) -> int | float:
+    """Milli-credits as the API shows credits: 10, 9.25."""
+    return milli // MILLI if milli % MILLI == 0 else milli / MILLI
+
+
+@extend_schema_field(OpenApiTypes.NUMBER)
+class CreditsField(serializers.Field):
+    def to_representation(self, value):
+        return credits(value)
+
+
+BalanceSchema = inline_serializer(
+    "CreditBalance",
+    {
+        "balance": serializers.FloatField(help_text="Credits, e.g. 10 or 9.25."),
+        "low_balance_threshold": serializers.FloatField(),
+        "low": serializers.BooleanField(help_text="Below the warning threshold."),
+        "expiring": inline_serializer(
+            "ExpiringCredits",
+            {
+                "credits": serializers.FloatField(),
+                "expires_at": serializers.DateTimeField(),
+            },
+            many=True,
+        ),
+    },
+)
+
+
+class BalanceView(APIView):
+    """Your credits now, and which of them expire when."""
+
+    @extend_schema(operation_id="credits_balance", responses=BalanceSchema)
+    def get(self, request):
+        account = selectors.account_for(user=request.user)
+        balance = account.balance if account else 0
+        threshold = account.low_balance_threshold if account else 0
+        return Response(
+            {
+                "balance": credits(balance),
+                "low_balance_threshold": credits(threshold),
+                "low": balance < threshold,
+                "expiring": [
+                    {"credits": credits(lot.remaining), "expires_at": lot.expires_at}
+                    for lot in selectors.lots_expiring(user=request.user)
+                ],
+            }
+        )
+
+
+class EntrySerializer(serializers.ModelSerializer):
+    amount = CreditsField(help_text="Credits in (positive) or out (negative).")
+    balance_after = CreditsField()
+
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "id",
+            "kind",
+            "amount",
+            "balance_after",
+            "description",
+            "run",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class HistoryFilterSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=EntryKind.choices, required=False)
+    since = serializers.DateField(required=False, help_text="On or after (inclusive).")
+    until = serializers.DateField(required=False, help_text="On or before (inclusive).")
+
+
+class HistoryView(GenericAPIView):
+    """Every change of your credits, newest first; filter by kind and dates.
+    A run's charges carry its id."""
+
+    serializer_class = EntrySerializer
+
+    @extend_schema(
+        operation_id="credits_history",
+        parameters=[HistoryFilterSerializer],
+        responses=EntrySerializer(many=True),
+    )
+    def get(self, request):
+        filters = HistoryFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        entries = selectors.entry_list(user=request.user, **filters.validated_data)
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)

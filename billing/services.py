@@ -1,0 +1,248 @@
+"""Every change of credits. Each goes through ``_post``: the account row is
+locked, one ledger entry is written with its idempotency key, and the cached
+balance moves by exactly that amount in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import MILLI, CreditAccount, CreditLot, EntryKind, LedgerEntry
+
+SIGNUP_CREDITS = 10 * MILLI
+SIGNUP_EXPIRY = timedelta(days=30)
+
+
+class InsufficientCreditsError(Exception):
+    """The balance does not cover the amount; the message says what to do."""
+
+
+class IdempotencyConflictError(Exception):
+    """An idempotency key was reused for a different change."""
+
+
+def to_millicredits(value) -> int:
+    """Credits as given by a person or an API (``"9.25"``, 10) in milli-credits."""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValidationError(_("Give an amount of credits, e.g. 10 or 2.5.")) from None
+    milli = amount * MILLI
+    if not milli.is_finite() or milli != milli.to_integral_value():
+        raise ValidationError(_("Credits have at most three decimal places."))
+    return int(milli)
+
+
+def account_get_or_create(*, user) -> CreditAccount:
+    account, _created = CreditAccount.objects.get_or_create(user=user)
+    return account
+
+
+def _locked_account(user) -> CreditAccount:
+    account_get_or_create(user=user)
+    return CreditAccount.objects.select_for_update().get(user=user)
+
+
+def _existing(key: str, *, account: CreditAccount, kind: str) -> LedgerEntry | None:
+    entry = LedgerEntry.objects.filter(idempotency_key=key).first()
+    if entry is not None and (entry.account_id != account.pk or entry.kind != kind):
+        raise IdempotencyConflictError(
+            f"The key {key!r} already belongs to another change."
+        )
+    return entry
+
+
+def _post(
+    account: CreditAccount, *, kind: str, amount: int, key: str, **fields
+) -> LedgerEntry:
+    """Write the entry and move the cached balance; the caller holds the lock."""
+    CreditAccount.objects.filter(pk=account.pk).update(
+        balance=F("balance") + amount, updated_at=timezone.now()
+    )
+    account.refresh_from_db(fields=["balance"])
+    return LedgerEntry.objects.create(
+        account=account,
+        kind=kind,
+        amount=amount,
+        balance_after=account.balance,
+        idempotency_key=key,
+        **fields,
+    )
+
+
+@transaction.atomic
+def credit_add(
+    *,
+    user,
+    amount: int,
+    kind: str,
+    key: str,
+    description: str = "",
+    expires_at: datetime | None = None,
+    created_by=None,
+) -> LedgerEntry:
+    """Credits in (a grant, purchase, allocation or adjustment), as one lot.
+
+    Idempotent: the same ``key`` again returns the first entry unchanged.
+    """
+    if amount <= 0:
+        raise ValueError("credit_add takes a positive amount")
+    account = _locked_account(user)
+    existing = _existing(key, account=account, kind=kind)
+    if existing is not None:
+        return existing
+    entry = _post(
+        account,
+        kind=kind,
+        amount=amount,
+        key=key,
+        description=description[:300],
+        created_by=created_by,
+    )
+    CreditLot.objects.create(
+        account=account,
+        entry=entry,
+        amount=amount,
+        remaining=amount,
+        expires_at=expires_at,
+    )
+    return entry
+
+
+def _take_from_lots(account: CreditAccount, amount: int) -> None:
+    """Use ``amount`` from the lots, soonest-expiring first (the caller holds
+    the account lock, so the lots cannot change under us)."""
+    left = amount
+    for lot in CreditLot.objects.filter(account=account, remaining__gt=0).order_by(
+        F("expires_at").asc(nulls_last=True), "pk"
+    ):
+        used = min(left, lot.remaining)
+        CreditLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - used)
+        left -= used
+        if left == 0:
+            return
+
+
+@transaction.atomic
+def credit_spend(
+    *,
+    user,
+    amount: int,
+    key: str,
+    kind: str = EntryKind.RUN_CHARGE,
+    description: str = "",
+    run=None,
+    created_by=None,
+) -> LedgerEntry:
+    """Credits out. Refused (InsufficientCreditsError) beyond the balance;
+    idempotent on ``key`` like credit_add."""
+    if amount <= 0:
+        raise ValueError("credit_spend takes a positive amount")
+    account = _locked_account(user)
+    existing = _existing(key, account=account, kind=kind)
+    if existing is not None:
+        return existing
+    if account.balance < amount:
+        raise InsufficientCreditsError(
+            _(
+                "Not enough credits: this needs %(needed)s and the balance is "
+                "%(balance)s. Buy credits on the Credits page."
+            )
+            % {
+                "needed": f"{amount / MILLI:g}",
+                "balance": f"{account.balance / MILLI:g}",
+            }
+        )
+    _take_from_lots(account, amount)
+    return _post(
+        account,
+        kind=kind,
+        amount=-amount,
+        key=key,
+        description=description[:300],
+        run=run,
+        created_by=created_by,
+    )
+
+
+def credits_grant_signup(*, user) -> LedgerEntry:
+    """The free credits every new account starts with, expiring if unused."""
+    return credit_add(
+        user=user,
+        amount=SIGNUP_CREDITS,
+        kind=EntryKind.GRANT,
+        key=f"signup:{user.pk}",
+        description=_("Welcome credits"),
+        expires_at=timezone.now() + SIGNUP_EXPIRY,
+    )
+
+
+def credit_adjust(*, user, amount: int, reason: str, staff) -> LedgerEntry:
+    """A staff grant (positive) or claw-back (negative), with the reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why, for the user's history.")]})
+    if amount == 0:
+        raise ValidationError({"amount": [_("Give an amount other than zero.")]})
+    key = f"adjustment:{staff.pk}:{timezone.now().isoformat()}:{user.pk}"
+    if amount > 0:
+        return credit_add(
+            user=user,
+            amount=amount,
+            kind=EntryKind.ADJUSTMENT,
+            key=key,
+            description=reason,
+            created_by=staff,
+        )
+    try:
+        return credit_spend(
+            user=user,
+            amount=-amount,
+            kind=EntryKind.ADJUSTMENT,
+            key=key,
+            description=reason,
+            created_by=staff,
+        )
+    except InsufficientCreditsError:
+        raise ValidationError(
+            {"amount": [_("That is more than the balance; it cannot go below zero.")]}
+        ) from None
+
+
+def credits_expire(*, now: datetime | None = None) -> int:
+    """Expire what is left of lots past their date, one entry per lot.
+
+    Returns how many lots expired. Safe to run at any time and in parallel:
+    each lot is handled under its account's lock, keyed on the lot.
+    """
+    now = now or timezone.now()
+    expired = 0
+    due = CreditLot.objects.filter(expires_at__lte=now, remaining__gt=0).values_list(
+        "pk", "account__user_id"
+    )
+    for lot_id, user_id in list(due):
+        with transaction.atomic():
+            account = CreditAccount.objects.select_for_update().get(user_id=user_id)
+            lot = CreditLot.objects.get(pk=lot_id)
+            if lot.remaining <= 0:
+                continue
+            try:
+                with transaction.atomic():
+                    _post(
+                        account,
+                        kind=EntryKind.EXPIRY,
+                        amount=-lot.remaining,
+                        key=f"expiry:lot:{lot.pk}",
+                        description=_("Unused credits expired"),
+                    )
+            except IntegrityError:
+                continue
+            CreditLot.objects.filter(pk=lot.pk).update(remaining=0)
+            expired += 1
+    return expired
