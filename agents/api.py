@@ -128,6 +128,15 @@ class RunRequestSerializer(serializers.Serializer):
         help_text="Continue this conversation (its earlier turns are the context); "
         "without it the run starts a new one.",
     )
+    max_credits = serializers.DecimalField(
+        required=False,
+        allow_null=True,
+        max_digits=12,
+        decimal_places=3,
+        help_text="The most this run may spend (its budget); default "
+        "CREDITS_RUN_BUDGET. The run stops, failed and out of credits, when it "
+        "has spent it.",
+    )
 
 
 RunSchema = inline_serializer(
@@ -377,6 +386,68 @@ def _conversation_to_continue(request, conversation_id):
     return conversation
 
 
+class EstimateRequestSerializer(serializers.Serializer):
+    input = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, default=""
+    )
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
+class AgentEstimateView(APIView):
+    """What a run would probably cost in credits, and whether your balance
+    covers it. An estimate: one model turn, two with tools, and each priced
+    tool called once."""
+
+    @extend_schema(
+        request=EstimateRequestSerializer,
+        responses=inline_serializer(
+            "RunEstimate",
+            {
+                "credits": serializers.FloatField(),
+                "balance": serializers.FloatField(),
+                "enough": serializers.BooleanField(),
+                "turns": serializers.IntegerField(),
+                "input_tokens": serializers.IntegerField(),
+                "output_tokens": serializers.IntegerField(),
+            },
+        ),
+    )
+    def post(self, request, agent_id: int):
+        from billing import selectors as billing_selectors
+        from billing.pricing import as_credits as credits
+
+        agent = _visible_agent(request, agent_id)
+        body = EstimateRequestSerializer(data=_object_body(request))
+        body.is_valid(raise_exception=True)
+        number = body.validated_data.get("version")
+        version = (
+            selectors.version_get(agent=agent, number=number)
+            if number
+            else selectors.version_latest(agent=agent)
+        )
+        if version is None:
+            raise ValidationError({"version": ["This agent has no such version."]})
+        definition = version.definition
+        model = selectors.model_usable(
+            identifier=definition.get("model", ""), user=agent.owner
+        )
+        estimate = billing_selectors.run_estimate(
+            definition=definition, input=body.validated_data["input"], model=model
+        )
+        account = billing_selectors.account_for(user=request.user)
+        balance = account.balance if account else 0
+        return Response(
+            {
+                "credits": credits(estimate["milli"]),
+                "balance": credits(balance),
+                "enough": balance >= estimate["milli"],
+                "turns": estimate["turns"],
+                "input_tokens": estimate["input_tokens"],
+                "output_tokens": estimate["output_tokens"],
+            }
+        )
+
+
 class AgentRunView(APIView):
     """Start a run; it is queued and carried out by a worker (202)."""
 
@@ -395,6 +466,7 @@ class AgentRunView(APIView):
                 input=body.validated_data["input"],
                 version=body.validated_data.get("version"),
                 conversation=conversation,
+                max_credits=body.validated_data.get("max_credits"),
             )
         except DjangoValidationError as error:
             raise_as_drf(error)

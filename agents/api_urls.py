@@ -28,6 +28,11 @@ urlpatterns = [
     ),
     path("agents/<int:agent_id>/run/", api.AgentRunView.as_view(), name="agent-run"),
     path(
+        "agents/<int:agent_id>/estimate/",
+        api.AgentEstimateView.as_view(),
+        name="agent-estimate",
+    ),
+    path(
         "playground/runs/",
         api.PlaygroundRunView.as_view(),
         name="playground-run",

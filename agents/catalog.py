@@ -5,7 +5,9 @@ from decimal import Decimal
 
 CATALOG = [
     # provider, name, display name, description, tools, structured, streaming,
-    # credits per 1K input tokens, per 1K output tokens, position
+    # credits per 1K input tokens, per 1K output tokens, position. Prices follow
+    # the published classes (billing/pricing.py): GPT-3.5-class 1, GPT-4-class
+    # 3, Claude Haiku 2, Sonnet 3, Gemini Pro 1.5, local/demo 0.5.
     (
         "local",
         "demo",
@@ -15,8 +17,8 @@ CATALOG = [
         True,
         True,
         True,
-        "0",
-        "0",
+        "0.5",
+        "0.5",
         0,
     ),
     (
@@ -27,8 +29,8 @@ CATALOG = [
         True,
         True,
         True,
-        "0.4",
-        "1.6",
+        "1",
+        "1",
         10,
     ),
     (
@@ -39,8 +41,8 @@ CATALOG = [
         True,
         True,
         True,
-        "2",
-        "8",
+        "3",
+        "3",
         20,
     ),
     (
@@ -51,8 +53,8 @@ CATALOG = [
         True,
         True,
         True,
-        "0.15",
-        "0.6",
+        "1",
+        "1",
         30,
     ),
     (
@@ -64,7 +66,7 @@ CATALOG = [
         True,
         True,
         "3",
-        "15",
+        "3",
         40,
     ),
     (
@@ -75,8 +77,8 @@ CATALOG = [
         True,
         True,
         True,
-        "1",
-        "5",
+        "2",
+        "2",
         50,
     ),
     (
@@ -87,8 +89,8 @@ CATALOG = [
         True,
         True,
         True,
-        "0.3",
-        "2.5",
+        "1",
+        "1",
         60,
     ),
     (
@@ -99,8 +101,8 @@ CATALOG = [
         True,
         True,
         True,
-        "1.25",
-        "10",
+        "1.5",
+        "1.5",
         70,
     ),
 ]

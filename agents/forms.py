@@ -451,6 +451,8 @@ class RunForm(forms.Form):
         ]
 
     def add_service_errors(self, message_dict: dict[str, list[str]]) -> None:
+        # Not enough credits: the panel links to the Credits page.
+        self.out_of_credits = "credits" in message_dict
         for key, messages in message_dict.items():
             for message in messages:
                 self.add_error(key if key in self.fields else None, message)

@@ -236,6 +236,9 @@ class Run(models.Model):
     final_output = models.JSONField(_("final output"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     usage = models.JSONField(_("usage"), default=dict, blank=True)
+    # What the run was charged, in milli-credits (billing's ledger holds the
+    # entries; this is their total, set as the run ends).
+    cost = models.BigIntegerField(_("cost (milli-credits)"), default=0)
     step_count = models.PositiveIntegerField(default=0)
     # The Celery worker that claimed the run; the sweep fails runs whose
     # worker stopped sending heartbeats.
@@ -300,6 +303,8 @@ class RunStep(models.Model):
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    # What this step was charged, in milli-credits.
+    cost = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

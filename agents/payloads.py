@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agents.models import Run, RunStep
+from billing.pricing import as_credits
 
 
 def _iso(value) -> str | None:
@@ -18,6 +19,7 @@ def step_to_dict(step: RunStep) -> dict:
         "input_tokens": step.input_tokens,
         "output_tokens": step.output_tokens,
         "latency_ms": step.latency_ms,
+        "cost": as_credits(step.cost),
         "created_at": _iso(step.created_at),
     }
 
@@ -34,6 +36,7 @@ def run_to_dict(run: Run, *, steps: list[RunStep] | None = None) -> dict:
         "final_output": run.final_output,
         "error": run.error,
         "usage": run.usage,
+        "cost": as_credits(run.cost),
         "latency_ms": run.latency_ms,
         "created_at": _iso(run.created_at),
         "started_at": _iso(run.started_at),

@@ -306,6 +306,23 @@ def validate_field(request):
     )
 
 
+def _run_estimate(agent: Agent):
+    """Credits a typical short run of the latest version costs (an estimate)."""
+    from billing import selectors as billing_selectors
+    from billing.pricing import as_credits
+
+    version = selectors.version_latest(agent=agent)
+    if version is None:
+        return None
+    model = selectors.model_usable(
+        identifier=version.definition.get("model", ""), user=agent.owner
+    )
+    estimate = billing_selectors.run_estimate(
+        definition=version.definition, input="", model=model
+    )
+    return as_credits(estimate["milli"])
+
+
 def _run_panel_context(
     *, agent: Agent, versions, form=None, run=None, panel: str = "detail"
 ) -> dict:
@@ -314,6 +331,7 @@ def _run_panel_context(
     return {
         "agent": agent,
         "run_form": form or RunForm(versions=versions),
+        "estimate": _run_estimate(agent),
         "panel": panel,
         "panel_run": (
             _timeline_context(run, user=run.owner) if run is not None else None

@@ -6,16 +6,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import selectors
-from billing.models import MILLI, EntryKind, LedgerEntry
+from billing.models import EntryKind, LedgerEntry
+from billing.pricing import as_credits
 
-
-def credits(milli: int) -> int | float:
-    """Milli-credits as the API shows credits: 10, 9.25."""
-    return milli // MILLI if milli % MILLI == 0 else milli / MILLI
+credits = as_credits
 
 
 @extend_schema_field(OpenApiTypes.NUMBER)
@@ -104,3 +103,52 @@ class HistoryView(GenericAPIView):
         entries = selectors.entry_list(user=request.user, **filters.validated_data)
         page = self.paginate_queryset(entries)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class PricingView(APIView):
+    """What things cost: models (credits per 1K tokens), tools (per call),
+    credit packs and subscription plans. Open to visitors."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="pricing",
+        responses=inline_serializer(
+            "Pricing",
+            {
+                "models": serializers.ListField(child=serializers.DictField()),
+                "tools": serializers.ListField(child=serializers.DictField()),
+                "packs": serializers.ListField(child=serializers.DictField()),
+                "plans": serializers.ListField(child=serializers.DictField()),
+            },
+        ),
+    )
+    def get(self, request):
+        from agents.selectors import model_list_active
+        from billing.pricing import PACKS, PLANS
+
+        return Response(
+            {
+                "models": [
+                    {
+                        "id": model.identifier,
+                        "display_name": model.display_name,
+                        "input_per_1k": float(model.input_price_per_1k),
+                        "output_per_1k": float(model.output_price_per_1k),
+                    }
+                    for model in model_list_active()
+                ],
+                "tools": [
+                    {
+                        "tool": price.tool,
+                        "per_call": float(price.per_call),
+                        "per_1k_context": float(price.per_1k_context),
+                    }
+                    for price in selectors.tool_prices().values()
+                ],
+                "packs": [
+                    {**pack, "price_usd": pack["price_cents"] / 100} for pack in PACKS
+                ],
+                "plans": PLANS,
+            }
+        )

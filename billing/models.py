@@ -24,6 +24,9 @@ class CreditAccount(models.Model):
         related_name="credit_account",
     )
     balance = models.BigIntegerField(_("balance (milli-credits)"), default=0)
+    # Reserved by runs in progress (their budgets): not spent yet, not
+    # available to new runs either.
+    held = models.BigIntegerField(_("held by running runs (milli-credits)"), default=0)
     # A page banner (and an email) when the balance falls below this.
     low_balance_threshold = models.BigIntegerField(
         _("low-balance warning below (milli-credits)"), default=2 * MILLI
@@ -40,10 +43,18 @@ class CreditAccount(models.Model):
                 condition=Q(low_balance_threshold__gte=0),
                 name="creditaccount_threshold_not_negative",
             ),
+            models.CheckConstraint(
+                condition=Q(held__gte=0), name="creditaccount_held_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} ({self.balance / MILLI:g} credits)"
+
+    @property
+    def available(self) -> int:
+        """What a new run may reserve."""
+        return max(self.balance - self.held, 0)
 
 
 class EntryKind(models.TextChoices):
@@ -141,3 +152,66 @@ class CreditLot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.remaining / MILLI:g} of {self.amount / MILLI:g} credits"
+
+
+class ToolPrice(models.Model):
+    """What one call of a tool costs, edited by staff in the admin.
+
+    ``tool`` is a built-in tool's name, or ``custom`` for users' webhook tools;
+    a tool without a row is free.
+    """
+
+    tool = models.CharField(_("tool"), max_length=64, unique=True)
+    per_call = models.DecimalField(
+        _("credits per call"), max_digits=10, decimal_places=3, default=0
+    )
+    per_1k_context = models.DecimalField(
+        _("credits per 1K tokens of context it returns"),
+        max_digits=10,
+        decimal_places=3,
+        default=0,
+    )
+
+    class Meta:
+        ordering = ["tool"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(per_call__gte=0) & Q(per_1k_context__gte=0),
+                name="toolprice_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tool}: {self.per_call} per call"
+
+
+class RunBudget(models.Model):
+    """The credits a run holds while it runs, and how much of them it spent.
+
+    A hold, not a ledger entry: each charge is an entry tied to the run, and
+    what is left is released when the run ends.
+    """
+
+    run = models.OneToOneField(
+        "agents.Run", on_delete=models.CASCADE, related_name="budget"
+    )
+    account = models.ForeignKey(
+        CreditAccount, on_delete=models.CASCADE, related_name="budgets"
+    )
+    reserved = models.BigIntegerField()
+    charged = models.BigIntegerField(default=0)
+    released_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reserved__gte=0)
+                & Q(charged__gte=0)
+                & Q(charged__lte=F("reserved")),
+                name="runbudget_charged_within_reserved",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id}: {self.charged} of {self.reserved}"

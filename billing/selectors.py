@@ -36,3 +36,57 @@ def entry_list(
     if until:
         entries = entries.filter(created_at__date__lte=until)
     return entries.order_by("-created_at", "-pk")
+
+
+def tool_prices() -> dict[str, object]:
+    """Tool prices by tool name (``custom`` for webhook tools)."""
+    from billing.models import ToolPrice
+
+    return {price.tool: price for price in ToolPrice.objects.all()}
+
+
+# An estimate's assumptions: characters per token, tokens of answer when the
+# agent sets no limit, and tokens each tool's schema adds to a request.
+CHARS_PER_TOKEN = 4
+ASSUMED_OUTPUT_TOKENS = 500
+TOKENS_PER_TOOL_SCHEMA = 150
+
+
+def run_estimate(*, definition: dict, input: str, model) -> dict:
+    """What a run of ``definition`` on ``input`` will probably cost.
+
+    One model turn, plus one more and one call of each priced tool when the
+    agent has tools: the common shape of a run. ``model`` is the catalog
+    entry (or None for a model without a price: the open-source rate).
+    """
+    from decimal import Decimal
+
+    from billing.pricing import DEFAULT_PER_1K, model_turn_cost, tool_call_cost
+
+    tools = list(definition.get("tools") or [])
+    text = (definition.get("instructions") or "") + (input or "")
+    input_tokens = len(text) // CHARS_PER_TOKEN + TOKENS_PER_TOOL_SCHEMA * len(tools)
+    output_tokens = (definition.get("model_settings") or {}).get(
+        "max_output_tokens"
+    ) or ASSUMED_OUTPUT_TOKENS
+    in_price = Decimal(model.input_price_per_1k) if model else DEFAULT_PER_1K
+    out_price = Decimal(model.output_price_per_1k) if model else DEFAULT_PER_1K
+    turns = 2 if tools else 1
+    milli = turns * model_turn_cost(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        input_per_1k=in_price,
+        output_per_1k=out_price,
+    )
+    prices = tool_prices()
+    for name in tools:
+        key = "custom" if name.startswith("custom/") else name
+        price = prices.get(key)
+        if price is not None:
+            milli += tool_call_cost(per_call=price.per_call)
+    return {
+        "milli": milli,
+        "turns": turns,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+    }

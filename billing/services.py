@@ -7,13 +7,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import MILLI, CreditAccount, CreditLot, EntryKind, LedgerEntry
+from billing.models import (
+    MILLI,
+    CreditAccount,
+    CreditLot,
+    EntryKind,
+    LedgerEntry,
+    RunBudget,
+)
 
 SIGNUP_CREDITS = 10 * MILLI
 SIGNUP_EXPIRY = timedelta(days=30)
@@ -246,3 +255,102 @@ def credits_expire(*, now: datetime | None = None) -> int:
             CreditLot.objects.filter(pk=lot.pk).update(remaining=0)
             expired += 1
     return expired
+
+
+@transaction.atomic
+def run_reserve(*, run, user, cap: int | None = None, minimum: int = 1) -> RunBudget:
+    """Hold the run's budget: the lower of ``cap`` (else the site's default
+    per-run budget) and what is available.
+
+    Refused (InsufficientCreditsError) when less than ``minimum`` (the run's
+    estimate) is available, so runs started at once against a balance that
+    covers one cannot all start.
+    """
+    account = _locked_account(user)
+    available = account.available
+    if cap is None:
+        cap = to_millicredits(settings.CREDITS_RUN_BUDGET)
+    amount = min(cap, available)
+    needed = max(minimum, 1)
+    if amount < needed:
+        if available < needed:
+            message = _(
+                "Not enough credits for this run: it needs about %(needed)s and "
+                "%(available)s are available. Buy credits on the Credits page."
+            )
+        else:
+            message = _(
+                "This run needs about %(needed)s credits, more than its budget "
+                "of %(cap)s. Raise the budget."
+            )
+        raise InsufficientCreditsError(
+            message
+            % {
+                "needed": f"{needed / MILLI:g}",
+                "available": f"{available / MILLI:g}",
+                "cap": f"{cap / MILLI:g}",
+            }
+        )
+    CreditAccount.objects.filter(pk=account.pk).update(held=F("held") + amount)
+    return RunBudget.objects.create(run=run, account=account, reserved=amount)
+
+
+def _locked_budget(run) -> tuple[CreditAccount, RunBudget] | tuple[None, None]:
+    account_id = (
+        RunBudget.objects.filter(run=run).values_list("account_id", flat=True).first()
+    )
+    if account_id is None:
+        return None, None
+    # The account first, as everywhere, then the budget.
+    account = CreditAccount.objects.select_for_update().get(pk=account_id)
+    return account, RunBudget.objects.select_for_update().get(run=run)
+
+
+@transaction.atomic
+def run_charge(
+    *, run, amount: int, key: str, description: str = ""
+) -> tuple[int, bool]:
+    """Charge ``amount`` to the run, within what its budget has left.
+
+    Returns what was charged and whether the budget ran out (the caller
+    stops the run). Idempotent on ``key``.
+    """
+    account, budget = _locked_budget(run)
+    if budget is None:
+        return 0, False  # a run from before metering
+    existing = _existing(key, account=account, kind=EntryKind.RUN_CHARGE)
+    if existing is not None:
+        return -existing.amount, False
+    if budget.released_at is not None:
+        return 0, amount > 0
+    # The balance can be below the budget if credits expired meanwhile.
+    take = min(amount, budget.reserved - budget.charged, account.balance)
+    if take > 0:
+        _take_from_lots(account, take)
+        _post(
+            account,
+            kind=EntryKind.RUN_CHARGE,
+            amount=-take,
+            key=key,
+            description=description[:300],
+            run=run,
+        )
+        CreditAccount.objects.filter(pk=account.pk).update(
+            held=Greatest(F("held") - take, 0)
+        )
+        RunBudget.objects.filter(pk=budget.pk).update(charged=F("charged") + take)
+    return take, take < amount
+
+
+@transaction.atomic
+def run_release(*, run) -> int:
+    """Give back what the run held and did not spend; returns that amount."""
+    account, budget = _locked_budget(run)
+    if budget is None or budget.released_at is not None:
+        return 0
+    unused = budget.reserved - budget.charged
+    CreditAccount.objects.filter(pk=account.pk).update(
+        held=Greatest(F("held") - unused, 0)
+    )
+    RunBudget.objects.filter(pk=budget.pk).update(released_at=timezone.now())
+    return unused

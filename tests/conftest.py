@@ -101,8 +101,8 @@ def pytest_unconfigure(config):
 
 @pytest.fixture(autouse=True)
 def _model_catalog(request):
-    """The model catalog, which a migration loads and which the flush after each
-    transactional test removes."""
+    """The model catalog and tool prices, which migrations load and which the
+    flush after each transactional test removes."""
     marker = request.node.get_closest_marker("django_db")
     names = set(request.fixturenames)
     if marker is None and not names & {"db", "transactional_db", "live_server"}:
@@ -113,5 +113,7 @@ def _model_catalog(request):
     )
     request.getfixturevalue("transactional_db" if transactional else "db")
     from agents.catalog import catalog_ensure
+    from billing.pricing import tool_prices_ensure
 
     catalog_ensure()
+    tool_prices_ensure()

@@ -187,9 +187,17 @@ class _NestedRecorder:
     """Saves the steps of an agent run as a tool, marked with how deep they
     are and which call ran them; its streamed text stays out of the answer."""
 
-    def __init__(self, recorder: Recorder, depth: int, agent: str, call_id: str):
+    def __init__(
+        self, recorder: Recorder, depth: int, agent: str, call_id: str, model: str
+    ):
         self.recorder = recorder
-        self.marks = {"depth": depth, "agent_tool": agent, "parent_call_id": call_id}
+        # The model marks whose prices its steps' tokens are charged at.
+        self.marks = {
+            "depth": depth,
+            "agent_tool": agent,
+            "parent_call_id": call_id,
+            "model": model,
+        }
 
     async def step(self, type: str, payload: dict, **costs) -> None:
         await self.recorder.step(type, {**payload, **self.marks}, **costs)
@@ -244,7 +252,13 @@ def _agent_tool(
             if calls is not None:
                 await calls.wait(call_id)
             mapper = mappers[call_id] = StepMapper(
-                _NestedRecorder(recorder, depth + 1, definition["name"], call_id),
+                _NestedRecorder(
+                    recorder,
+                    depth + 1,
+                    definition["name"],
+                    call_id,
+                    definition.get("model") or "local/demo",
+                ),
                 calls=calls,
             )
         await mapper.handle(event["event"])

@@ -20,7 +20,15 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from agents import selectors
-from agents.models import Agent, Conversation, CustomTool, Run, RunStatus, StepType
+from agents.models import (
+    Agent,
+    Conversation,
+    CustomTool,
+    Run,
+    RunStatus,
+    RunStep,
+    StepType,
+)
 from agents.runtime.executor import (
     AGENT_TOOL_PREFIX,
     MAX_AGENT_TOOL_DEPTH,
@@ -37,6 +45,10 @@ from agents.services.steps import (
     status_message,
     step_message,
 )
+from billing import pricing
+from billing import selectors as billing_selectors
+from billing import services as billing_services
+from billing.models import RunBudget
 from config import crypto, heartbeat
 
 logger = logging.getLogger(__name__)
@@ -48,12 +60,20 @@ DEAD_WORKER_GRACE = timedelta(seconds=60)
 
 @transaction.atomic
 def run_start(
-    *, agent: Agent, user, input, version=None, conversation: Conversation | None = None
+    *,
+    agent: Agent,
+    user,
+    input,
+    version=None,
+    conversation: Conversation | None = None,
+    max_credits=None,
 ) -> Run:
     """Queue a run of ``agent`` (its latest version, or ``version`` by number).
 
     The run continues ``conversation`` when given (it must be the user's, with
-    this agent); otherwise it starts a new one, titled after the input.
+    this agent); otherwise it starts a new one, titled after the input. It
+    holds a budget of the user's credits (at most ``max_credits``), and
+    cannot start without credits.
     """
     errors = {}
     if conversation is not None and (
@@ -83,6 +103,15 @@ def run_start(
                     _("This agent has no version %(number)s; its latest is %(latest)d.")
                     % {"number": version, "latest": agent.version_number}
                 ]
+    cap = None
+    if max_credits not in (None, ""):
+        try:
+            cap = billing_services.to_millicredits(max_credits)
+        except ValidationError as error:
+            errors["max_credits"] = error.messages
+        else:
+            if cap <= 0:
+                errors["max_credits"] = [_("Give a budget above zero, or none.")]
     if errors:
         raise ValidationError(errors)
     if conversation is None:
@@ -99,6 +128,20 @@ def run_start(
         input=input,
         conversation=conversation,
     )
+    estimate = billing_selectors.run_estimate(
+        definition=agent_version.definition,
+        input=input,
+        model=selectors.model_usable(
+            identifier=agent_version.definition.get("model", ""), user=agent.owner
+        ),
+    )
+    try:
+        billing_services.run_reserve(
+            run=run, user=user, cap=cap, minimum=estimate["milli"]
+        )
+    except billing_services.InsufficientCreditsError as error:
+        # Nothing of the run is kept: the transaction rolls back.
+        raise ValidationError({"credits": [str(error)]}) from None
     run_step_save(run=run, order=1, type=StepType.USER_REQUEST, payload={"text": input})
     from agents.tasks import run_execute_task
 
@@ -116,11 +159,23 @@ def run_claim(*, run_id: int, worker: str) -> Run | None:
     return Run.objects.select_related("agent", "version", "owner").get(pk=run_id)
 
 
+def _settle(run: Run) -> None:
+    """Give back the run's unused budget and record what it cost."""
+    billing_services.run_release(run=run)
+    charged = (
+        RunBudget.objects.filter(run=run).values_list("charged", flat=True).first()
+    )
+    if charged is not None:
+        Run.objects.filter(pk=run.pk).update(cost=charged)
+
+
+@transaction.atomic
 def run_finish(*, run: Run, outcome: Outcome) -> Run | None:
     """Record how the run ended, unless it was cancelled or swept meanwhile.
 
     Returns the finished run, whose new status the caller tells the watchers.
     """
+    _settle(run)
     if outcome.status == RunStatus.CANCELLED:
         # run_cancel already ended it and told the watchers.
         return None
@@ -141,11 +196,80 @@ def run_finish(*, run: Run, outcome: Outcome) -> Run | None:
 DELTA_INTERVAL = 0.05
 
 
+class _Meter:
+    """What each step costs: its tokens at its model's catalog price (the
+    fallback's after a ``fallback`` step; a nested agent's own model), and a
+    tool call at the tool's price."""
+
+    def __init__(self, run: Run) -> None:
+        # Read here, in the worker's sync code: steps are charged from async.
+        self.model = run.version.definition.get("model") or "local/demo"
+        self.prices = {
+            model.identifier: (model.input_price_per_1k, model.output_price_per_1k)
+            for model in selectors.model_list_active()
+        }
+        self.tools = billing_selectors.tool_prices()
+
+    def _price(self, identifier: str) -> tuple:
+        # A model the catalog does not price (a user's own endpoint's):
+        # the open-source rate.
+        default = (pricing.DEFAULT_PER_1K, pricing.DEFAULT_PER_1K)
+        return self.prices.get(identifier, default)
+
+    def cost(self, type: str, payload: dict, costs: dict) -> int:
+        if type == StepType.FALLBACK:
+            self.model = payload.get("to") or self.model
+            return 0
+        milli = 0
+        tokens_in, tokens_out = (
+            costs.get("input_tokens", 0),
+            costs.get("output_tokens", 0),
+        )
+        if tokens_in or tokens_out:
+            price_in, price_out = self._price(payload.get("model") or self.model)
+            milli += pricing.model_turn_cost(
+                input_tokens=tokens_in,
+                output_tokens=tokens_out,
+                input_per_1k=price_in,
+                output_per_1k=price_out,
+            )
+        if type == StepType.TOOL_CALL:
+            price = self.tools.get(payload.get("name", ""))
+            if price is not None:
+                milli += pricing.tool_call_cost(per_call=price.per_call)
+        return milli
+
+
+@transaction.atomic
+def run_step_record(
+    *, run: Run, order: int, type: str, payload: dict, cost: int = 0, **costs
+) -> tuple[RunStep, bool]:
+    """Save a step and charge what it cost, together. Returns the step and
+    whether the run's budget ran out (the run must stop)."""
+    step = run_step_save(run=run, order=order, type=type, payload=payload, **costs)
+    if cost <= 0:
+        return step, False
+    charged, exhausted = billing_services.run_charge(
+        run=run,
+        amount=cost,
+        key=f"run:{run.pk}:step:{order}",
+        description=f"{run.agent.name}: {step.get_type_display()}",
+    )
+    if charged:
+        RunStep.objects.filter(pk=step.pk).update(cost=charged)
+        step.cost = charged
+    return step, exhausted
+
+
 class _DatabaseRecorder:
-    """Saves each step (committed) before pushing it; pushes text deltas."""
+    """Saves each step (committed) and charges it before pushing it; pushes
+    text deltas. When the run's budget runs out, it reports the run as to be
+    stopped (``cancelled()``) and ``out_of_credits``."""
 
     def __init__(self, run: Run, next_order: int) -> None:
         self.run = run
+        self.meter = _Meter(run)
+        self.out_of_credits = False
         self.order = next_order
         self.group = run_events_group(run.pk)
         self.layer = get_channel_layer()
@@ -160,9 +284,16 @@ class _DatabaseRecorder:
             # Text streamed so far goes out before the step that completes it.
             await self.flush_text()
             order, self.order = self.order, self.order + 1
-            step = await sync_to_async(run_step_save)(
-                run=self.run, order=order, type=type, payload=payload, **costs
+            cost = self.meter.cost(type, payload, costs)
+            step, exhausted = await sync_to_async(run_step_record)(
+                run=self.run,
+                order=order,
+                type=type,
+                payload=payload,
+                cost=cost,
+                **costs,
             )
+            self.out_of_credits = self.out_of_credits or exhausted
             await self.layer.group_send(self.group, step_message(step))
 
     async def delta(self, text: str) -> None:
@@ -181,7 +312,10 @@ class _DatabaseRecorder:
         await self.layer.group_send(self.group, status_message(run))
 
     async def cancelled(self) -> bool:
-        """Whether to stop: the run was cancelled, swept or deleted meanwhile."""
+        """Whether to stop: out of credits, or the run was cancelled, swept or
+        deleted meanwhile."""
+        if self.out_of_credits:
+            return True
         return not await sync_to_async(
             Run.objects.filter(pk=self.run.pk, status=RunStatus.RUNNING).exists
         )()
@@ -371,6 +505,16 @@ def _event_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
+async def _out_of_credits(recorder: _DatabaseRecorder, outcome: Outcome) -> Outcome:
+    """The run used its whole budget: it fails saying so, its steps kept."""
+    message = _(
+        "Out of credits: the run used its whole budget and was stopped. Buy "
+        "credits on the Credits page (or raise the run's budget) and run it again."
+    )
+    await recorder.step("error", {"kind": "out_of_credits", "message": message})
+    return Outcome("failed", error=message, usage=outcome.usage)
+
+
 def run_execute(*, run_id: int, worker: str = "", provider=None) -> Run | None:
     """Claim the run and carry it out to the end. Called by the Celery task."""
     run = run_claim(run_id=run_id, worker=worker)
@@ -388,6 +532,8 @@ def run_execute(*, run_id: int, worker: str = "", provider=None) -> Run | None:
         await sync_to_async(close_old_connections)()
         try:
             outcome = await execute(spec, recorder, provider)
+            if recorder.out_of_credits:
+                outcome = await _out_of_credits(recorder, outcome)
         finally:
             await sync_to_async(close_old_connections)()
         finished = await sync_to_async(run_finish)(run=run, outcome=outcome)
@@ -410,11 +556,13 @@ def run_cancel(*, run: Run) -> Run:
         error=_("Cancelled before it finished."),
         finished_at=timezone.now(),
     )
-    run.refresh_from_db()
     if not cancelled:
+        run.refresh_from_db()
         raise ValidationError(
             {"status": [_("The run has already finished (%(s)s).") % {"s": run.status}]}
         )
+    _settle(run)
+    run.refresh_from_db()
     transaction.on_commit(lambda: run_push(run_id=run.pk, message=status_message(run)))
     return run
 
@@ -424,6 +572,7 @@ def run_delete(*, run: Run) -> None:
     """Delete a run and its steps. A worker still running it stops within a
     second (it stops once its run is no longer `running`); a queued one is
     never claimed."""
+    _settle(run)
     run.delete()
 
 
@@ -431,7 +580,10 @@ def run_delete(*, run: Run) -> None:
 def run_delete_many(*, user, run_ids) -> int:
     """Delete those of ``run_ids`` that ``user`` started; return how many."""
     ids = [int(i) for i in run_ids if str(i).isdigit()]
-    _total, deleted = Run.objects.filter(owner=user, pk__in=ids).delete()
+    runs = Run.objects.filter(owner=user, pk__in=ids)
+    for run in runs:
+        _settle(run)
+    _total, deleted = runs.delete()
     return deleted.get(Run._meta.label, 0)
 
 
@@ -462,6 +614,7 @@ def run_sweep_dead(*, now=None) -> int:
             )
             if not ended:
                 continue
+            _settle(run)
             order = (run.steps.aggregate(last=Max("order"))["last"] or 0) + 1
             step = run_step_save(
                 run=run,

@@ -165,6 +165,7 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cook
 
 from config.settings.components.agents import *  # noqa: E402, F403
 from config.settings.components.allauth import *  # noqa: E402, F403
+from config.settings.components.billing import *  # noqa: E402, F403
 from config.settings.components.celery import *  # noqa: E402, F403
 from config.settings.components.channels import *  # noqa: E402, F403
 from config.settings.components.logging import *  # noqa: E402, F403

@@ -245,6 +245,7 @@ def test_a_run_shows_its_steps_to_its_owner_and_staff_only(as_user, owner):
         "input_tokens",
         "output_tokens",
         "latency_ms",
+        "cost",
         "created_at",
     }
     assert as_user(UserFactory()).get(f"/api/v1/runs/{run.pk}/").status_code == 404

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_balance_reports_decimal_credits_and_what_expires(as_user):
-    user = UserFactory()
+    user = UserFactory(credits=0)
     services.credits_grant_signup(user=user)
     services.credit_spend(user=user, amount=750, key="run:1")
     body = as_user(user).get("/api/v1/credits/balance/").json()
@@ -27,7 +27,7 @@ def test_the_balance_reports_decimal_credits_and_what_expires(as_user):
 
 
 def test_the_history_lists_only_my_entries_with_filters(as_user):
-    user, other = UserFactory(), UserFactory()
+    user, other = UserFactory(credits=0), UserFactory(credits=0)
     services.credits_grant_signup(user=user)
     services.credits_grant_signup(user=other)
     services.credit_spend(user=user, amount=2 * MILLI, key="run:5")
@@ -70,7 +70,7 @@ def test_signing_up_grants_the_free_credits(client):
 
 
 def test_the_credits_page_shows_balance_expiry_history_and_a_low_warning(client):
-    user = UserFactory()
+    user = UserFactory(credits=0)
     services.credits_grant_signup(user=user)
     services.credit_spend(user=user, amount=8750, key="run:1")
     client.force_login(user)
@@ -85,7 +85,7 @@ def test_the_credits_page_shows_balance_expiry_history_and_a_low_warning(client)
 
 
 def test_the_credits_page_query_count_stays_flat(client, django_assert_max_num_queries):
-    user = UserFactory()
+    user = UserFactory(credits=0)
     services.credits_grant_signup(user=user)
     for number in range(30):
         services.credit_spend(user=user, amount=100, key=f"run:{number}")
@@ -95,8 +95,8 @@ def test_the_credits_page_query_count_stays_flat(client, django_assert_max_num_q
 
 
 def test_staff_adjust_a_balance_in_the_admin_with_a_reason(client):
-    staff = UserFactory(is_staff=True, is_superuser=True)
-    user = UserFactory()
+    staff = UserFactory(is_staff=True, is_superuser=True, credits=0)
+    user = UserFactory(credits=0)
     services.credits_grant_signup(user=user)
     account = CreditAccount.objects.get(user=user)
     client.force_login(staff)

@@ -37,7 +37,7 @@ def add(user, credits, key, **kwargs):
 
 
 def test_it_starts_new_accounts_with_ten_credits_that_expire_in_30_days():
-    user = UserFactory()
+    user = UserFactory(credits=0)
     entry = services.credits_grant_signup(user=user)
     again = services.credits_grant_signup(user=user)
     assert again.pk == entry.pk
@@ -48,7 +48,7 @@ def test_it_starts_new_accounts_with_ten_credits_that_expire_in_30_days():
 
 
 def test_the_same_key_twice_changes_the_balance_once():
-    user = UserFactory()
+    user = UserFactory(credits=0)
     first = add(user, 100, "cs_test_1")
     second = add(user, 100, "cs_test_1")
     assert first.pk == second.pk
@@ -60,7 +60,7 @@ def test_the_same_key_twice_changes_the_balance_once():
 
 
 def test_a_key_reused_for_another_change_is_refused():
-    user, other = UserFactory(), UserFactory()
+    user, other = UserFactory(credits=0), UserFactory(credits=0)
     add(user, 5, "shared-key")
     with pytest.raises(services.IdempotencyConflictError):
         add(other, 5, "shared-key")
@@ -70,7 +70,7 @@ def test_a_key_reused_for_another_change_is_refused():
 
 
 def test_it_refuses_to_spend_beyond_the_balance_and_changes_nothing():
-    user = UserFactory()
+    user = UserFactory(credits=0)
     add(user, 3, "k1")
     with pytest.raises(services.InsufficientCreditsError) as caught:
         services.credit_spend(user=user, amount=3001, key="run:9:charge:1")
@@ -81,14 +81,14 @@ def test_it_refuses_to_spend_beyond_the_balance_and_changes_nothing():
 
 
 def test_the_database_itself_refuses_a_negative_balance():
-    user = UserFactory()
+    user = UserFactory(credits=0)
     add(user, 1, "k1")
     with pytest.raises(IntegrityError), transaction.atomic():
         CreditAccount.objects.filter(user=user).update(balance=-1)
 
 
 def test_spending_takes_the_soonest_expiring_credits_first():
-    user = UserFactory()
+    user = UserFactory(credits=0)
     now = timezone.now()
     add(user, 10, "bought")  # never expires
     add(user, 5, "later", kind=EntryKind.GRANT, expires_at=now + timedelta(days=20))
@@ -102,7 +102,7 @@ def test_spending_takes_the_soonest_expiring_credits_first():
 
 
 def test_unused_credits_expire_with_an_entry_and_spent_ones_do_not():
-    user = UserFactory()
+    user = UserFactory(credits=0)
     past = timezone.now() - timedelta(minutes=1)
     add(user, 10, "welcome", kind=EntryKind.GRANT, expires_at=past)
     add(user, 20, "bought")
@@ -117,7 +117,7 @@ def test_unused_credits_expire_with_an_entry_and_spent_ones_do_not():
 
 
 def test_staff_adjustments_need_a_reason_and_never_go_below_zero():
-    user, staff = UserFactory(), UserFactory(is_staff=True)
+    user, staff = UserFactory(credits=0), UserFactory(is_staff=True, credits=0)
     add(user, 5, "k1")
     with pytest.raises(ValidationError) as caught:
         services.credit_adjust(user=user, amount=MILLI, reason=" ", staff=staff)
@@ -151,7 +151,7 @@ def test_amounts_finer_than_a_milli_credit_or_not_numbers_are_refused(value):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_spends_never_overdraw_and_the_ledger_stays_exact():
     """Twenty threads each try to spend 1 credit from a balance of 10."""
-    user = UserFactory()
+    user = UserFactory(credits=0)
     add(user, 10, "bought")
     results: list[str] = []
     barrier = threading.Barrier(20)
@@ -188,7 +188,7 @@ def test_a_real_worker_runs_the_scheduled_expiry_task(start_worker):
     from config.celery import app
     from tests.worker import wait_for
 
-    user = UserFactory()
+    user = UserFactory(credits=0)
     add(user, 3, "old", kind=EntryKind.GRANT, expires_at=timezone.now())
     start_worker()
     name = settings.CELERY_BEAT_SCHEDULE["expire-credits"]["task"]

@@ -22,3 +22,19 @@ class UserFactory(factory.django.DjangoModelFactory):
             EmailAddress.objects.create(
                 user=user, email=user.email, verified=True, primary=True
             )
+
+    @factory.post_generation
+    def credits(user, create, extracted, **kwargs):  # noqa: N805 (factory_boy hook)
+        """Members have credits to run agents with: 1000 unless told
+        (``UserFactory(credits=0)`` for an empty account)."""
+        amount = 1000 if extracted is None else extracted
+        if create and amount:
+            from billing.models import MILLI, EntryKind
+            from billing.services import credit_add
+
+            credit_add(
+                user=user,
+                amount=int(amount * MILLI),
+                kind=EntryKind.PURCHASE,
+                key=f"test-credits:{user.pk}",
+            )
