@@ -54,8 +54,11 @@ def account_get_or_create(*, user) -> CreditAccount:
 
 
 def _locked_account(user) -> CreditAccount:
-    account_get_or_create(user=user)
-    return CreditAccount.objects.select_for_update().get(user=user)
+    try:
+        return CreditAccount.objects.select_for_update().get(user=user)
+    except CreditAccount.DoesNotExist:
+        account_get_or_create(user=user)
+        return CreditAccount.objects.select_for_update().get(user=user)
 
 
 def _existing(key: str, *, account: CreditAccount, kind: str) -> LedgerEntry | None:
@@ -70,11 +73,12 @@ def _existing(key: str, *, account: CreditAccount, kind: str) -> LedgerEntry | N
 def _post(
     account: CreditAccount, *, kind: str, amount: int, key: str, **fields
 ) -> LedgerEntry:
-    """Write the entry and move the cached balance; the caller holds the lock."""
+    """Write the entry and move the cached balance; the caller holds the lock,
+    so ``account.balance`` (read under it) is the current balance."""
     CreditAccount.objects.filter(pk=account.pk).update(
         balance=F("balance") + amount, updated_at=timezone.now()
     )
-    account.refresh_from_db(fields=["balance"])
+    account.balance += amount
     return LedgerEntry.objects.create(
         account=account,
         kind=kind,
