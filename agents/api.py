@@ -427,12 +427,10 @@ class AgentEstimateView(APIView):
         )
         if version is None:
             raise ValidationError({"version": ["This agent has no such version."]})
-        definition = version.definition
-        model = selectors.model_usable(
-            identifier=definition.get("model", ""), user=agent.owner
-        )
         estimate = billing_selectors.run_estimate(
-            definition=definition, input=body.validated_data["input"], model=model
+            definition=version.definition,
+            input=body.validated_data["input"],
+            owner=agent.owner,
         )
         account = billing_selectors.account_for(user=request.user)
         balance = account.balance if account else 0

@@ -314,11 +314,8 @@ def _run_estimate(agent: Agent):
     version = selectors.version_latest(agent=agent)
     if version is None:
         return None
-    model = selectors.model_usable(
-        identifier=version.definition.get("model", ""), user=agent.owner
-    )
     estimate = billing_selectors.run_estimate(
-        definition=version.definition, input="", model=model
+        definition=version.definition, input="", owner=agent.owner
     )
     return as_credits(estimate["milli"])
 

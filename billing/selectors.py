@@ -52,16 +52,20 @@ ASSUMED_OUTPUT_TOKENS = 500
 TOKENS_PER_TOOL_SCHEMA = 150
 
 
-def run_estimate(*, definition: dict, input: str, model) -> dict:
-    """What a run of ``definition`` on ``input`` will probably cost.
+def run_estimate(*, definition: dict, input: str, owner) -> dict:
+    """What a run of ``definition`` (an agent of ``owner``'s) on ``input``
+    will probably cost.
 
     One model turn, plus one more and one call of each priced tool when the
-    agent has tools: the common shape of a run. ``model`` is the catalog
-    entry (or None for a model without a price: the open-source rate).
+    agent has tools: the common shape of a run. A model without a catalog
+    price (an owner's own endpoint's) costs the open-source rate.
     """
     from decimal import Decimal
 
+    from agents.selectors import model_usable
     from billing.pricing import DEFAULT_PER_1K, model_turn_cost, tool_call_cost
+
+    model = model_usable(identifier=definition.get("model", ""), user=owner)
 
     tools = list(definition.get("tools") or [])
     text = (definition.get("instructions") or "") + (input or "")

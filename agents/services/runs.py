@@ -129,11 +129,7 @@ def run_start(
         conversation=conversation,
     )
     estimate = billing_selectors.run_estimate(
-        definition=agent_version.definition,
-        input=input,
-        model=selectors.model_usable(
-            identifier=agent_version.definition.get("model", ""), user=agent.owner
-        ),
+        definition=agent_version.definition, input=input, owner=agent.owner
     )
     try:
         billing_services.run_reserve(
@@ -581,7 +577,8 @@ def run_delete_many(*, user, run_ids) -> int:
     """Delete those of ``run_ids`` that ``user`` started; return how many."""
     ids = [int(i) for i in run_ids if str(i).isdigit()]
     runs = Run.objects.filter(owner=user, pk__in=ids)
-    for run in runs:
+    # Only runs still holding a budget (queued or running) have any to give back.
+    for run in runs.filter(budget__released_at__isnull=True):
         _settle(run)
     _total, deleted = runs.delete()
     return deleted.get(Run._meta.label, 0)

@@ -154,3 +154,14 @@ def test_the_run_page_shows_each_steps_cost_and_the_total(client):
     assert f"{first_cost / MILLI:g} credits" in html
     assert 'class="run-cost"' in html
     assert f"{run.cost / MILLI:g} credits" in html
+
+
+def test_deleting_runs_in_bulk_gives_back_what_the_unfinished_ones_hold():
+    user = UserFactory(credits=60)
+    agent = make_calculator_agent(user)
+    queued = [make_run(agent), make_run(agent)]
+    assert account(user).held == 50 * MILLI
+    deleted = services.run_delete_many(user=user, run_ids=[r.pk for r in queued])
+    assert deleted == 2
+    assert account(user).held == 0
+    assert account(user).balance == 60 * MILLI
