@@ -31,6 +31,9 @@ class CreditAccount(models.Model):
     low_balance_threshold = models.BigIntegerField(
         _("low-balance warning below (milli-credits)"), default=2 * MILLI
     )
+    # When the low-balance email went out; cleared once the balance is back
+    # above the threshold, so each dip warns once.
+    low_balance_warned_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
