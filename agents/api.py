@@ -28,13 +28,22 @@ from agents.models import (
     Visibility,
 )
 from agents.payloads import run_to_dict
+from billing.pricing import as_credits
 from config.api import raise_as_drf
+
+
+def _credits_or_none(milli: int | None) -> int | float | None:
+    return None if milli is None else as_credits(milli)
 
 
 class AgentSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
     version = serializers.IntegerField(source="version_number", read_only=True)
     model_label = serializers.SerializerMethodField()
+    max_credits_per_run = serializers.SerializerMethodField(
+        help_text="The most credits one run of this agent may spend; null for "
+        "no limit of the agent's own."
+    )
 
     class Meta:
         model = Agent
@@ -48,6 +57,7 @@ class AgentSerializer(serializers.ModelSerializer):
             "model",
             "model_label",
             "fallback_model",
+            "max_credits_per_run",
             "model_settings",
             "tools",
             "tool_options",
@@ -67,6 +77,9 @@ class AgentSerializer(serializers.ModelSerializer):
             labels = self.context["model_labels"] = selectors.model_labels()
         return labels.get(agent.model, agent.model)
 
+    def get_max_credits_per_run(self, agent) -> float | None:
+        return _credits_or_none(agent.max_credits_per_run)
+
 
 class AgentWriteSerializer(serializers.Serializer):
     """The shape of a write; the service checks meaning (models, tools, schemas)."""
@@ -80,6 +93,14 @@ class AgentWriteSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="A model used for the rest of a run when `model` still fails "
         "after its retries (or cannot be used); empty for none.",
+    )
+    max_credits_per_run = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=3,
+        allow_null=True,
+        help_text="The most credits one run may spend: a run's budget is at "
+        "most this, and a run estimated to cost more is refused. Null for no "
+        "limit of the agent's own.",
     )
     model_settings = serializers.JSONField(
         help_text="temperature (0 to 2), top_p (0 to 1), max_output_tokens, tool_choice"
@@ -113,6 +134,19 @@ class VersionSerializer(serializers.ModelSerializer):
         model = AgentVersion
         fields = ["number", "definition", "created_by", "created_at"]
         read_only_fields = fields
+
+    def to_representation(self, version):
+        data = super().to_representation(version)
+        definition = data.get("definition")
+        if isinstance(definition, dict) and "max_credits_per_run" in definition:
+            # Stored in milli-credits, shown in credits as everywhere in the API.
+            data["definition"] = {
+                **definition,
+                "max_credits_per_run": _credits_or_none(
+                    definition["max_credits_per_run"]
+                ),
+            }
+        return data
 
 
 class RunRequestSerializer(serializers.Serializer):
@@ -223,6 +257,7 @@ PUT_DEFAULTS = {
     "tool_options": {},
     "guardrails": {},
     "output_type": None,
+    "max_credits_per_run": None,
     "tags": [],
     "visibility": Visibility.PRIVATE,
 }

@@ -23,6 +23,7 @@ DEFINITION_FIELDS = (
     "instructions",
     "model",
     "fallback_model",
+    "max_credits_per_run",
     "model_settings",
     "tools",
     "tool_options",
@@ -35,6 +36,7 @@ MAX_SCHEMA_CHARS = 20000
 MAX_GUARDRAIL_ITEMS = 50
 MAX_PATTERN_CHARS = 200
 MAX_TAGS = 10
+MAX_CREDITS_PER_RUN = 1_000_000  # credits: far above any real run
 
 
 def clean_name(value: Any) -> str:
@@ -44,6 +46,24 @@ def clean_name(value: Any) -> str:
     if len(name) > 100:
         raise ValidationError(_("Keep the name to 100 characters or fewer."))
     return name
+
+
+def clean_max_credits_per_run(value: Any) -> int | None:
+    """The most a run may spend, given in credits ("5", 2.5), as milli-credits;
+    empty for no limit of the agent's own."""
+    from billing.models import MILLI
+    from billing.services import to_millicredits
+
+    if value in (None, ""):
+        return None
+    milli = to_millicredits(value)
+    if milli <= 0:
+        raise ValidationError(_("Give an amount above zero, or leave it empty."))
+    if milli > MAX_CREDITS_PER_RUN * MILLI:
+        raise ValidationError(
+            _("Give at most %(most)s credits.") % {"most": f"{MAX_CREDITS_PER_RUN:,}"}
+        )
+    return milli
 
 
 def clean_model_settings(value: Any, *, tools: list[str]) -> dict:

@@ -8,12 +8,14 @@ builder and the API report the same messages.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from agents.definitions import TOOL_CHOICES
 from agents.models import Agent, RunStatus, Visibility
+from billing.models import MILLI
 
 
 class ModelSelect(forms.Select):
@@ -133,6 +135,18 @@ class AgentForm(ModelChoiceMixin, forms.Form):
         help_text=_(
             "Takes over when the model still fails after its retries, or cannot "
             "be used; the run's timeline says so."
+        ),
+    )
+    max_credits_per_run = forms.DecimalField(
+        label=_("Most credits per run"),
+        required=False,
+        max_digits=12,
+        decimal_places=3,
+        widget=forms.NumberInput(attrs={"step": "any", "min": "0.001"}),
+        help_text=_(
+            "A run of this agent never holds more; one that would cost more is "
+            "refused, and one that spends it all stops. Empty for no limit of "
+            "the agent's own."
         ),
     )
     temperature = _temperature_field()
@@ -340,6 +354,11 @@ class AgentForm(ModelChoiceMixin, forms.Form):
             "instructions": agent.instructions,
             "model": agent.model,
             "fallback_model": agent.fallback_model,
+            "max_credits_per_run": (
+                None
+                if agent.max_credits_per_run is None
+                else Decimal(agent.max_credits_per_run) / MILLI
+            ),
             "temperature": settings.get("temperature"),
             "top_p": settings.get("top_p"),
             "max_output_tokens": settings.get("max_output_tokens"),
@@ -406,6 +425,7 @@ class AgentForm(ModelChoiceMixin, forms.Form):
             "instructions": data["instructions"],
             "model": data["model"],
             "fallback_model": data.get("fallback_model") or "",
+            "max_credits_per_run": data.get("max_credits_per_run"),
             "model_settings": self.model_settings_data(),
             "tools": data["tools"],
             "tool_options": (

@@ -78,6 +78,11 @@ class Agent(models.Model):
     # Used for the rest of a run when the primary model still fails after its
     # retries ("" for none).
     fallback_model = models.CharField(_("fallback model"), max_length=150, blank=True)
+    # The most one run of this agent may spend, in milli-credits (None: only
+    # the runner's budget applies). Versioned like the rest of the definition.
+    max_credits_per_run = models.BigIntegerField(
+        _("most credits per run (milli-credits)"), null=True, blank=True
+    )
     model_settings = models.JSONField(_("model settings"), default=dict, blank=True)
     tools = models.JSONField(_("tools"), default=list, blank=True)
     # Per-tool settings the owner chooses, e.g. {"http_request": {"allowed_hosts":
@@ -120,6 +125,11 @@ class Agent(models.Model):
             models.CheckConstraint(
                 condition=Q(is_playground=False) | Q(visibility="private"),
                 name="agent_playground_private",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_credits_per_run__isnull=True)
+                | Q(max_credits_per_run__gt=0),
+                name="agent_max_credits_per_run_positive",
             ),
         ]
         indexes = [models.Index(fields=["visibility", "-updated_at"])]

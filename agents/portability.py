@@ -156,10 +156,14 @@ def agent_document(agent, *, user=None) -> dict[str, Any]:
     Webhook URLs are written only when ``user`` owns the agent.
     """
     from agents.models import Agent
+    from billing.pricing import as_credits
 
     document: dict[str, Any] = {"agentry": FORMAT}
     for field in DEFINITION_FIELDS:
         document[field] = getattr(agent, field)
+    if agent.max_credits_per_run is not None:
+        # In credits, as people write them; importing turns them back.
+        document["max_credits_per_run"] = as_credits(agent.max_credits_per_run)
     document["tags"] = list(agent.tags)
     tools, renamed, custom_tools = _export_tools(agent, user=user)
     document["tools"] = tools

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.definitions import DEFINITION_FIELDS
 from agents.models import Agent
+from billing.templatetags.billing_display import credits
 
 # Example instructions the builder offers; clicking one appends it.
 INSTRUCTION_SNIPPETS = (
@@ -47,6 +48,7 @@ FIELD_LABELS = {
     "instructions": _("Instructions"),
     "model": _("Model"),
     "fallback_model": _("Fallback model"),
+    "max_credits_per_run": _("Most credits per run"),
     "model_settings": _("Model settings"),
     "tools": _("Tools"),
     "tool_options": _("Tool options"),
@@ -117,6 +119,11 @@ def definition_diff(old: dict, new: dict) -> list[FieldDiff]:
         elif name == "fallback_model":
             # ...nor a fallback model.
             before, after = before or "", after or ""
+        elif name == "max_credits_per_run":
+            # ...nor a cap; stored in milli-credits, shown in credits.
+            before, after = (
+                "" if value is None else credits(value) for value in (before, after)
+            )
         changed = before != after
         lines = []
         if changed:

@@ -53,6 +53,12 @@ def _clean(agent: Agent, data: dict[str, Any], *, user) -> dict[str, Any]:
             ]
         else:
             cleaned["model"] = identifier
+    if "max_credits_per_run" in data:
+        attempt(
+            "max_credits_per_run",
+            definitions.clean_max_credits_per_run,
+            data["max_credits_per_run"],
+        )
     if "fallback_model" in data:
         identifier = data["fallback_model"] or ""
         primary = cleaned.get("model", data.get("model", agent.model))

@@ -48,7 +48,7 @@ from agents.services.steps import (
 from billing import pricing
 from billing import selectors as billing_selectors
 from billing import services as billing_services
-from billing.models import RunBudget
+from billing.models import MILLI, RunBudget
 from config import crypto, heartbeat
 
 logger = logging.getLogger(__name__)
@@ -72,8 +72,10 @@ def run_start(
 
     The run continues ``conversation`` when given (it must be the user's, with
     this agent); otherwise it starts a new one, titled after the input. It
-    holds a budget of the user's credits (at most ``max_credits``), and
-    cannot start without credits.
+    holds a budget of the user's credits: the lowest of ``max_credits``, the
+    agent's ``max_credits_per_run`` and what is available (the site's default
+    budget when neither cap is given). It cannot start without credits, nor
+    when its estimate is above the agent's cap.
     """
     errors = {}
     if conversation is not None and (
@@ -131,6 +133,27 @@ def run_start(
     estimate = billing_selectors.run_estimate(
         definition=agent_version.definition, input=input, owner=agent.owner
     )
+    # The owner's cap, as the run's version has it: the budget is the lower
+    # of it and the starter's, and a run estimated above it cannot start.
+    agent_cap = agent_version.definition.get("max_credits_per_run")
+    if agent_cap is not None:
+        if estimate["milli"] > agent_cap:
+            raise ValidationError(
+                {
+                    "credits": [
+                        _(
+                            "This run needs about %(needed)s credits, more than "
+                            "the %(cap)s this agent allows a run. Shorten the "
+                            "input, or ask the agent's owner to raise the limit."
+                        )
+                        % {
+                            "needed": f"{estimate['milli'] / MILLI:g}",
+                            "cap": f"{agent_cap / MILLI:g}",
+                        }
+                    ]
+                }
+            )
+        cap = agent_cap if cap is None else min(cap, agent_cap)
     try:
         billing_services.run_reserve(
             run=run, user=user, cap=cap, minimum=estimate["milli"]
