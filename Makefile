@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-local
 PYTEST_BROWSER_ARGS ?=
 
-.PHONY: run test lint format e2e db-stop clean
+.PHONY: run test test-stripe lint format e2e db-stop clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Agentry needs Python 3.11 or newer")'
@@ -27,6 +27,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
 	$(BIN)/python -m tests.e2e.ensure_browser
 	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
+
+# Opt-in: billing against Stripe's real test mode (needs internet and a key):
+#   STRIPE_TESTMODE_SECRET_KEY=sk_test_... make test-stripe
+test-stripe: $(STAMP)
+	$(BIN)/python -m pytest tests/billing/test_stripe_testmode.py -rs $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

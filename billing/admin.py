@@ -6,9 +6,10 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
-from billing import services
-from billing.models import MILLI, CreditAccount, CreditLot, LedgerEntry
+from billing import payments, services
+from billing.models import MILLI, CreditAccount, CreditLot, LedgerEntry, Purchase
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -51,13 +52,70 @@ class AdjustForm(forms.Form):
 class CreditAccountAdmin(admin.ModelAdmin):
     list_display = ["user", "credits", "low_balance_threshold", "updated_at"]
     search_fields = ["user__username", "user__email"]
-    readonly_fields = ["user", "balance", "created_at", "updated_at"]
-    fields = ["user", "balance", "low_balance_threshold", "created_at", "updated_at"]
+    readonly_fields = [
+        "user",
+        "balance",
+        "plan",
+        "purchases",
+        "created_at",
+        "updated_at",
+    ]
+    fields = [
+        "user",
+        "balance",
+        "low_balance_threshold",
+        "plan",
+        "purchases",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [CreditLotInline, LedgerEntryInline]
 
     @admin.display(description="credits", ordering="balance")
     def credits(self, account) -> str:
         return f"{account.balance / MILLI:g}"
+
+    @admin.display(description="subscription")
+    def plan(self, account) -> str:
+        """The plan as Stripe last told us, linked to dj-stripe's record."""
+        plan = payments.plan_for(user=account.user)
+        if plan["id"] == "free":
+            return "Free (no subscription)"
+        url = (
+            reverse("admin:djstripe_subscription_changelist")
+            + f"?q={plan['subscription_id']}"
+        )
+        return format_html(
+            '{} ({}ly, {}) <a href="{}">{}</a>',
+            plan["name"],
+            plan["interval"] or "?",
+            plan["status"],
+            url,
+            plan["subscription_id"],
+        )
+
+    @admin.display(description="credit-pack purchases")
+    def purchases(self, account) -> str:
+        rows = Purchase.objects.filter(user=account.user)[:20]
+        if not rows:
+            return "None"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li><a href="{}">{}</a>: {} credits, ${} — {}</li>',
+                (
+                    (
+                        reverse("admin:billing_purchase_change", args=[p.pk]),
+                        p.created_at.date(),
+                        f"{p.credits / MILLI:g}",
+                        f"{p.amount_cents / 100:.2f}",
+                        p.get_status_display(),
+                    )
+                    for p in rows
+                ),
+            ),
+        )
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -104,14 +162,11 @@ class CreditAccountAdmin(admin.ModelAdmin):
         return render(request, "admin/billing/adjust.html", context)
 
 
-@admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "account", "kind", "amount", "balance_after"]
-    list_filter = ["kind"]
-    search_fields = ["account__user__username", "idempotency_key", "description"]
-    readonly_fields = [f.name for f in LedgerEntry._meta.fields]
+class RecordAdmin(admin.ModelAdmin):
+    """Records only services write: staff read them, never add, edit or
+    delete (the ledger is append-only; adjustments go through the account's
+    "Adjust credits" page)."""
 
-    # Append-only: staff adjust through the account's "Adjust credits" page.
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -120,3 +175,39 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(RecordAdmin):
+    list_display = ["created_at", "account", "kind", "amount", "balance_after"]
+    list_filter = ["kind"]
+    search_fields = ["account__user__username", "idempotency_key", "description"]
+    readonly_fields = [f.name for f in LedgerEntry._meta.fields]
+
+
+@admin.register(Purchase)
+class PurchaseAdmin(RecordAdmin):
+    """What was bought, as Stripe's webhooks recorded it; refunds are made in
+    Stripe's dashboard and arrive here by webhook."""
+
+    list_display = [
+        "created_at",
+        "user",
+        "pack",
+        "credits_shown",
+        "amount_cents",
+        "status",
+        "paid_at",
+    ]
+    list_filter = ["status", "pack"]
+    search_fields = [
+        "user__username",
+        "user__email",
+        "checkout_session_id",
+        "payment_intent_id",
+    ]
+    readonly_fields = [f.name for f in Purchase._meta.fields]
+
+    @admin.display(description="credits", ordering="credits")
+    def credits_shown(self, purchase) -> str:
+        return f"{purchase.credits / MILLI:g}"

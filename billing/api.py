@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import selectors
+from billing.api_usage import ThresholdSchema, threshold_update
 from billing.models import EntryKind, LedgerEntry
 from billing.pricing import as_credits
 
@@ -60,6 +61,16 @@ class BalanceView(APIView):
                 ],
             }
         )
+
+    @extend_schema(
+        operation_id="credits_threshold_update",
+        request=ThresholdSchema,
+        responses=BalanceSchema,
+    )
+    def patch(self, request):
+        """Set your low-balance warning threshold; answers as GET does."""
+        threshold_update(request)
+        return self.get(request)
 
 
 class EntrySerializer(serializers.ModelSerializer):

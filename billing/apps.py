@@ -6,3 +6,7 @@ class BillingConfig(AppConfig):
 
     name = "billing"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Connect the handlers of Stripe's webhooks to dj-stripe's signals.
+        from billing import webhooks  # noqa: F401

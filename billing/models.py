@@ -218,3 +218,63 @@ class RunBudget(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.run_id}: {self.charged} of {self.reserved}"
+
+
+class PurchaseStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for payment")
+    PAID = "paid", _("Paid")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partly refunded")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class Purchase(models.Model):
+    """A credit pack bought through Stripe Checkout, from the moment the
+    Checkout Session is created until it is paid (and perhaps refunded).
+
+    The Checkout Session id is the business key: its credits are posted once
+    (ledger key ``purchase:<session>``) however many webhooks announce it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="purchases"
+    )
+    checkout_session_id = models.CharField(max_length=255, unique=True)
+    pack = models.CharField(max_length=40)
+    credits = models.BigIntegerField(_("credits (milli-credits)"))
+    amount_cents = models.PositiveIntegerField(_("price paid (cents)"), default=0)
+    currency = models.CharField(max_length=3, default="usd")
+    status = models.CharField(
+        max_length=20, choices=PurchaseStatus.choices, default=PurchaseStatus.PENDING
+    )
+    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    entry = models.OneToOneField(
+        LedgerEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="purchase",
+    )
+    # Refunds so far: the money, and the credits that money stands for (of
+    # which only the unspent part could be taken back).
+    amount_refunded_cents = models.PositiveIntegerField(default=0)
+    credits_refunded = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(credits__gt=0)
+                & Q(credits_refunded__gte=0)
+                & Q(credits_refunded__lte=F("credits")),
+                name="purchase_refund_within_credits",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=PurchaseStatus.values),
+                name="purchase_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credits / MILLI:g} credits for {self.user} ({self.status})"

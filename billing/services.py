@@ -21,6 +21,8 @@ from billing.models import (
     CreditLot,
     EntryKind,
     LedgerEntry,
+    Purchase,
+    PurchaseStatus,
     RunBudget,
 )
 
@@ -79,7 +81,7 @@ def _post(
         balance=F("balance") + amount, updated_at=timezone.now()
     )
     account.balance += amount
-    return LedgerEntry.objects.create(
+    entry = LedgerEntry.objects.create(
         account=account,
         kind=kind,
         amount=amount,
@@ -87,6 +89,79 @@ def _post(
         idempotency_key=key,
         **fields,
     )
+    _low_balance_track(account, amount=amount)
+    return entry
+
+
+# Low-balance warning: a page banner while the balance is below the account's
+# threshold (billing.context_processors), and one email per dip.
+
+
+def _low_balance_track(account: CreditAccount, *, amount: int) -> None:
+    """After ``_post`` moved the balance (under the account lock): credits out
+    that leave it below the threshold, with no warning out yet, mark the
+    account warned and email once the transaction commits; a balance back at
+    or above the threshold clears the mark, so the next dip warns again.
+
+    A threshold of 0 is never crossed: the warning is off.
+    """
+    below = account.balance < account.low_balance_threshold
+    warned = account.low_balance_warned_at is not None
+    if below and amount < 0 and not warned:
+        warned_at = timezone.now()
+    elif not below and warned:
+        warned_at = None
+    else:
+        return
+    CreditAccount.objects.filter(pk=account.pk).update(low_balance_warned_at=warned_at)
+    account.low_balance_warned_at = warned_at
+    if warned_at is not None:
+        from billing.tasks import low_balance_email_task
+
+        account_id = account.pk
+        # robust: a broker that is down must not fail the charge that committed.
+        transaction.on_commit(
+            lambda: low_balance_email_task.delay(account_id), robust=True
+        )
+
+
+MAX_LOW_BALANCE_THRESHOLD = 1_000_000 * MILLI
+
+
+@transaction.atomic
+def account_threshold_set(*, user, threshold) -> CreditAccount:
+    """Warn below ``threshold`` credits (as a person types them: "5", 2.5);
+    0 turns the warning off. Refused (ValidationError on
+    ``low_balance_threshold``) unless zero or more with at most 3 decimals.
+
+    A threshold now at or below the balance ends the current dip: the next
+    one warns again.
+    """
+    try:
+        milli = to_millicredits(threshold)
+    except ValidationError as error:
+        raise ValidationError({"low_balance_threshold": error.messages}) from None
+    if milli < 0:
+        raise ValidationError(
+            {"low_balance_threshold": [_("Give 0 or more credits (0 turns it off).")]}
+        )
+    if milli > MAX_LOW_BALANCE_THRESHOLD:
+        raise ValidationError(
+            {
+                "low_balance_threshold": [
+                    _("Give at most %(most)s credits.")
+                    % {"most": f"{MAX_LOW_BALANCE_THRESHOLD // MILLI:,}"}
+                ]
+            }
+        )
+    account = _locked_account(user)
+    account.low_balance_threshold = milli
+    fields = ["low_balance_threshold", "updated_at"]
+    if account.low_balance_warned_at is not None and account.balance >= milli:
+        account.low_balance_warned_at = None
+        fields.append("low_balance_warned_at")
+    account.save(update_fields=fields)
+    return account
 
 
 @transaction.atomic
@@ -358,3 +433,75 @@ def run_release(*, run) -> int:
     )
     RunBudget.objects.filter(pk=budget.pk).update(released_at=timezone.now())
     return unused
+
+
+@transaction.atomic
+def purchase_fulfil(*, purchase_id: int, payment_intent_id: str = "") -> Purchase:
+    """Credit a paid pack, once: the ledger key is the Checkout Session, so
+    ``checkout.session.completed`` and ``async_payment_succeeded``, each
+    delivered any number of times, add its credits exactly once. Credits
+    already refunded (a refund announced first) are not added."""
+    purchase = Purchase.objects.select_for_update().get(pk=purchase_id)
+    if payment_intent_id and not purchase.payment_intent_id:
+        purchase.payment_intent_id = payment_intent_id
+    if purchase.paid_at is not None:
+        purchase.save(update_fields=["payment_intent_id"])
+        return purchase
+    net = purchase.credits - purchase.credits_refunded
+    if net > 0:
+        purchase.entry = credit_add(
+            user=purchase.user,
+            amount=net,
+            kind=EntryKind.PURCHASE,
+            key=f"purchase:{purchase.checkout_session_id}",
+            description=_("%(credits)s-credit pack")
+            % {"credits": f"{purchase.credits / MILLI:g}"},
+        )
+    purchase.paid_at = timezone.now()
+    if purchase.status == PurchaseStatus.PENDING:
+        purchase.status = PurchaseStatus.PAID
+    purchase.save()
+    return purchase
+
+
+@transaction.atomic
+def purchase_refund(
+    *, purchase_id: int, amount_refunded_cents: int, amount_cents: int
+) -> LedgerEntry | None:
+    """Apply a refund of a pack: ``amount_refunded_cents`` is Stripe's running
+    total for the charge, so the same refund announced again changes nothing
+    and a second partial refund takes only its own share.
+
+    The credits the refunded money stands for are taken back from what is
+    left of that purchase; credits already spent on runs stay spent.
+    """
+    purchase = Purchase.objects.select_for_update().get(pk=purchase_id)
+    if amount_cents <= 0 or amount_refunded_cents <= purchase.amount_refunded_cents:
+        return None
+    refunded = min(amount_refunded_cents, amount_cents)
+    due = purchase.credits * refunded // amount_cents
+    newly = due - purchase.credits_refunded
+    purchase.amount_refunded_cents = refunded
+    purchase.credits_refunded = due
+    purchase.status = (
+        PurchaseStatus.REFUNDED
+        if refunded >= amount_cents
+        else PurchaseStatus.PARTIALLY_REFUNDED
+    )
+    purchase.save()
+    if purchase.entry_id is None or newly <= 0:
+        return None  # not credited yet: purchase_fulfil adds only the rest
+    account = _locked_account(purchase.user)
+    lot = CreditLot.objects.select_for_update().get(entry_id=purchase.entry_id)
+    take = min(newly, lot.remaining, account.balance)
+    if take <= 0:
+        return None
+    CreditLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - take)
+    return _post(
+        account,
+        kind=EntryKind.REFUND,
+        amount=-take,
+        key=f"refund:{purchase.checkout_session_id}:{refunded}",
+        description=_("Refund of a %(credits)s-credit pack: unspent credits removed")
+        % {"credits": f"{purchase.credits / MILLI:g}"},
+    )

@@ -14,7 +14,7 @@ from config.settings.components.channels import channel_layers_for
 from tests.community.factories import UserFactory
 from tests.utils import database_url
 
-pytest_plugins = ["tests.worker"]
+pytest_plugins = ["tests.worker", "tests.billing.stripe_fixtures"]
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +55,10 @@ def _celery_on_test_database(test_database_url):
     from config.celery import app
     from config.settings.components.celery import broker_url_for
 
+    # Every app's tasks module, as a worker imports them at start: close()
+    # below unregisters the app, after which a shared task imported later
+    # would be missing from it once the first .delay() has finalized it.
+    app.autodiscover_tasks(force=True)
     original = app.conf.broker_url
     app.close()  # drop the producer pool built for the old URL
     app.conf.broker_url = broker_url_for(

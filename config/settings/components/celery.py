@@ -40,5 +40,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "billing.credits_expire",
         "schedule": env.float("CREDITS_EXPIRY_INTERVAL", default=3600.0),
     },
+    # Yearly subscribers' monthly credits, as each month comes (billing.payments).
+    "yearly-allocations": {
+        "task": "billing.yearly_allocations",
+        "schedule": env.float("CREDITS_EXPIRY_INTERVAL", default=3600.0),
+    },
 }
 CELERY_HEARTBEAT_INTERVAL = env.float("CELERY_HEARTBEAT_INTERVAL", default=5.0)
