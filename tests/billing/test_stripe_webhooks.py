@@ -8,14 +8,19 @@ order; the balance must come out exact every time.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
 from djstripe.models import Event, WebhookEventTrigger
 
 from billing import payments, services
 from billing.models import MILLI, EntryKind, LedgerEntry, Purchase, PurchaseStatus
+from tests.billing.stripe_fixtures import WEBHOOK_SECRET
 from tests.community.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -425,3 +430,53 @@ def test_a_refund_of_something_else_is_acknowledged(stripe_catalog, deliver):
 
     assert deliver(stripe_catalog.event("charge.refunded", charge)).status_code == 200
     assert not LedgerEntry.objects.filter(kind=EntryKind.REFUND).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_duplicates_delivered_at_the_same_moment_credit_once(
+    stripe_catalog, webhook_endpoint
+):
+    """Stripe's retries can overlap: six deliveries at once, some the same
+    event, some other events about the same session."""
+    user = UserFactory(credits=0)
+    session = buy_pack(stripe_catalog, user)
+    stripe_catalog.checkout_completed(session["id"])
+    first = stripe_catalog.event("checkout.session.completed", session)
+    events = [first, first, first] + [
+        stripe_catalog.event(kind, session)
+        for kind in (
+            "checkout.session.completed",
+            "checkout.session.completed",
+            "checkout.session.async_payment_succeeded",
+        )
+    ]
+    url = reverse(
+        "djstripe:djstripe_webhook_by_uuid",
+        kwargs={"uuid": webhook_endpoint.djstripe_uuid},
+    )
+    barrier = threading.Barrier(len(events))
+    answers = []
+
+    def deliver(event):
+        body, header = stripe_catalog.signed(event, WEBHOOK_SECRET)
+        barrier.wait()
+        try:
+            response = Client().post(
+                url,
+                data=body,
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=header,
+            )
+            answers.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver, args=(e,)) for e in events]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert answers == [200] * len(events)
+    assert balance(user) == 100 * MILLI
+    assert LedgerEntry.objects.filter(kind=EntryKind.PURCHASE).count() == 1
