@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,6 +26,7 @@ from agents import selectors, services
 from agents.models import (
     Agent,
     AgentVersion,
+    Category,
     Conversation,
     CustomTool,
     LanguageModel,
@@ -36,8 +43,38 @@ def _credits_or_none(milli: int | None) -> int | float | None:
     return None if milli is None else as_credits(milli)
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "nullable": True,
+        "properties": {
+            "id": {"type": "integer"},
+            "owner": {"type": "string"},
+            "name": {"type": "string"},
+            "url": {"type": "string"},
+        },
+    }
+)
+class ForkOriginField(serializers.Field):
+    """The agent a fork came from: its id, owner and page, or null (not a
+    fork, or its origin was deleted)."""
+
+    def to_representation(self, origin):
+        return {
+            "id": origin.pk,
+            "owner": origin.owner.username,
+            "name": origin.name,
+            "url": origin.get_listing_url(),
+        }
+
+
 class AgentSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
+    rating_average = serializers.FloatField(read_only=True, allow_null=True)
+    forked_from = ForkOriginField(read_only=True, allow_null=True)
+    url = serializers.CharField(
+        source="get_listing_url", read_only=True, help_text="The agent's page."
+    )
     version = serializers.IntegerField(source="version_number", read_only=True)
     model_label = serializers.SerializerMethodField()
     max_credits_per_run = serializers.SerializerMethodField(
@@ -65,7 +102,18 @@ class AgentSerializer(serializers.ModelSerializer):
             "output_type",
             "tags",
             "visibility",
+            "category",
+            "long_description",
+            "example_prompts",
             "version",
+            "rating_average",
+            "rating_count",
+            "fork_count",
+            "run_count",
+            "forked_from",
+            "forked_from_version",
+            "url",
+            "published_at",
             "created_at",
             "updated_at",
         ]
@@ -122,7 +170,22 @@ class AgentWriteSerializer(serializers.Serializer):
         allow_null=True, help_text="A JSON schema with an object at the top, or null."
     )
     tags = serializers.ListField(child=serializers.CharField(max_length=40))
-    visibility = serializers.ChoiceField(choices=Visibility.choices)
+    visibility = serializers.ChoiceField(
+        choices=Visibility.choices,
+        help_text="`public` publishes the agent: Discover lists it.",
+    )
+    category = serializers.CharField(
+        max_length=20,
+        allow_blank=True,
+        help_text="writing, coding, data, education, productivity, research, "
+        "fun or other; empty for none.",
+    )
+    long_description = serializers.CharField(
+        max_length=10000, allow_blank=True, help_text="Markdown, shown sanitized."
+    )
+    example_prompts = serializers.JSONField(
+        help_text="Up to 5 prompts a visitor can run with one click."
+    )
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -226,7 +289,7 @@ class AgentListView(GenericAPIView):
 
     def get_queryset(self):
         return selectors.agent_list_owned(user=self.request.user).select_related(
-            "owner"
+            "owner", "forked_from__owner"
         )
 
     @extend_schema(operation_id="agents_list", responses=AgentSerializer(many=True))
@@ -260,6 +323,9 @@ PUT_DEFAULTS = {
     "max_credits_per_run": None,
     "tags": [],
     "visibility": Visibility.PRIVATE,
+    "category": "",
+    "long_description": "",
+    "example_prompts": [],
 }
 
 
@@ -1138,3 +1204,68 @@ class ConversationDetailView(APIView):
             raise PermissionDenied("Only the person who started it can delete it.")
         services.conversation_delete(conversation=conversation)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CommunityFilterSerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    tag = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    category = serializers.ChoiceField(
+        choices=["", *Category.values], required=False, allow_blank=True
+    )
+    sort = serializers.ChoiceField(
+        choices=["", *selectors.DISCOVER_SORTS],
+        required=False,
+        allow_blank=True,
+        help_text="trending (default), top (rated), runs, new; with `q` and "
+        "no sort, the best matches first.",
+    )
+
+
+class CommunityAgentListView(GenericAPIView):
+    """Published agents, for anyone: full-text search (`q`: name, tags,
+    descriptions), filter by `tag` and `category`, `sort`."""
+
+    permission_classes = [AllowAny]
+    serializer_class = AgentSerializer
+
+    @extend_schema(
+        operation_id="community_agents_list",
+        parameters=[CommunityFilterSerializer],
+        responses=AgentSerializer(many=True),
+    )
+    def get(self, request):
+        filters = CommunityFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        agents = selectors.agent_list_published(**filters.validated_data)
+        page = self.paginate_queryset(agents)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class AgentCloneView(APIView):
+    """Fork a shared agent: a private copy of its current version, yours,
+    that remembers its origin. `notes` says what could not come along
+    (another person's webhook tools, models only they can use)."""
+
+    @extend_schema(
+        operation_id="agents_clone",
+        request=None,
+        responses={
+            201: inline_serializer(
+                "Fork",
+                {
+                    "agent": AgentSerializer(),
+                    "notes": serializers.ListField(child=serializers.CharField()),
+                },
+            )
+        },
+    )
+    def post(self, request, agent_id: int):
+        agent = _visible_agent(request, agent_id)
+        try:
+            fork, notes = services.agent_fork(agent=agent, user=request.user)
+        except DjangoValidationError as error:
+            raise_as_drf(error)
+        return Response(
+            {"agent": AgentSerializer(fork).data, "notes": notes},
+            status=status.HTTP_201_CREATED,
+        )

@@ -28,6 +28,14 @@ urlpatterns = [
     ),
     path("agents/<int:agent_id>/run/", api.AgentRunView.as_view(), name="agent-run"),
     path(
+        "agents/<int:agent_id>/clone/", api.AgentCloneView.as_view(), name="agent-clone"
+    ),
+    path(
+        "community/agents/",
+        api.CommunityAgentListView.as_view(),
+        name="community-agents",
+    ),
+    path(
         "agents/<int:agent_id>/estimate/",
         api.AgentEstimateView.as_view(),
         name="agent-estimate",

@@ -347,6 +347,46 @@ def clean_tags(value: Any) -> list[str]:
     return tags
 
 
+MAX_LONG_DESCRIPTION = 10000
+MAX_EXAMPLE_PROMPTS = 5
+MAX_EXAMPLE_PROMPT_LENGTH = 300
+
+
+def clean_long_description(value: Any) -> str:
+    """Markdown shown on the agent's public page (rendered sanitized)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError(_("This must be text."))
+    value = value.strip()
+    if len(value) > MAX_LONG_DESCRIPTION:
+        raise ValidationError(
+            _("At most %(n)d characters.") % {"n": MAX_LONG_DESCRIPTION}
+        )
+    return value
+
+
+def clean_example_prompts(value: Any) -> list[str]:
+    """Up to five prompts a visitor can run with one click."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        value = value.splitlines()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError(_("Example prompts must be a list of texts."))
+    prompts = list(dict.fromkeys(v.strip() for v in value if v.strip()))
+    if len(prompts) > MAX_EXAMPLE_PROMPTS:
+        raise ValidationError(
+            _("At most %(n)d example prompts.") % {"n": MAX_EXAMPLE_PROMPTS}
+        )
+    if any(len(p) > MAX_EXAMPLE_PROMPT_LENGTH for p in prompts):
+        raise ValidationError(
+            _("Each example prompt must be %(n)d characters or fewer.")
+            % {"n": MAX_EXAMPLE_PROMPT_LENGTH}
+        )
+    return prompts
+
+
 def definition_of(agent) -> dict:
     """The snapshot a version stores."""
     return {field: getattr(agent, field) for field in DEFINITION_FIELDS}

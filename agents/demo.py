@@ -6,6 +6,7 @@ from django.db import transaction
 
 from agents import services
 from agents.models import Agent
+from agents.services.search import trending_refresh
 
 DEMO_AGENTS = [
     (
@@ -26,8 +27,19 @@ DEMO_AGENTS = [
                 },
                 "required": ["answer", "explanation"],
             },
-            "tags": ["math", "demo"],
+            "tags": ["math", "demo", "education"],
             "visibility": "public",
+            "category": "education",
+            "long_description": (
+                "A tutor that never guesses: every operation goes through the "
+                "**calculator** tool, and the answer comes with the working.\n\n"
+                "- Ask for sums in plain words\n- Chain steps: *then multiply by 3*\n"
+                "- The answer is structured JSON (`answer`, `explanation`)"
+            ),
+            "example_prompts": [
+                "What is 5 + 10, then multiply by 3?",
+                "What is 12.5% of 640?",
+            ],
         },
     ),
     (
@@ -37,8 +49,14 @@ DEMO_AGENTS = [
             "description": "Tells the current time in any time zone.",
             "instructions": "Tell the user the current time where they ask about.",
             "tools": ["current_time"],
-            "tags": ["time", "demo"],
+            "tags": ["time", "demo", "travel"],
             "visibility": "public",
+            "category": "productivity",
+            "long_description": (
+                "Asks the `current_time` tool, so the answer is the real time in "
+                "any IANA time zone, daylight saving included."
+            ),
+            "example_prompts": ["What time is it in Tokyo?", "Is it morning in Lima?"],
         },
     ),
     (
@@ -65,8 +83,75 @@ DEMO_AGENTS = [
             "fallback_model": "local/demo",
             # Resolved to agent/<id> when seeded: ids differ between databases.
             "tools": ["agent:alice/arithmetic-tutor"],
-            "tags": ["demo"],
+            "tags": ["demo", "education"],
             "visibility": "public",
+            "category": "education",
+            "example_prompts": ["Help me check 17 times 23 for my homework."],
+        },
+    ),
+    (
+        "alice",
+        {
+            "name": "Haiku poet",
+            "description": "Turns any topic into a 5-7-5 haiku.",
+            "instructions": "Answer with one haiku (5-7-5 syllables) about the topic.",
+            "tags": ["poetry", "writing", "fun"],
+            "visibility": "public",
+            "category": "writing",
+            "long_description": (
+                "Give it a topic, a feeling or a photo description; it answers "
+                "with one haiku.\n\n> An old silent pond\n> A frog jumps into "
+                "the pond\n> Splash! Silence again."
+            ),
+            "example_prompts": ["Autumn rain on a tin roof", "Monday mornings"],
+        },
+    ),
+    (
+        "bob",
+        {
+            "name": "Code reviewer",
+            "description": "Reviews a Python snippet for bugs, style and tests.",
+            "instructions": (
+                "Review the code the user gives: list bugs first, then style, "
+                "then missing tests. Be specific and brief."
+            ),
+            "tags": ["python", "code-review"],
+            "visibility": "public",
+            "category": "coding",
+            "long_description": (
+                "Paste a function; get bugs first, then style, then the tests "
+                "you are missing. It does not run your code."
+            ),
+            "example_prompts": ["def add(a, b): return a - b"],
+        },
+    ),
+    (
+        "bob",
+        {
+            "name": "Meeting summarizer",
+            "description": "Condenses meeting notes into decisions and action items.",
+            "instructions": (
+                "Summarize the notes as: Decisions, Action items (owner, due "
+                "date), Open questions."
+            ),
+            "tags": ["productivity", "writing"],
+            "visibility": "public",
+            "category": "productivity",
+            "example_prompts": [
+                "Notes: we agreed to ship Friday; Ana owns the release notes."
+            ],
+        },
+    ),
+    (
+        "alice",
+        {
+            "name": "Trivia host",
+            "description": "Asks a trivia question and keeps score.",
+            "instructions": "Ask one trivia question at a time and keep score.",
+            "tags": ["fun", "quiz"],
+            "visibility": "public",
+            "category": "fun",
+            "example_prompts": ["Start a quiz about space."],
         },
     ),
 ]
@@ -96,4 +181,29 @@ def demo_agents_ensure(users_by_name: dict) -> list[tuple[Agent, bool]]:
                 owner=owner, data=_resolve_agent_tools(data, users_by_name)
             )
         results.append((agent, created))
+    _demo_fork(users_by_name)
+    trending_refresh()
     return results
+
+
+def _demo_fork(users_by_name: dict) -> None:
+    """Bob's published fork of Alice's Haiku poet, so Discover shows forks."""
+    origin = Agent.objects.filter(
+        owner=users_by_name["alice"], slug="haiku-poet"
+    ).first()
+    bob = users_by_name["bob"]
+    if origin is None or Agent.objects.filter(owner=bob, forked_from=origin).exists():
+        return
+    fork, _notes = services.agent_fork(agent=origin, user=bob)
+    services.agent_update(
+        agent=fork,
+        user=bob,
+        data={
+            "name": "Seasonal haiku",
+            "description": "Haiku that always name a season, as tradition asks.",
+            "instructions": (
+                "Answer with one haiku (5-7-5) about the topic, with a season word."
+            ),
+            "visibility": "public",
+        },
+    )

@@ -14,7 +14,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from agents.definitions import TOOL_CHOICES
-from agents.models import Agent, RunStatus, Visibility
+from agents.models import Agent, Category, RunStatus, Visibility
 from billing.models import MILLI
 
 
@@ -120,6 +120,25 @@ class AgentForm(ModelChoiceMixin, forms.Form):
             "Private: only you. Unlisted: anyone signed in with the link. "
             "Public: listed for everyone."
         ),
+    )
+    category = forms.ChoiceField(
+        label=_("Category"),
+        required=False,
+        choices=[("", _("None")), *Category.choices],
+        help_text=_("Where Discover lists it once public."),
+    )
+    long_description = forms.CharField(
+        label=_("About this agent"),
+        max_length=10000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Markdown, shown on its public page: what it does, how to ask."),
+    )
+    example_prompts = forms.CharField(
+        label=_("Example prompts"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Up to five, one per line: visitors run them with one click."),
     )
     instructions = forms.CharField(
         label=_("Instructions"),
@@ -351,6 +370,9 @@ class AgentForm(ModelChoiceMixin, forms.Form):
             "description": agent.description,
             "tags": ", ".join(agent.tags),
             "visibility": agent.visibility,
+            "category": agent.category,
+            "long_description": agent.long_description,
+            "example_prompts": "\n".join(agent.example_prompts or []),
             "instructions": agent.instructions,
             "model": agent.model,
             "fallback_model": agent.fallback_model,
@@ -437,6 +459,9 @@ class AgentForm(ModelChoiceMixin, forms.Form):
             "output_type": data["output_type"].strip() or None,
             "tags": data["tags"],
             "visibility": data["visibility"],
+            "category": data.get("category") or "",
+            "long_description": data.get("long_description") or "",
+            "example_prompts": data.get("example_prompts") or "",
         }
 
     def add_service_errors(self, message_dict: dict[str, list[str]]) -> None:

@@ -6,6 +6,8 @@ import re
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -61,8 +63,27 @@ class Visibility(models.TextChoices):
     PUBLIC = "public", _("Public")
 
 
+class Category(models.TextChoices):
+    """Where a published agent is listed on Discover."""
+
+    WRITING = "writing", _("Writing")
+    CODING = "coding", _("Coding")
+    DATA = "data", _("Data and analysis")
+    EDUCATION = "education", _("Education")
+    PRODUCTIVITY = "productivity", _("Productivity")
+    RESEARCH = "research", _("Research")
+    FUN = "fun", _("Fun and games")
+    OTHER = "other", _("Other")
+
+
 class Agent(models.Model):
-    """The editable definition; every saved change becomes an AgentVersion."""
+    """The editable definition; every saved change becomes an AgentVersion.
+
+    The listing (category, long description, example prompts) is not part of
+    the definition: editing it makes no version. Counts shown on community
+    pages are kept here, moved with F() by the services that change them, so
+    pages never aggregate.
+    """
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -99,6 +120,33 @@ class Agent(models.Model):
         choices=Visibility.choices,
         default=Visibility.PRIVATE,
     )
+    # The listing, for Discover and the agent's public page.
+    category = models.CharField(
+        _("category"), max_length=20, choices=Category.choices, blank=True
+    )
+    long_description = models.TextField(
+        _("long description (markdown)"), blank=True, max_length=10000
+    )
+    example_prompts = models.JSONField(_("example prompts"), default=list, blank=True)
+    published_at = models.DateTimeField(_("first published"), null=True, blank=True)
+    # Forks: where this one came from (and which version of it).
+    forked_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="forks",
+        verbose_name=_("forked from"),
+    )
+    forked_from_version = models.PositiveIntegerField(null=True, blank=True)
+    # Kept counts and scores (see the docstring).
+    run_count = models.PositiveIntegerField(default=0)
+    fork_count = models.PositiveIntegerField(default=0)
+    rating_count = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveIntegerField(default=0)
+    trending_score = models.FloatField(default=0)
+    # Full-text search over name, tags and descriptions (agents.services.search).
+    search_vector = SearchVectorField(null=True, editable=False)
     # The number of the latest AgentVersion (0 before the first save).
     version_number = models.PositiveIntegerField(_("latest version"), default=0)
     # Each user's one hidden agent behind the playground: its definition is
@@ -132,13 +180,35 @@ class Agent(models.Model):
                 name="agent_max_credits_per_run_positive",
             ),
         ]
-        indexes = [models.Index(fields=["visibility", "-updated_at"])]
+        indexes = [
+            models.Index(fields=["visibility", "-updated_at"]),
+            GinIndex(fields=["search_vector"], name="agent_search_vector"),
+            GinIndex(fields=["tags"], name="agent_tags"),
+            models.Index(
+                fields=["-trending_score"],
+                condition=Q(visibility="public"),
+                name="agent_public_trending",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     def get_absolute_url(self) -> str:
         return reverse("agents:detail", args=[self.pk])
+
+    def get_listing_url(self) -> str:
+        """The agent's public page, /u/<owner>/<slug>/."""
+        return reverse(
+            "agents:listing",
+            kwargs={"username": self.owner.username, "slug": self.slug},
+        )
+
+    @property
+    def rating_average(self) -> float | None:
+        if not self.rating_count:
+            return None
+        return round(self.rating_sum / self.rating_count, 2)
 
     @property
     def tool_reference(self) -> str:

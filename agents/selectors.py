@@ -38,9 +38,7 @@ def agent_visible_q(user) -> Q:
 
 def agent_list_owned(*, user) -> QuerySet[Agent]:
     """The user's agents, without the hidden one behind their playground."""
-    return Agent.objects.filter(owner=user, is_playground=False).annotate(
-        run_count=Count("runs")
-    )
+    return Agent.objects.filter(owner=user, is_playground=False)
 
 
 def agent_get_visible(*, user, agent_id) -> Agent | None:
@@ -50,7 +48,7 @@ def agent_get_visible(*, user, agent_id) -> Agent | None:
     except (TypeError, ValueError):
         return None
     return (
-        Agent.objects.select_related("owner")
+        Agent.objects.select_related("owner", "forked_from__owner")
         .filter(agent_visible_q(user), pk=agent_id)
         .first()
     )
@@ -389,3 +387,107 @@ def tool_usage(*, user, days: int = 30) -> dict[str, dict]:
             round(stats["errors"] / stats["calls"], 3) if stats["calls"] else 0.0
         )
     return usage
+
+
+# --- Discover: published agents, for everyone, signed in or not ------------
+
+DISCOVER_SORTS = ("trending", "top", "runs", "new")
+# Top rated ranks by a Bayesian average: a few ratings count for less than
+# many, pulled towards a neutral 3 stars as if each agent had 3 such votes.
+RATING_PRIOR_VOTES = 3
+RATING_PRIOR_STARS = 3
+
+
+def agent_published_q() -> Q:
+    return Q(visibility=Visibility.PUBLIC, is_playground=False, owner__is_active=True)
+
+
+def agent_list_published(
+    *, q: str = "", tag: str = "", category: str = "", sort: str = ""
+) -> QuerySet[Agent]:
+    """Public agents, searched (PostgreSQL full text over name, tags and
+    descriptions), filtered and sorted. With a search and no sort, the best
+    matches come first."""
+    from django.contrib.postgres.search import SearchQuery, SearchRank
+    from django.db.models import ExpressionWrapper, F, FloatField
+
+    from agents.services.search import SEARCH_CONFIG
+
+    agents = Agent.objects.filter(agent_published_q()).select_related(
+        "owner", "forked_from__owner"
+    )
+    order: list = []
+    if q:
+        query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
+        agents = agents.filter(search_vector=query).annotate(
+            rank=SearchRank(F("search_vector"), query)
+        )
+        if not sort:
+            order.append("-rank")
+    if tag:
+        agents = agents.filter(tags__contains=[tag.strip().lower()])
+    if category:
+        agents = agents.filter(category=category)
+    sort = sort or ("" if q else "trending")
+    if sort == "top":
+        agents = agents.annotate(
+            bayes=ExpressionWrapper(
+                (F("rating_sum") + RATING_PRIOR_VOTES * RATING_PRIOR_STARS)
+                * 1.0
+                / (F("rating_count") + RATING_PRIOR_VOTES),
+                output_field=FloatField(),
+            )
+        )
+        order += ["-bayes", "-rating_count"]
+    elif sort == "runs":
+        order.append("-run_count")
+    elif sort == "new":
+        order.append("-published_at")
+    elif sort == "trending":
+        order.append("-trending_score")
+    return agents.order_by(*order, "-published_at", "-pk")
+
+
+def agent_tag_cloud(*, limit: int = 20) -> list[tuple[str, int]]:
+    """The most used tags among published agents, with their counts."""
+    from django.db import connection
+
+    from community.models import User
+
+    sql = f"""
+        SELECT tag, COUNT(*) AS n
+        FROM {Agent._meta.db_table} AS a
+        JOIN {User._meta.db_table} AS u ON u.id = a.owner_id
+        CROSS JOIN LATERAL unnest(a.tags) AS tag
+        WHERE a.visibility = %s AND NOT a.is_playground AND u.is_active
+        GROUP BY tag
+        ORDER BY n DESC, tag
+        LIMIT %s
+    """  # noqa: S608 (table names from the models; values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Visibility.PUBLIC, limit])
+        return [(tag, n) for tag, n in cursor.fetchall()]
+
+
+def agent_get_listed(*, user, username: str, slug: str) -> Agent | None:
+    """The agent at /u/<username>/<slug>/: a public one for anyone; an
+    unlisted or private one as the agent's own page rules allow."""
+    agent = (
+        Agent.objects.select_related("owner", "forked_from__owner")
+        .filter(owner__username__iexact=username, slug=slug, is_playground=False)
+        .first()
+    )
+    if agent is None or not agent.owner.is_active:
+        return None
+    if agent.visibility == Visibility.PUBLIC:
+        return agent
+    return agent_get_visible(user=user, agent_id=agent.pk)
+
+
+def agent_forks(*, agent: Agent, limit: int = 12) -> QuerySet[Agent]:
+    """The published forks of ``agent`` (private forks stay private)."""
+    return (
+        Agent.objects.filter(agent_published_q(), forked_from=agent)
+        .select_related("owner")
+        .order_by("-published_at")[:limit]
+    )

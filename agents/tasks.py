@@ -16,3 +16,11 @@ def run_execute_task(self, run_id: int) -> None:
 def run_sweep_task() -> int:
     """Fail runs whose worker died (scheduled by Celery beat)."""
     return services.run_sweep_dead()
+
+
+@shared_task(name="agents.tasks.trending_refresh_task")
+def trending_refresh_task() -> int:
+    """Recompute published agents' trending scores (scheduled by Celery beat)."""
+    from agents.services.search import trending_refresh
+
+    return trending_refresh()

@@ -1,10 +1,17 @@
 from django.urls import path
 
-from agents import views
+from agents import views, views_community
 
 app_name = "agents"
 
 urlpatterns = [
+    path("u/<str:username>/<slug:slug>/", views_community.listing, name="listing"),
+    path("agents/<int:agent_id>/fork/", views_community.fork, name="fork"),
+    path(
+        "agents/<int:agent_id>/fork-changes/",
+        views_community.fork_changes,
+        name="fork-changes",
+    ),
     path("agents/", views.agent_list, name="list"),
     path("agents/new/", views.agent_create, name="create"),
     path("agents/import/", views.agent_import, name="import"),

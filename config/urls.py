@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from agents import views_community as agents_community_views
 from community import views as community_views
 from config import views
 
@@ -16,11 +16,7 @@ api_v1 = [
 urlpatterns = [
     path("", community_views.home, name="home"),
     path("health", views.health, name="health"),
-    path(
-        "discover/",
-        views.coming_soon(_("Discover"), _("Search and browse agents others publish.")),
-        name="discover",
-    ),
+    path("discover/", agents_community_views.discover, name="discover"),
     path("", include("agents.urls")),
     path("", include("workflows.urls")),
     path("", include("files.urls")),

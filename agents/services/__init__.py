@@ -15,6 +15,7 @@ from agents.services.custom_tools import (
     custom_tool_delete,
     custom_tool_save,
 )
+from agents.services.forks import agent_fork
 from agents.services.playground import playground_run, playground_save
 from agents.services.provider_keys import (
     provider_key_delete,
@@ -37,6 +38,7 @@ from agents.services.tool_settings import tool_set_enabled
 __all__ = [
     "agent_create",
     "agent_delete",
+    "agent_fork",
     "agent_import",
     "agent_update",
     "conversation_delete",

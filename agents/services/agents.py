@@ -6,13 +6,22 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from agents import definitions, selectors
-from agents.models import Agent, AgentVersion, CustomTool, Visibility
+from agents.models import Agent, AgentVersion, Category, CustomTool, Visibility
+from agents.services.search import agent_search_index
 
-EDITABLE_FIELDS = (*definitions.DEFINITION_FIELDS, "tags", "visibility")
+SEARCHED_FIELDS = {"name", "tags", "description", "long_description"}
+LISTING_FIELDS = ("category", "long_description", "example_prompts")
+EDITABLE_FIELDS = (
+    *definitions.DEFINITION_FIELDS,
+    "tags",
+    "visibility",
+    *LISTING_FIELDS,
+)
 
 
 def _clean(agent: Agent, data: dict[str, Any], *, user) -> dict[str, Any]:
@@ -157,6 +166,27 @@ def _clean(agent: Agent, data: dict[str, Any], *, user) -> dict[str, Any]:
             ]
         else:
             cleaned["visibility"] = data["visibility"]
+    if "category" in data:
+        value = data["category"] or ""
+        if value not in ["", *Category.values]:
+            errors["category"] = [
+                _("Category must be one of: %(choices)s.")
+                % {"choices": ", ".join(Category.values)}
+            ]
+        else:
+            cleaned["category"] = value
+    if "long_description" in data:
+        attempt(
+            "long_description",
+            definitions.clean_long_description,
+            data["long_description"],
+        )
+    if "example_prompts" in data:
+        attempt(
+            "example_prompts",
+            definitions.clean_example_prompts,
+            data["example_prompts"],
+        )
     if errors:
         raise ValidationError(errors)
     return cleaned
@@ -230,9 +260,12 @@ def agent_create(*, owner, data: dict[str, Any]) -> Agent:
     for field, value in cleaned.items():
         setattr(agent, field, value)
     agent.slug = _unique_slug(owner, agent.name)
+    if agent.visibility == Visibility.PUBLIC:
+        agent.published_at = timezone.now()
     agent.full_clean(exclude=["owner"])
     agent.save(force_insert=True)
     _version_create(agent=agent, user=owner)
+    agent_search_index(agent_id=agent.pk)
     return agent
 
 
@@ -254,10 +287,16 @@ def agent_update(*, agent: Agent, user, data: dict[str, Any]) -> Agent:
         changed.append("slug")
     if not changed:
         return agent
+    if agent.visibility == Visibility.PUBLIC and agent.published_at is None:
+        # Published: Discover lists the current version from now on.
+        agent.published_at = timezone.now()
+        changed.append("published_at")
     agent.full_clean(exclude=["owner"])
     agent.save(update_fields=[*changed, "updated_at"])
     if definitions.definition_of(agent) != before:
         _version_create(agent=agent, user=user)
+    if set(changed) & SEARCHED_FIELDS:
+        agent_search_index(agent_id=agent.pk)
     return agent
 
 

@@ -14,7 +14,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -161,6 +161,8 @@ def run_start(
     except billing_services.InsufficientCreditsError as error:
         # Nothing of the run is kept: the transaction rolls back.
         raise ValidationError({"credits": [str(error)]}) from None
+    # Runs ever started, for "most run" and trending (deleting runs keeps it).
+    Agent.objects.filter(pk=agent.pk).update(run_count=F("run_count") + 1)
     run_step_save(run=run, order=1, type=StepType.USER_REQUEST, payload={"text": input})
     from agents.tasks import run_execute_task
 

@@ -35,6 +35,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "agents.tasks.run_sweep_task",
         "schedule": env.float("AGENT_RUN_SWEEP_INTERVAL", default=30.0),
     },
+    # Discover's trending order (agents.services.search.trending_refresh).
+    "refresh-trending": {
+        "task": "agents.tasks.trending_refresh_task",
+        "schedule": env.float("AGENT_TRENDING_INTERVAL", default=600.0),
+    },
     # Expires unused free credits past their date (billing.services).
     "expire-credits": {
         "task": "billing.credits_expire",
