@@ -6,6 +6,7 @@ from django.db import transaction
 
 from agents import services
 from agents.models import Agent
+from agents.services.agents import LISTING_FIELDS
 from agents.services.search import trending_refresh
 
 DEMO_AGENTS = [
@@ -180,6 +181,10 @@ def demo_agents_ensure(users_by_name: dict) -> list[tuple[Agent, bool]]:
             agent = services.agent_create(
                 owner=owner, data=_resolve_agent_tools(data, users_by_name)
             )
+        elif not agent.category and data.get("category"):
+            # Demo data from before listings: add the listing, once.
+            listing = {k: data[k] for k in LISTING_FIELDS if k in data}
+            agent = services.agent_update(agent=agent, user=owner, data=listing)
         results.append((agent, created))
     _demo_fork(users_by_name)
     trending_refresh()
