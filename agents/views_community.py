@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -20,6 +21,8 @@ from agents.models import Agent, Category
 from agents.selectors import agent_published_q
 
 AGENTS_PER_PAGE = 24
+RATINGS_SHOWN = 20
+THREADS_SHOWN = 50
 
 
 def discover_filters(params) -> dict[str, str]:
@@ -64,12 +67,25 @@ def listing(request, username: str, slug: str):
     agent = selectors.agent_get_listed(user=request.user, username=username, slug=slug)
     if agent is None:
         raise Http404
+    from community import reviews
+
+    user = request.user
     context = {
         "agent": agent,
-        "can_edit": selectors.agent_can_edit(user=request.user, agent=agent),
+        "can_edit": selectors.agent_can_edit(user=user, agent=agent),
         "model_label": selectors.model_labels().get(agent.model, agent.model),
         "forks": selectors.agent_forks(agent=agent),
+        "distribution": reviews.rating_distribution(agent=agent),
+        "ratings": reviews.rating_list(agent=agent)[:RATINGS_SHOWN],
+        "my_rating": (
+            reviews.rating_list(agent=agent).filter(user=user).first()
+            if user.is_authenticated
+            else None
+        ),
+        "star_choices": [5, 4, 3, 2, 1],
+        "threads": reviews.comment_threads(agent=agent)[:THREADS_SHOWN],
     }
+    prefetch_related_objects([agent], "reactions")
     return render(request, "agents/listing.html", context)
 
 

@@ -4,7 +4,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import APIKey
 
-from community.models import PersonalApiKey, User
+from community.models import Follow, Notification, PersonalApiKey, Profile, User
 
 # djangorestframework-api-key registers its own, unused, APIKey model; Agentry's
 # keys are PersonalApiKey (below). Hiding it keeps staff from minting keys that
@@ -70,3 +70,39 @@ class PersonalApiKeyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         # A key's secret is shown once to its owner; staff cannot mint keys for others.
         return False
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "display_name", "followers_count", "following_count"]
+    search_fields = ["user__username", "display_name"]
+    list_select_related = ["user"]
+    # The counts belong to the follow services.
+    readonly_fields = ["user", "followers_count", "following_count", "updated_at"]
+
+
+@admin.register(Follow)
+class FollowAdmin(admin.ModelAdmin):
+    list_display = ["follower", "followee", "created_at"]
+    search_fields = ["follower__username", "followee__username"]
+    list_select_related = ["follower", "followee"]
+    raw_id_fields = ["follower", "followee"]
+
+    def has_add_permission(self, request):
+        # Adding or removing follows here would leave the profile counts wrong.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["recipient", "kind", "text", "created_at", "read_at"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["recipient__username", "text"]
+    list_select_related = ["recipient"]
+    raw_id_fields = ["recipient", "actor"]

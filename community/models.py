@@ -67,3 +67,251 @@ class PersonalApiKey(AbstractAPIKey):
         verbose_name = _("personal API key")
         verbose_name_plural = _("personal API keys")
         indexes = [models.Index(fields=["user", "-created"])]
+
+
+class NotificationKind(models.TextChoices):
+    FOLLOW = "follow", _("New follower")
+    COMMENT = "comment", _("Comment on your agent")
+    REPLY = "reply", _("Reply to your comment")
+    RATING = "rating", _("Rating of your agent")
+    FORK = "fork", _("Fork of your agent")
+    MESSAGE = "message", _("Direct message")
+    LOW_BALANCE = "low_balance", _("Low credit balance")
+
+
+# Kinds emailed unless the person turns them off. Low balance has its own
+# email, sent by billing once per dip, so a second one is off by default.
+EMAIL_DEFAULTS = {
+    kind: kind != NotificationKind.LOW_BALANCE for kind in NotificationKind
+}
+
+
+class Profile(models.Model):
+    """What a person shows others on /u/<username>/, and their email choices.
+
+    Created on first write (a follow, an edit); pages show defaults until then.
+    The follower counts are kept by the follow services, so pages never count.
+    """
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="profile", verbose_name=_("user")
+    )
+    display_name = models.CharField(_("display name"), max_length=50, blank=True)
+    bio = models.TextField(_("bio"), max_length=2000, blank=True)
+    links = models.JSONField(_("links"), default=list, blank=True)
+    avatar = models.ImageField(_("avatar"), upload_to="avatars/", blank=True)
+    followers_count = models.PositiveIntegerField(_("followers"), default=0)
+    following_count = models.PositiveIntegerField(_("following"), default=0)
+    # {kind: bool}; a kind missing here follows EMAIL_DEFAULTS.
+    email_preferences = models.JSONField(
+        _("email preferences"), default=dict, blank=True
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user_id}"
+
+    def get_absolute_url(self) -> str:
+        return self.user.get_absolute_url()
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.user.username
+
+    @property
+    def initials(self) -> str:
+        return self.name[:1].upper()
+
+    def wants_email(self, kind: str) -> bool:
+        return bool(self.email_preferences.get(kind, EMAIL_DEFAULTS.get(kind, False)))
+
+
+class Follow(models.Model):
+    follower = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="following_set"
+    )
+    followee = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="follower_set"
+    )
+    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["follower", "followee"], name="follow_unique_pair"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(follower=models.F("followee")),
+                name="follow_not_self",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["followee", "-created_at"]),
+            models.Index(fields=["follower", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.follower_id} follows {self.followee_id}"
+
+
+class Notification(models.Model):
+    """Something a person should hear about; made only by services.notify."""
+
+    recipient = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    text = models.CharField(_("text"), max_length=300)
+    # A path on this site ("/u/alice/"), never another site.
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=NotificationKind.values),
+                name="notification_kind_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(fields=["recipient", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+# --- The conversation around agents (community.reviews) ---------------------
+
+# The reactions people can leave on agents and comments, in display order.
+REACTIONS = ["👍", "❤️", "🚀", "🤔"]
+
+
+class Rating(models.Model):
+    """One person's stars (and optional review) for one agent; rating again
+    edits it. The agent keeps the count and sum (community.reviews)."""
+
+    agent = models.ForeignKey(
+        "agents.Agent", on_delete=models.CASCADE, related_name="ratings"
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="ratings")
+    stars = models.PositiveSmallIntegerField(_("stars"))
+    review = models.TextField(_("review (markdown)"), blank=True, max_length=5000)
+    # Hidden by staff (moderation): off the pages and out of the counts.
+    is_hidden = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent", "user"], name="rating_one_per_user_per_agent"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(stars__gte=1, stars__lte=5),
+                name="rating_stars_1_to_5",
+            ),
+        ]
+        indexes = [models.Index(fields=["agent", "-updated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.stars}★ by {self.user_id} for {self.agent_id}"
+
+
+class Comment(models.Model):
+    """A comment on an agent, or a reply to one (one level deep)."""
+
+    agent = models.ForeignKey(
+        "agents.Agent", on_delete=models.CASCADE, related_name="comments"
+    )
+    author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="replies",
+    )
+    body = models.TextField(_("comment (markdown)"), blank=True, max_length=5000)
+    # Hidden by the agent's owner or staff: gone from every page and the API.
+    is_hidden = models.BooleanField(default=False)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    # Deleted by its author while it had replies: kept, empty, as "deleted".
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["agent", "parent", "-created_at"]),
+            models.Index(fields=["author", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on {self.agent_id}"
+
+
+class Reaction(models.Model):
+    """One person's emoji on an agent or a comment (toggled)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(
+        "agents.Agent",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reactions",
+    )
+    comment = models.ForeignKey(
+        Comment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reactions",
+    )
+    emoji = models.CharField(max_length=8, choices=[(e, e) for e in REACTIONS])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(agent__isnull=False, comment__isnull=True)
+                | models.Q(agent__isnull=True, comment__isnull=False),
+                name="reaction_one_target",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(emoji__in=REACTIONS), name="reaction_emoji_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "agent", "emoji"],
+                condition=models.Q(agent__isnull=False),
+                name="reaction_once_per_agent",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "comment", "emoji"],
+                condition=models.Q(comment__isnull=False),
+                name="reaction_once_per_comment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} by {self.user_id}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from community import views
+from community import views, views_reviews
 
 app_name = "community"
 
@@ -12,5 +12,43 @@ urlpatterns = [
         views.api_key_revoke,
         name="api_key_revoke",
     ),
+    path("settings/profile/", views.profile_settings, name="profile_settings"),
     path("u/<str:username>/", views.profile, name="profile"),
+    # Not under /u/<username>/: what follows that prefix is an agent's slug.
+    path("people/<str:username>/follow/", views.follow_toggle, name="follow"),
+    path("feed/", views.feed, name="feed"),
+    path("agents/<int:agent_id>/rate/", views_reviews.rate, name="rate"),
+    path("agents/<int:agent_id>/comment/", views_reviews.comment, name="comment"),
+    path("agents/<int:agent_id>/react/", views_reviews.react, name="agent-react"),
+    path(
+        "comments/<int:comment_id>/edit/",
+        views_reviews.comment_edit,
+        name="comment-edit",
+    ),
+    path(
+        "comments/<int:comment_id>/delete/",
+        views_reviews.comment_delete,
+        name="comment-delete",
+    ),
+    path(
+        "comments/<int:comment_id>/hide/",
+        views_reviews.comment_hide,
+        name="comment-hide",
+    ),
+    path(
+        "comments/<int:comment_id>/react/",
+        views_reviews.react,
+        name="comment-react",
+    ),
+    path("notifications/", views.notifications, name="notifications"),
+    path(
+        "notifications/read-all/",
+        views.notifications_read_all,
+        name="notifications_read_all",
+    ),
+    path(
+        "notifications/<int:notification_id>/",
+        views.notification_open,
+        name="notification_open",
+    ),
 ]

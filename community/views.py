@@ -1,16 +1,23 @@
 """Pages of the community app: home, profiles, and account settings."""
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET, require_POST
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from community import selectors, services
-from community.forms import ApiKeyCreateForm
-from community.models import User
+from community.forms import ApiKeyCreateForm, ProfileForm
+from community.models import NotificationKind
+from config.markdown import plain_text, render_markdown
+
+# An agent counts as new in the feed while its last change is its creation.
+NEW_AGENT_WINDOW = timedelta(minutes=1)
 
 
 @require_GET
@@ -18,17 +25,182 @@ def home(request):
     return render(request, "home.html")
 
 
+def _public_user_or_404(username: str):
+    person = selectors.user_get_public(username=username)
+    if person is None:
+        raise Http404
+    return person
+
+
+def _follow_button_context(request, person) -> dict:
+    profile = selectors.profile_of(person)
+    return {
+        "person": person,
+        "profile": profile,
+        "is_following": selectors.is_following(follower=request.user, followee=person),
+        "can_follow": request.user.is_authenticated and request.user.pk != person.pk,
+    }
+
+
 @require_GET
 def profile(request, username: str):
-    profile_user = get_object_or_404(User, username__iexact=username, is_active=True)
+    person = _public_user_or_404(username)
+    agents = selectors.agent_list_published(owner=person)
+    shown = list(agents[: selectors.PROFILE_AGENTS_SHOWN + 1])
+    for agent in shown:
+        agent.summary = plain_text(agent.description, limit=160)
+    context = _follow_button_context(request, person)
+    context.update(
+        {
+            "bio_html": render_markdown(context["profile"].bio),
+            "agents": shown[: selectors.PROFILE_AGENTS_SHOWN],
+            "more_agents": len(shown) > selectors.PROFILE_AGENTS_SHOWN,
+            "is_me": request.user.is_authenticated and request.user.pk == person.pk,
+            "stats": selectors.author_stats(owner=person),
+        }
+    )
+    return render(request, "community/profile.html", context)
+
+
+@login_required
+@require_POST
+def follow_toggle(request, username: str):
+    """Follow or unfollow (``action`` is "follow" or "unfollow"); htmx gets
+    the button back, a plain form post goes back to the profile."""
+    person = _public_user_or_404(username)
+    action = request.POST.get("action")
+    if action == "follow":
+        try:
+            services.follow_create(follower=request.user, followee=person)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    elif action == "unfollow":
+        services.follow_delete(follower=request.user, followee=person)
+    else:
+        return render(
+            request,
+            "community/partials/follow_button.html",
+            _follow_button_context(request, person),
+            status=400,
+        )
+    person = selectors.user_get_public(username=username)
+    if request.htmx:
+        return render(
+            request,
+            "community/partials/follow_button.html",
+            _follow_button_context(request, person),
+        )
+    return redirect(person.get_absolute_url())
+
+
+@login_required
+@require_GET
+def feed(request):
+    page = Paginator(selectors.feed_agents(user=request.user), 20).get_page(
+        request.GET.get("page")
+    )
+    for agent in page.object_list:
+        agent.summary = plain_text(agent.description, limit=160)
+        agent.is_new = agent.updated_at - agent.created_at < NEW_AGENT_WINDOW
+        agent.owner_name = selectors.profile_of(agent.owner).name
+    return render(request, "community/feed.html", {"page": page})
+
+
+def _email_kinds():
+    return [(kind.value, kind.label) for kind in NotificationKind]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_settings(request):
+    profile = selectors.profile_of(request.user)
+    if request.method == "GET":
+        initial = {
+            "display_name": profile.display_name,
+            "bio": profile.bio,
+            **{
+                f"email_{kind}": profile.wants_email(kind)
+                for kind, _label in _email_kinds()
+            },
+        }
+        for name, link in zip(ProfileForm.LINK_FIELDS, profile.links, strict=False):
+            initial[name] = link
+        form = ProfileForm(initial=initial, kinds=_email_kinds())
+        return render(
+            request,
+            "community/profile_settings.html",
+            {"form": form, "profile": profile},
+        )
+
+    form = ProfileForm(request.POST, request.FILES, kinds=_email_kinds())
+    if form.is_valid():
+        data = form.cleaned_data
+        # Each link on its own first, so an error sits next to the right box.
+        for name in ProfileForm.LINK_FIELDS:
+            try:
+                services.links_clean([data[name]])
+            except ValidationError as error:
+                for message in error.message_dict["links"]:
+                    form.add_error(name, message)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.profile_update(
+                user=request.user,
+                display_name=data["display_name"],
+                bio=data["bio"],
+                links=[data[name] for name in ProfileForm.LINK_FIELDS],
+                email_preferences={
+                    kind: data[f"email_{kind}"] for kind, _label in _email_kinds()
+                },
+                avatar=data["avatar"] or None,
+                remove_avatar=data["remove_avatar"],
+            )
+        except ValidationError as error:
+            form.add_service_errors(error.message_dict)
+        else:
+            messages.success(request, _("Your profile is saved."))
+            return redirect("community:profile_settings")
     return render(
         request,
-        "coming_soon.html",
-        {
-            "page_title": profile_user.username,
-            "description": "Public profiles arrive with the community features.",
-        },
+        "community/profile_settings.html",
+        {"form": form, "profile": profile},
+        status=400,
     )
+
+
+@login_required
+@require_GET
+def notifications(request):
+    page = Paginator(selectors.notification_list(user=request.user), 30).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "community/notifications.html", {"page": page})
+
+
+@login_required
+@require_GET
+def notification_open(request, notification_id: int):
+    """Mark a notification read and go where it points."""
+    notification = selectors.notification_get_for_user(
+        user=request.user, notification_id=notification_id
+    )
+    if notification is None:
+        raise Http404
+    services.notification_mark_read(notification=notification)
+    return redirect(notification.url or "community:notifications")
+
+
+@login_required
+@require_POST
+def notifications_read_all(request):
+    services.notification_mark_all_read(user=request.user)
+    if request.htmx:
+        page = Paginator(selectors.notification_list(user=request.user), 30).get_page(1)
+        return render(
+            request, "community/partials/notification_list.html", {"page": page}
+        )
+    return redirect("community:notifications")
 
 
 def _api_keys_context(request, *, form=None, new_key: str | None = None) -> dict:

@@ -95,4 +95,16 @@ def agent_fork(*, agent: Agent, user) -> tuple[Agent, list[str]]:
     )
     fork.forked_from, fork.forked_from_version = agent, version.number
     Agent.objects.filter(pk=agent.pk).update(fork_count=F("fork_count") + 1)
+    from community.models import NotificationKind
+    from community.services import notify
+
+    notify(
+        recipient=agent.owner,
+        kind=NotificationKind.FORK,
+        actor=user,
+        text=_("%(user)s forked %(agent)s")
+        % {"user": user.username, "agent": agent.name},
+        url=agent.get_listing_url(),
+        data={"agent": agent.pk, "fork": fork.pk},
+    )
     return fork, notes

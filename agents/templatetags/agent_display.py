@@ -27,3 +27,12 @@ def json_text(value) -> str | None:
 def output_text(value) -> str:
     """A final output or tool result as readable text."""
     return presenters.output_text(value)
+
+
+@register.filter
+def reactions_for(target, user) -> list[dict]:
+    """Reaction counts of an agent or comment (its prefetched reactions), and
+    which are ``user``'s."""
+    from community.reviews import reaction_summary
+
+    return reaction_summary(target.reactions.all(), user=user)

@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "billing.context_processors.low_balance",
+                "community.context_processors.notifications",
             ],
         },
     },

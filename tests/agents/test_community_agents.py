@@ -14,6 +14,7 @@ from agents.services.search import (
     agents_search_reindex,
     trending_refresh,
 )
+from community.models import Notification
 from tests.agents.factories import make_agent, make_run
 from tests.community.factories import UserFactory
 
@@ -288,6 +289,8 @@ def test_forking_copies_the_current_version_and_remembers_its_origin(as_user):
     assert AgentVersion.objects.filter(agent=fork).count() == 1
     agent.refresh_from_db()
     assert agent.fork_count == 1
+    notice = Notification.objects.get(recipient=owner)
+    assert (notice.kind, notice.actor) == ("fork", forker)
 
 
 def test_a_private_agent_cannot_be_forked(as_user):

@@ -620,8 +620,9 @@ def test_the_agent_list_makes_the_same_queries_for_many_agents(
     client = client_for(owner)
     make_agent(owner, name="First")
     client.get("/agents/")  # warm the session and content-type caches
-    # One of them is the low-balance banner's (billing.context_processors).
-    with django_assert_max_num_queries(5) as few:
+    # Two of them: the low-balance banner and the notification bell (context
+    # processors).
+    with django_assert_max_num_queries(6) as few:
         client.get("/agents/")
     for number in range(8):
         agent = make_agent(owner, name=f"Agent {number}")
@@ -636,7 +637,7 @@ def test_the_run_list_makes_the_same_queries_for_many_runs(
     client = client_for(owner)
     make_run(agent)
     client.get("/runs/")
-    with django_assert_max_num_queries(6) as few:
+    with django_assert_max_num_queries(7) as few:
         client.get("/runs/")
     for number in range(8):
         make_run(make_agent(owner, name=f"Agent {number}"))

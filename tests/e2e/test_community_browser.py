@@ -81,4 +81,36 @@ def test_a_visitor_discovers_an_agent_and_a_member_forks_it(
     assert fork.forked_from.name == "Haiku poet"
     page.goto(f"{live_server.url}/u/ada/haiku-poet/")
     expect(page.locator("#listing-stats")).to_contain_text("1 fork")
+
+    # Rate and review, comment, react, follow the author.
+    form = page.locator("#rating-form")
+    form.get_by_label("4 ★").check()
+    form.locator("textarea").fill("Lovely, *short* poems.")
+    form.get_by_role("button", name="Rate").click()
+    expect(page.locator(".message-success")).to_contain_text("Thanks for rating")
+    expect(page.locator("#reviews .review em")).to_have_text("short")
+    expect(page.locator("#listing-stats")).to_contain_text("4.0")
+    page.locator("#comment-body").fill("Could it do **tanka** too? <script>x</script>")
+    page.locator("#comment-form").get_by_role("button", name="Comment").click()
+    comment = page.locator("#comments .comment").first
+    expect(comment.locator("strong").last).to_have_text("tanka")
+    expect(comment).to_contain_text("<script>x</script>")  # shown as text
+    page.locator("#reactions").get_by_role("button", name="🚀 0").click()
+    expect(
+        page.locator("#reactions").get_by_role("button", name="🚀 1")
+    ).to_be_visible()
     screenshot(page, "listing")
+    page.goto(f"{live_server.url}/u/ada/")
+    page.get_by_role("button", name="Follow").click()
+    expect(page.locator("#followers-count")).to_have_text("1")
+
+    # The author hears of it all, and hides the comment.
+    page.context.clear_cookies()
+    sign_in(page, live_server.url, "ada")
+    expect(page.locator("#notification-count")).to_have_text("4")
+    page.goto(f"{live_server.url}/notifications/")
+    for text in ("forked Haiku poet", "rated Haiku poet", "commented", "follow"):
+        expect(page.locator("main")).to_contain_text(text)
+    page.goto(f"{live_server.url}/u/ada/haiku-poet/#comments")
+    page.locator("#comments .comment").first.get_by_role("button", name="Hide").click()
+    expect(page.locator("#comments .comment")).to_have_count(0)

@@ -1,0 +1,332 @@
+"""Ratings, comments and reactions over the API. Reading a public agent's
+ratings and comments needs no account; writing does."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agents import selectors as agent_selectors
+from agents.models import Agent
+from community import reviews
+from community.models import REACTIONS, Comment, Rating
+from config.api import raise_as_drf
+from config.markdown import render_markdown
+
+
+def _agent_for(request, agent_id) -> Agent:
+    """A public agent for anyone; an unlisted or private one as the agents
+    API allows."""
+    agent = agent_selectors.agent_get_visible(user=request.user, agent_id=agent_id)
+    if agent is None:
+        agent = (
+            Agent.objects.filter(agent_selectors.agent_published_q(), pk=agent_id)
+            .select_related("owner")
+            .first()
+        )
+    if agent is None:
+        raise NotFound()
+    return agent
+
+
+def _comment_for(request, comment_id) -> Comment:
+    comment = (
+        Comment.objects.select_related("agent__owner", "author")
+        .filter(pk=comment_id, is_hidden=False)
+        .first()
+    )
+    if comment is None:
+        raise NotFound()
+    _agent_for(request, comment.agent_id)
+    return comment
+
+
+def _call(function, **kwargs):
+    try:
+        return function(**kwargs)
+    except DjangoValidationError as error:
+        raise_as_drf(error)
+    except DjangoPermissionDenied as error:
+        raise PermissionDenied(str(error)) from None
+
+
+class ReadOpenWriteSignedIn(IsAuthenticated):
+    def has_permission(self, request, view):
+        return request.method in ("GET", "HEAD", "OPTIONS") or super().has_permission(
+            request, view
+        )
+
+
+class RatingSerializer(serializers.ModelSerializer):
+    user = serializers.CharField(source="user.username", read_only=True)
+    review_html = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Rating
+        fields = [
+            "id",
+            "user",
+            "stars",
+            "review",
+            "review_html",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_review_html(self, rating) -> str:
+        return str(render_markdown(rating.review))
+
+
+class RatingWriteSerializer(serializers.Serializer):
+    stars = serializers.IntegerField(min_value=1, max_value=5)
+    review = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class AgentRatingsView(GenericAPIView):
+    """An agent's ratings, newest first. POST rates it (1 to 5 stars and an
+    optional markdown review); posting again edits your rating."""
+
+    permission_classes = [ReadOpenWriteSignedIn]
+    serializer_class = RatingSerializer
+
+    @extend_schema(operation_id="agent_ratings_list")
+    def get(self, request, agent_id: int):
+        agent = _agent_for(request, agent_id)
+        page = self.paginate_queryset(reviews.rating_list(agent=agent))
+        response = self.get_paginated_response(
+            self.get_serializer(page, many=True).data
+        )
+        response.data["average"] = agent.rating_average
+        response.data["distribution"] = reviews.rating_distribution(agent=agent)
+        return response
+
+    @extend_schema(
+        operation_id="agent_ratings_save",
+        request=RatingWriteSerializer,
+        responses={201: RatingSerializer, 200: RatingSerializer},
+    )
+    def post(self, request, agent_id: int):
+        agent = _agent_for(request, agent_id)
+        body = RatingWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        existed = Rating.objects.filter(agent=agent, user=request.user).exists()
+        rating = _call(
+            reviews.rating_save, agent=agent, user=request.user, **body.validated_data
+        )
+        return Response(
+            RatingSerializer(rating).data,
+            status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
+        )
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+    body_html = serializers.SerializerMethodField()
+    deleted = serializers.SerializerMethodField()
+    reactions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Comment
+        fields = [
+            "id",
+            "author",
+            "parent",
+            "body",
+            "body_html",
+            "deleted",
+            "reactions",
+            "created_at",
+            "edited_at",
+        ]
+        read_only_fields = fields
+
+    def get_author(self, comment) -> str | None:
+        return None if comment.deleted_at else comment.author.username
+
+    def get_body_html(self, comment) -> str:
+        return str(render_markdown(comment.body))
+
+    def get_deleted(self, comment) -> bool:
+        return comment.deleted_at is not None
+
+    def get_reactions(self, comment) -> list[dict]:
+        return reviews.reaction_summary(
+            comment.reactions.all(), user=self.context.get("user")
+        )
+
+
+class ThreadSerializer(CommentSerializer):
+    replies = CommentSerializer(many=True, read_only=True)
+
+    class Meta(CommentSerializer.Meta):
+        fields = [*CommentSerializer.Meta.fields, "replies"]
+        read_only_fields = fields
+
+
+class CommentWriteSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=5000)
+    parent = serializers.IntegerField(required=False, allow_null=True)
+
+
+class AgentCommentsView(GenericAPIView):
+    """An agent's comments, newest threads first, each with its replies.
+    POST comments (markdown), or replies with `parent`."""
+
+    permission_classes = [ReadOpenWriteSignedIn]
+    serializer_class = ThreadSerializer
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "user": self.request.user}
+
+    @extend_schema(operation_id="agent_comments_list")
+    def get(self, request, agent_id: int):
+        agent = _agent_for(request, agent_id)
+        page = self.paginate_queryset(reviews.comment_threads(agent=agent))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="agent_comments_create",
+        request=CommentWriteSerializer,
+        responses={201: CommentSerializer},
+    )
+    def post(self, request, agent_id: int):
+        agent = _agent_for(request, agent_id)
+        body = CommentWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        parent = None
+        if body.validated_data.get("parent"):
+            parent = Comment.objects.filter(
+                pk=body.validated_data["parent"], agent=agent
+            ).first()
+            if parent is None:
+                raise serializers.ValidationError({"parent": ["No such comment here."]})
+        comment = _call(
+            reviews.comment_create,
+            agent=agent,
+            user=request.user,
+            body=body.validated_data["body"],
+            parent=parent,
+        )
+        return Response(
+            CommentSerializer(comment, context={"user": request.user}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class CommentDetailView(APIView):
+    """Edit (PATCH `body`) or delete your own comment."""
+
+    @extend_schema(request=CommentWriteSerializer, responses=CommentSerializer)
+    def patch(self, request, comment_id: int):
+        comment = _comment_for(request, comment_id)
+        body = CommentWriteSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        comment = _call(
+            reviews.comment_edit,
+            comment=comment,
+            user=request.user,
+            body=body.validated_data.get("body", ""),
+        )
+        return Response(CommentSerializer(comment, context={"user": request.user}).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, comment_id: int):
+        _call(
+            reviews.comment_delete,
+            comment=_comment_for(request, comment_id),
+            user=request.user,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CommentHideView(APIView):
+    """The agent's owner hides (`{"hidden": true}`) or shows a comment."""
+
+    @extend_schema(
+        request=inline_serializer(
+            "CommentHide", {"hidden": serializers.BooleanField()}
+        ),
+        responses={204: None},
+    )
+    def post(self, request, comment_id: int):
+        comment = Comment.objects.select_related("agent").filter(pk=comment_id).first()
+        if comment is None or not (
+            request.user.is_staff or comment.agent.owner_id == request.user.pk
+        ):
+            raise NotFound()
+        hidden = serializers.BooleanField().to_internal_value(
+            request.data.get("hidden", True)
+        )
+        _call(
+            reviews.comment_set_hidden,
+            comment=comment,
+            user=request.user,
+            hidden=hidden,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ReactionWriteSerializer(serializers.Serializer):
+    emoji = serializers.ChoiceField(choices=REACTIONS)
+
+
+ReactionSchema = inline_serializer(
+    "Reactions",
+    {
+        "on": serializers.BooleanField(),
+        "reactions": inline_serializer(
+            "ReactionCount",
+            {
+                "emoji": serializers.CharField(),
+                "count": serializers.IntegerField(),
+                "mine": serializers.BooleanField(),
+            },
+            many=True,
+        ),
+    },
+)
+
+
+class _ReactionView(APIView):
+    def _toggle(self, request, **target):
+        body = ReactionWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        on = _call(
+            reviews.reaction_toggle,
+            user=request.user,
+            emoji=body.validated_data["emoji"],
+            **target,
+        )
+        owner = target.get("agent") or target.get("comment")
+        return Response(
+            {
+                "on": on,
+                "reactions": reviews.reaction_summary(
+                    owner.reactions.all(), user=request.user
+                ),
+            }
+        )
+
+
+class AgentReactionsView(_ReactionView):
+    """Toggle a reaction (👍 ❤️ 🚀 🤔) on an agent."""
+
+    @extend_schema(request=ReactionWriteSerializer, responses=ReactionSchema)
+    def post(self, request, agent_id: int):
+        return self._toggle(request, agent=_agent_for(request, agent_id))
+
+
+class CommentReactionsView(_ReactionView):
+    """Toggle a reaction (👍 ❤️ 🚀 🤔) on a comment."""
+
+    @extend_schema(request=ReactionWriteSerializer, responses=ReactionSchema)
+    def post(self, request, comment_id: int):
+        return self._toggle(request, comment=_comment_for(request, comment_id))

@@ -1,0 +1,320 @@
+"""The conversation around agents: ratings with reviews, threaded comments and
+reactions — the writes (services) and the reads (selectors) in one place.
+
+Every write runs in a transaction, checks who may do it, and keeps the
+agent's counts (``rating_count``, ``rating_sum``) right with F() so pages
+never aggregate. Comment and review text is markdown, shown sanitized
+(config.markdown); nothing a person types is ever rendered raw.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agents.models import Agent, Visibility
+from community.models import (
+    REACTIONS,
+    Comment,
+    NotificationKind,
+    Rating,
+    Reaction,
+    User,
+)
+from community.services import notify
+
+MAX_TEXT = 5000
+# Comment floods: at most this many comments per person in the window.
+COMMENT_RATE = 10
+COMMENT_WINDOW = timedelta(minutes=1)
+
+
+def _require_active(user: User) -> None:
+    if not user.is_active or getattr(user, "is_suspended", False):
+        raise PermissionDenied(_("Your account cannot post right now."))
+
+
+def _require_shared(agent: Agent) -> None:
+    if agent.visibility == Visibility.PRIVATE or agent.is_playground:
+        raise ValidationError(
+            {"non_field_errors": [_("Private agents have no ratings or comments.")]}
+        )
+
+
+def _clean_text(value, *, field: str, required: bool) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError({field: [_("This must be text.")]})
+    value = value.strip()
+    if required and not value:
+        raise ValidationError({field: [_("Write something first.")]})
+    if len(value) > MAX_TEXT:
+        raise ValidationError(
+            {field: [_("At most %(n)d characters.") % {"n": MAX_TEXT}]}
+        )
+    return value
+
+
+# --- ratings -----------------------------------------------------------------
+
+
+def _clean_stars(value) -> int:
+    try:
+        stars = int(value)
+    except (TypeError, ValueError):
+        stars = 0
+    if str(value).strip() != str(stars) or not 1 <= stars <= 5:
+        raise ValidationError({"stars": [_("Give 1 to 5 stars.")]})
+    return stars
+
+
+@transaction.atomic
+def rating_save(*, agent: Agent, user: User, stars, review: str = "") -> Rating:
+    """Rate an agent (1 to 5 stars, an optional review); rating it again edits
+    the same rating. Not your own agent, not a private one."""
+    _require_active(user)
+    _require_shared(agent)
+    if agent.owner_id == user.pk:
+        raise ValidationError({"stars": [_("You cannot rate your own agent.")]})
+    stars = _clean_stars(stars)
+    review = _clean_text(review, field="review", required=False)
+    # Lock the agent row: its counts move with this rating.
+    Agent.objects.select_for_update().filter(pk=agent.pk).first()
+    rating = Rating.objects.filter(agent=agent, user=user).first()
+    if rating is None:
+        rating = Rating.objects.create(
+            agent=agent, user=user, stars=stars, review=review
+        )
+        if not rating.is_hidden:
+            Agent.objects.filter(pk=agent.pk).update(
+                rating_count=F("rating_count") + 1, rating_sum=F("rating_sum") + stars
+            )
+        notify(
+            recipient=agent.owner,
+            kind=NotificationKind.RATING,
+            actor=user,
+            text=_("%(user)s rated %(agent)s %(stars)d★")
+            % {"user": user.username, "agent": agent.name, "stars": stars},
+            url=agent.get_listing_url() + "#reviews",
+            data={"agent": agent.pk, "stars": stars},
+        )
+        return rating
+    delta = stars - rating.stars
+    rating.stars, rating.review = stars, review
+    rating.save(update_fields=["stars", "review", "updated_at"])
+    if delta and not rating.is_hidden:
+        Agent.objects.filter(pk=agent.pk).update(rating_sum=F("rating_sum") + delta)
+    return rating
+
+
+@transaction.atomic
+def rating_delete(*, rating: Rating, user: User) -> None:
+    if rating.user_id != user.pk:
+        raise PermissionDenied(_("Only its author can delete a rating."))
+    Agent.objects.select_for_update().filter(pk=rating.agent_id).first()
+    if not rating.is_hidden:
+        Agent.objects.filter(pk=rating.agent_id).update(
+            rating_count=F("rating_count") - 1,
+            rating_sum=F("rating_sum") - rating.stars,
+        )
+    rating.delete()
+
+
+@transaction.atomic
+def rating_set_hidden(*, rating: Rating, hidden: bool) -> Rating:
+    """Staff hide a rating (moderation): it leaves the pages and the counts."""
+    Agent.objects.select_for_update().filter(pk=rating.agent_id).first()
+    rating = Rating.objects.select_for_update().get(pk=rating.pk)
+    if rating.is_hidden == hidden:
+        return rating
+    sign = -1 if hidden else 1
+    Agent.objects.filter(pk=rating.agent_id).update(
+        rating_count=F("rating_count") + sign,
+        rating_sum=F("rating_sum") + sign * rating.stars,
+    )
+    rating.is_hidden = hidden
+    rating.save(update_fields=["is_hidden"])
+    return rating
+
+
+def rating_list(*, agent: Agent) -> QuerySet[Rating]:
+    return (
+        Rating.objects.filter(agent=agent, is_hidden=False)
+        .select_related("user")
+        .order_by("-updated_at", "-pk")
+    )
+
+
+def rating_distribution(*, agent: Agent) -> list[dict]:
+    """How many ratings of each star, 5 down to 1, with their share (one
+    query, over the agent's ratings only)."""
+    counts = dict(
+        Rating.objects.filter(agent=agent, is_hidden=False)
+        .values_list("stars")
+        .annotate(n=Count("pk"))
+        .values_list("stars", "n")
+    )
+    total = sum(counts.values())
+    return [
+        {
+            "stars": stars,
+            "count": counts.get(stars, 0),
+            "percent": round(100 * counts.get(stars, 0) / total) if total else 0,
+        }
+        for stars in range(5, 0, -1)
+    ]
+
+
+# --- comments ----------------------------------------------------------------
+
+
+@transaction.atomic
+def comment_create(
+    *, agent: Agent, user: User, body: str, parent: Comment | None = None
+) -> Comment:
+    """A comment on an agent, or a reply to one (one level: a reply to a
+    reply joins its thread). Limited to COMMENT_RATE a minute per person."""
+    _require_active(user)
+    _require_shared(agent)
+    body = _clean_text(body, field="body", required=True)
+    if parent is not None:
+        if parent.agent_id != agent.pk or parent.is_hidden or parent.deleted_at:
+            raise ValidationError({"parent": [_("That comment cannot be replied to.")]})
+        parent = parent.parent or parent
+    recent = Comment.objects.filter(
+        author=user, created_at__gte=timezone.now() - COMMENT_WINDOW
+    ).count()
+    if recent >= COMMENT_RATE:
+        raise ValidationError(
+            {"body": [_("You are commenting very fast: wait a minute and try again.")]}
+        )
+    comment = Comment.objects.create(agent=agent, author=user, body=body, parent=parent)
+    url = f"{agent.get_listing_url()}#comment-{comment.pk}"
+    notify(
+        recipient=agent.owner,
+        kind=NotificationKind.COMMENT,
+        actor=user,
+        text=_("%(user)s commented on %(agent)s")
+        % {"user": user.username, "agent": agent.name},
+        url=url,
+        data={"agent": agent.pk, "comment": comment.pk},
+    )
+    if parent is not None and parent.author_id != agent.owner_id:
+        notify(
+            recipient=parent.author,
+            kind=NotificationKind.REPLY,
+            actor=user,
+            text=_("%(user)s replied to your comment on %(agent)s")
+            % {"user": user.username, "agent": agent.name},
+            url=url,
+            data={"agent": agent.pk, "comment": comment.pk},
+        )
+    return comment
+
+
+@transaction.atomic
+def comment_edit(*, comment: Comment, user: User, body: str) -> Comment:
+    if comment.author_id != user.pk or comment.deleted_at:
+        raise PermissionDenied(_("Only its author can edit a comment."))
+    comment.body = _clean_text(body, field="body", required=True)
+    comment.edited_at = timezone.now()
+    comment.save(update_fields=["body", "edited_at"])
+    return comment
+
+
+@transaction.atomic
+def comment_delete(*, comment: Comment, user: User) -> None:
+    """The author deletes their comment. One with replies stays as
+    "deleted" so the thread still reads; its text is gone either way."""
+    if comment.author_id != user.pk:
+        raise PermissionDenied(_("Only its author can delete a comment."))
+    if comment.replies.exists():
+        comment.body = ""
+        comment.deleted_at = timezone.now()
+        comment.save(update_fields=["body", "deleted_at"])
+    else:
+        comment.delete()
+
+
+@transaction.atomic
+def comment_set_hidden(*, comment: Comment, user: User, hidden: bool) -> Comment:
+    """The agent's owner (or staff) hides a comment on the agent: it
+    disappears from every public page and the API."""
+    if not (user.is_staff or comment.agent.owner_id == user.pk):
+        raise PermissionDenied(_("Only the agent's owner can hide its comments."))
+    comment.is_hidden = hidden
+    comment.save(update_fields=["is_hidden"])
+    return comment
+
+
+def comment_threads(*, agent: Agent, user=None) -> QuerySet[Comment]:
+    """Top-level visible comments, newest first, each with its visible
+    replies (oldest first) and everyone's reactions, in a fixed number of
+    queries however many there are."""
+    visible = Q(is_hidden=False)
+    replies = (
+        Comment.objects.filter(visible)
+        .select_related("author")
+        .prefetch_related("reactions")
+        .order_by("created_at", "pk")
+    )
+    return (
+        Comment.objects.filter(visible, agent=agent, parent__isnull=True)
+        .select_related("author")
+        .prefetch_related(Prefetch("replies", queryset=replies), "reactions")
+        .order_by("-created_at", "-pk")
+    )
+
+
+# --- reactions ---------------------------------------------------------------
+
+
+@transaction.atomic
+def reaction_toggle(
+    *,
+    user: User,
+    emoji: str,
+    agent: Agent | None = None,
+    comment: Comment | None = None,
+) -> bool:
+    """Add the reaction, or take it back if it is there. Returns whether it
+    is on now."""
+    _require_active(user)
+    if emoji not in REACTIONS:
+        raise ValidationError(
+            {"emoji": [_("React with one of: %(set)s.") % {"set": " ".join(REACTIONS)}]}
+        )
+    if (agent is None) == (comment is None):
+        raise ValidationError(
+            {"non_field_errors": [_("React to an agent or a comment.")]}
+        )
+    _require_shared(agent or comment.agent)
+    target = {"agent": agent} if agent is not None else {"comment": comment}
+    deleted, _counts = Reaction.objects.filter(
+        user=user, emoji=emoji, **target
+    ).delete()
+    if deleted:
+        return False
+    Reaction.objects.create(user=user, emoji=emoji, **target)
+    return True
+
+
+def reaction_summary(reactions, *, user=None) -> list[dict]:
+    """Counts per emoji (in the fixed order) and whether ``user`` reacted,
+    from already-loaded reactions."""
+    counts = dict.fromkeys(REACTIONS, 0)
+    mine = set()
+    for reaction in reactions:
+        counts[reaction.emoji] += 1
+        if user is not None and reaction.user_id == getattr(user, "pk", None):
+            mine.add(reaction.emoji)
+    return [
+        {"emoji": emoji, "count": counts[emoji], "mine": emoji in mine}
+        for emoji in REACTIONS
+    ]
