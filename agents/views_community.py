@@ -22,7 +22,7 @@ from agents.selectors import agent_published_q
 
 AGENTS_PER_PAGE = 24
 RATINGS_SHOWN = 20
-THREADS_SHOWN = 50
+THREADS_PER_PAGE = 20
 
 
 def discover_filters(params) -> dict[str, str]:
@@ -83,8 +83,9 @@ def listing(request, username: str, slug: str):
             else None
         ),
         "star_choices": [5, 4, 3, 2, 1],
-        "threads": reviews.comment_threads(agent=agent)[:THREADS_SHOWN],
     }
+    threads = Paginator(reviews.comment_threads(agent=agent), THREADS_PER_PAGE)
+    context["threads_page"] = threads.get_page(request.GET.get("comments"))
     prefetch_related_objects([agent], "reactions")
     return render(request, "agents/listing.html", context)
 

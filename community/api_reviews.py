@@ -18,7 +18,6 @@ from agents.models import Agent
 from community import reviews
 from community.models import REACTIONS, Comment, Rating
 from config.api import raise_as_drf
-from config.markdown import render_markdown
 
 
 def _agent_for(request, agent_id) -> Agent:
@@ -82,7 +81,7 @@ class RatingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_review_html(self, rating) -> str:
-        return str(render_markdown(rating.review))
+        return rating.review_html
 
 
 class RatingWriteSerializer(serializers.Serializer):
@@ -152,7 +151,7 @@ class CommentSerializer(serializers.ModelSerializer):
         return None if comment.deleted_at else comment.author.username
 
     def get_body_html(self, comment) -> str:
-        return str(render_markdown(comment.body))
+        return comment.body_html
 
     def get_deleted(self, comment) -> bool:
         return comment.deleted_at is not None

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from community import api, api_reviews
+from community import api, api_messages, api_reviews
 
 
 class PublicUsernameConverter:
@@ -24,6 +24,31 @@ urlpatterns = [
     path("tokens/<str:prefix>/", api.ApiKeyDetailView.as_view(), name="token-detail"),
     # Before users/<username>/...: "me" here is the signed-in user.
     path("users/me/profile/", api.MyProfileView.as_view(), name="my-profile"),
+    path(
+        "users/me/blocked/", api_messages.BlockedListView.as_view(), name="my-blocked"
+    ),
+    path(
+        "users/<public_username:username>/block/",
+        api_messages.BlockView.as_view(),
+        name="user-block",
+    ),
+    # Direct messages. Not /conversations/: that is the agents' chat.
+    path(
+        "messages/threads/",
+        api_messages.ThreadListView.as_view(),
+        name="message-thread-list",
+    ),
+    path(
+        "messages/threads/<int:thread_id>/",
+        api_messages.ThreadDetailView.as_view(),
+        name="message-thread-detail",
+    ),
+    path(
+        "messages/threads/<int:thread_id>/messages/",
+        api_messages.ThreadMessagesView.as_view(),
+        name="message-thread-reply",
+    ),
+    path("messages/unread/", api_messages.UnreadView.as_view(), name="message-unread"),
     path(
         "users/<public_username:username>/",
         api.UserDetailView.as_view(),

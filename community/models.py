@@ -216,6 +216,9 @@ class Rating(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="ratings")
     stars = models.PositiveSmallIntegerField(_("stars"))
     review = models.TextField(_("review (markdown)"), blank=True, max_length=5000)
+    # The review rendered and sanitized when written (config.markdown), so
+    # pages do not render markdown on every view.
+    review_html = models.TextField(blank=True, editable=False)
     # Hidden by staff (moderation): off the pages and out of the counts.
     is_hidden = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -252,6 +255,8 @@ class Comment(models.Model):
         related_name="replies",
     )
     body = models.TextField(_("comment (markdown)"), blank=True, max_length=5000)
+    # Rendered and sanitized when written (config.markdown).
+    body_html = models.TextField(blank=True, editable=False)
     # Hidden by the agent's owner or staff: gone from every page and the API.
     is_hidden = models.BooleanField(default=False)
     edited_at = models.DateTimeField(null=True, blank=True)
@@ -315,3 +320,95 @@ class Reaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.emoji} by {self.user_id}"
+
+
+# --- Direct messages between people (community.messaging) -------------------
+
+
+class Block(models.Model):
+    """``blocker`` wants no messages from ``blocked`` (and sends none to them)."""
+
+    blocker = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    blocked = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["blocker", "blocked"], name="block_unique_pair"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(blocker=models.F("blocked")),
+                name="block_not_self",
+            ),
+        ]
+        indexes = [models.Index(fields=["blocked", "blocker"])]
+
+    def __str__(self) -> str:
+        return f"{self.blocker_id} blocks {self.blocked_id}"
+
+
+class Thread(models.Model):
+    """The private conversation of two people: one per pair, whoever wrote
+    first. ``user_a`` is the one with the lower id, so the pair has one order
+    and the unique constraint holds it. Each side keeps its own unread count
+    and read time; the last message is kept for the inbox's preview."""
+
+    user_a = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    user_b = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    a_unread = models.PositiveIntegerField(default=0)
+    b_unread = models.PositiveIntegerField(default=0)
+    a_read_at = models.DateTimeField(null=True, blank=True)
+    b_read_at = models.DateTimeField(null=True, blank=True)
+    last_message = models.ForeignKey(
+        "Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When its last message came: the inbox order.
+    updated_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user_a", "user_b"], name="thread_unique_pair"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(user_a__lt=models.F("user_b")),
+                name="thread_pair_ordered",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user_a", "-updated_at"]),
+            models.Index(fields=["user_b", "-updated_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"thread {self.pk} of {self.user_a_id} and {self.user_b_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("community:message_thread", kwargs={"thread_id": self.pk})
+
+    def other(self, user: User) -> User:
+        return self.user_b if user.pk == self.user_a_id else self.user_a
+
+    def unread_for(self, user: User) -> int:
+        return self.a_unread if user.pk == self.user_a_id else self.b_unread
+
+
+class Message(models.Model):
+    thread = models.ForeignKey(
+        Thread, on_delete=models.CASCADE, related_name="messages"
+    )
+    sender = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    body = models.TextField(_("message (markdown)"), max_length=5000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["thread", "-created_at"]),
+            models.Index(fields=["sender", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"message {self.pk} in {self.thread_id}"

@@ -27,6 +27,7 @@ from community.models import (
     User,
 )
 from community.services import notify
+from config.markdown import render_markdown
 
 MAX_TEXT = 5000
 # Comment floods: at most this many comments per person in the window.
@@ -107,7 +108,8 @@ def rating_save(*, agent: Agent, user: User, stars, review: str = "") -> Rating:
         return rating
     delta = stars - rating.stars
     rating.stars, rating.review = stars, review
-    rating.save(update_fields=["stars", "review", "updated_at"])
+    rating.review_html = render_markdown(review)
+    rating.save(update_fields=["stars", "review", "review_html", "updated_at"])
     if delta and not rating.is_hidden:
         Agent.objects.filter(pk=agent.pk).update(rating_sum=F("rating_sum") + delta)
     return rating
@@ -194,7 +196,13 @@ def comment_create(
         raise ValidationError(
             {"body": [_("You are commenting very fast: wait a minute and try again.")]}
         )
-    comment = Comment.objects.create(agent=agent, author=user, body=body, parent=parent)
+    comment = Comment.objects.create(
+        agent=agent,
+        author=user,
+        body=body,
+        body_html=render_markdown(body),
+        parent=parent,
+    )
     url = f"{agent.get_listing_url()}#comment-{comment.pk}"
     notify(
         recipient=agent.owner,
@@ -223,8 +231,9 @@ def comment_edit(*, comment: Comment, user: User, body: str) -> Comment:
     if comment.author_id != user.pk or comment.deleted_at:
         raise PermissionDenied(_("Only its author can edit a comment."))
     comment.body = _clean_text(body, field="body", required=True)
+    comment.body_html = render_markdown(comment.body)
     comment.edited_at = timezone.now()
-    comment.save(update_fields=["body", "edited_at"])
+    comment.save(update_fields=["body", "body_html", "edited_at"])
     return comment
 
 
@@ -235,9 +244,9 @@ def comment_delete(*, comment: Comment, user: User) -> None:
     if comment.author_id != user.pk:
         raise PermissionDenied(_("Only its author can delete a comment."))
     if comment.replies.exists():
-        comment.body = ""
+        comment.body = comment.body_html = ""
         comment.deleted_at = timezone.now()
-        comment.save(update_fields=["body", "deleted_at"])
+        comment.save(update_fields=["body", "body_html", "deleted_at"])
     else:
         comment.delete()
 

@@ -97,6 +97,8 @@ DEMO_USERS = [
     ("admin", "admin@agentry.localhost", "agentry-admin", True),
     ("alice", "alice@agentry.localhost", "agentry-demo", False),
     ("bob", "bob@agentry.localhost", "agentry-demo", False),
+    ("carol", "carol@agentry.localhost", "agentry-demo", False),
+    ("dan", "dan@agentry.localhost", "agentry-demo", False),
 ]
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from community import views, views_reviews
+from community import views, views_messages, views_reviews
 
 app_name = "community"
 
@@ -16,7 +16,19 @@ urlpatterns = [
     path("u/<str:username>/", views.profile, name="profile"),
     # Not under /u/<username>/: what follows that prefix is an agent's slug.
     path("people/<str:username>/follow/", views.follow_toggle, name="follow"),
+    path("people/<str:username>/block/", views_messages.block_toggle, name="block"),
     path("feed/", views.feed, name="feed"),
+    path("messages/", views_messages.inbox, name="messages"),
+    path(
+        "messages/with/<str:username>/",
+        views_messages.compose,
+        name="message_compose",
+    ),
+    path(
+        "messages/<int:thread_id>/",
+        views_messages.thread,
+        name="message_thread",
+    ),
     path("agents/<int:agent_id>/rate/", views_reviews.rate, name="rate"),
     path("agents/<int:agent_id>/comment/", views_reviews.comment, name="comment"),
     path("agents/<int:agent_id>/react/", views_reviews.react, name="agent-react"),

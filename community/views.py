@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from community import selectors, services
+from community import messaging, selectors, services
 from community.forms import ApiKeyCreateForm, ProfileForm
 from community.models import NotificationKind
 from config.markdown import plain_text, render_markdown
@@ -57,6 +57,7 @@ def profile(request, username: str):
             "more_agents": len(shown) > selectors.PROFILE_AGENTS_SHOWN,
             "is_me": request.user.is_authenticated and request.user.pk == person.pk,
             "stats": selectors.author_stats(owner=person),
+            "has_blocked": messaging.has_blocked(blocker=request.user, blocked=person),
         }
     )
     return render(request, "community/profile.html", context)

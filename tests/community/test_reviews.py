@@ -281,3 +281,22 @@ def test_the_page_costs_the_same_queries_with_many_comments_and_ratings(agent, c
     for person in people[2:5]:
         reviews.rating_save(agent=agent, user=person, stars=3)
     assert page_queries(client, agent) == few
+
+
+def test_comments_come_twenty_threads_a_page(agent, client):
+    author = UserFactory()
+    for i in range(25):
+        Comment.objects.create(
+            agent=agent,
+            author=author,
+            body=f"note-{i:02d}",
+            body_html=f"<p>note-{i:02d}</p>",
+        )
+    first = client.get(agent.get_listing_url()).content.decode()
+    assert first.count('class="comment"') == 20
+    assert "note-24" in first
+    assert "note-04" not in first
+    assert "Older comments" in first
+    second = client.get(agent.get_listing_url() + "?comments=2").content.decode()
+    assert second.count('class="comment"') == 5
+    assert "note-04" in second

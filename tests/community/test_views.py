@@ -66,6 +66,16 @@ def test_demo_data_loads_twice_without_duplicates_or_password_resets(capsys):
     assert admin.check_password("changed-by-the-owner")
     assert "alice" in output
     assert "(exists)" in output
+    # The community is there once: ratings counted, Discover filled.
+    from agents.models import Agent
+    from community.models import Comment, Rating
+
+    assert "community: 0 " in output  # the second load added nothing
+    tutor = Agent.objects.get(owner__username="alice", slug="arithmetic-tutor")
+    assert (tutor.rating_count, tutor.rating_sum) == (3, 14)
+    assert Rating.objects.count() == 9
+    assert Comment.objects.filter(parent__isnull=True).count() == 3
+    assert Agent.objects.filter(visibility="public", forked_from__isnull=False).exists()
 
 
 def test_the_home_page_query_count_is_small(

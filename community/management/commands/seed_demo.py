@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from agents.demo import demo_agents_ensure
 from billing.services import credits_grant_signup
+from community.demo import demo_community_ensure
 from community.services import demo_users_ensure
 
 
@@ -23,3 +24,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  agent {agent.name!r} by {agent.owner.username} ({state})"
             )
+        added = demo_community_ensure(users)
+        self.stdout.write(
+            f"  community: {added} profiles, follows, ratings, comments added"
+        )

@@ -1,0 +1,209 @@
+"""What visitors hit: Discover and an agent's public page, against a bare
+Django view under the same server.
+
+    .venv/bin/python -m benchmarks.community [--seconds 10] [--concurrency 8]
+
+Seeds (once, idempotent) 1,000 public agents and, on one of them, 500
+comments (with replies and reactions) and 50 ratings, on the development
+database. Then starts Daphne (as in production: one process, persistent
+database connections) with benchmarks.urls, which is the site's URLconf plus
+`/bench/bare/` (a view that returns "ok" without touching the database), and
+drives each URL from ``--concurrency`` client threads for ``--seconds``,
+signed out (as visitors are). Reports requests per second, p50 and p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+BASE_DIR = Path(__file__).resolve().parents[1]
+PORT = 8765
+AGENTS = 1000
+COMMENTS = 500
+RATINGS = 50
+
+
+def seed() -> str:
+    """The path of the agent with the comments."""
+    from agents.models import Agent, Visibility
+    from agents.services.search import agents_search_reindex, trending_refresh
+    from community.models import Comment, Rating, Reaction, User
+    from config.markdown import render_markdown
+
+    owner, _ = User.objects.get_or_create(
+        username="bench-author", defaults={"email": "bench-author@agentry.localhost"}
+    )
+    have = Agent.objects.filter(owner=owner).count()
+    if have < AGENTS:
+        Agent.objects.bulk_create(
+            Agent(
+                owner=owner,
+                name=f"Bench agent {i}",
+                slug=f"bench-agent-{i}",
+                description=f"Benchmark agent number {i}, for writing and sums.",
+                tags=["bench", f"t{i % 20}"],
+                category=["writing", "coding", "data", "fun"][i % 4],
+                visibility=Visibility.PUBLIC,
+                version_number=1,
+                run_count=i,
+            )
+            for i in range(have, AGENTS)
+        )
+        agents_search_reindex()
+    target = Agent.objects.get(owner=owner, slug="bench-agent-0")
+    people = []
+    for i in range(RATINGS):
+        person, _ = User.objects.get_or_create(
+            username=f"bench-fan-{i}", defaults={"email": f"fan{i}@agentry.localhost"}
+        )
+        people.append(person)
+    if not Comment.objects.filter(agent=target).exists():
+        tops = Comment.objects.bulk_create(
+            Comment(
+                agent=target,
+                author=people[i % RATINGS],
+                body=f"Comment **{i}**",
+                body_html=render_markdown(f"Comment **{i}**"),
+            )
+            for i in range(COMMENTS // 2)
+        )
+        Comment.objects.bulk_create(
+            Comment(agent=target, author=people[(i + 1) % RATINGS], body="A reply",
+                    body_html=render_markdown("A reply"), parent=top)
+            for i, top in enumerate(tops)
+        )  # fmt: skip
+        Reaction.objects.bulk_create(
+            Reaction(user=people[i % RATINGS], comment=top, emoji="👍")
+            for i, top in enumerate(tops)
+        )
+        Rating.objects.bulk_create(
+            Rating(
+                agent=target,
+                user=person,
+                stars=1 + i % 5,
+                review="ok",
+                review_html=render_markdown("ok"),
+            )
+            for i, person in enumerate(people)
+        )
+        Agent.objects.filter(pk=target.pk).update(
+            rating_count=RATINGS, rating_sum=sum(1 + i % 5 for i in range(RATINGS))
+        )
+    trending_refresh()
+    return f"/u/{owner.username}/{target.slug}/"
+
+
+def start_server() -> subprocess.Popen:
+    env = dict(
+        os.environ, PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="benchmarks.settings"
+    )
+    # Persistent connections (60 s, production's default) ran the database out of
+    # connections under Daphne at 8 clients; measured with a connection per request.
+    env.setdefault("DATABASE_CONN_MAX_AGE", "0")
+    log = Path(tempfile.mkdtemp(prefix="agentry-bench-")) / "web.log"
+    web = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(PORT),
+         "config.asgi:application"],
+        cwd=BASE_DIR, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{PORT}/bench/bare/", timeout=2
+            ):
+                return web
+        except OSError:
+            time.sleep(0.3)
+    web.terminate()
+    raise SystemExit(f"the server did not start; see {log}")
+
+
+def drive(url: str, *, seconds: float, concurrency: int) -> dict:
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client():
+        mine = []
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            try:
+                with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
+                    response.read()
+                    ok = response.status == 200
+            except OSError:
+                ok = False
+            if ok:
+                mine.append((time.perf_counter() - started) * 1000)
+            else:
+                with lock:
+                    errors[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    latencies.sort()
+    return {
+        "rps": len(latencies) / seconds,
+        "p50": statistics.median(latencies) if latencies else 0,
+        "p95": latencies[int(len(latencies) * 0.95) - 1] if latencies else 0,
+        "errors": errors[0],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    listing = seed()
+    web = start_server()
+    try:
+        base = f"http://127.0.0.1:{PORT}"
+        targets = [
+            ("bare Django view", "/bench/bare/"),
+            ("Discover (1,000 agents, trending)", "/discover/"),
+            ("Discover, searched (`q=writing sums`)", "/discover/?q=writing+sums"),
+            ("agent page (500 comments, 50 ratings)", listing),
+            ("community API (`sort=top`)", "/api/v1/community/agents/?sort=top"),
+        ]
+        for _label, path in targets:  # warm up
+            drive(base + path, seconds=1, concurrency=2)
+        print(f"{args.concurrency} clients, {args.seconds:g} s each, signed out")
+        print(f"{'page':<42} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6}")
+        for label, path in targets:
+            result = drive(
+                base + path, seconds=args.seconds, concurrency=args.concurrency
+            )
+            print(
+                f"{label:<42} {result['rps']:>7.1f} {result['p50']:>8.1f} "
+                f"{result['p95']:>8.1f} {result['errors']:>6}"
+            )
+    finally:
+        web.terminate()
+        web.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()

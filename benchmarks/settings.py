@@ -1,0 +1,9 @@
+"""The development settings with benchmarks.urls (the site plus a bare view
+to compare against). Used only by benchmarks that start their own server."""
+
+from config.settings.local import *  # noqa: F403
+
+ROOT_URLCONF = "benchmarks.urls"
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+WHITENOISE_AUTOREFRESH = False
