@@ -90,7 +90,11 @@ def rating_save(*, agent: Agent, user: User, stars, review: str = "") -> Rating:
     rating = Rating.objects.filter(agent=agent, user=user).first()
     if rating is None:
         rating = Rating.objects.create(
-            agent=agent, user=user, stars=stars, review=review
+            agent=agent,
+            user=user,
+            stars=stars,
+            review=review,
+            review_html=render_markdown(review),
         )
         if not rating.is_hidden:
             Agent.objects.filter(pk=agent.pk).update(

@@ -241,14 +241,14 @@ def test_the_page_shows_reviews_and_comments_and_rates_from_the_form(agent, clie
 
     response = client.post(
         reverse("community:rate", args=[agent.pk]),
-        {"stars": "4", "review": "Solid"},
+        {"stars": "4", "review": "Solid *work*"},
         follow=True,
     )
 
     page = response.content.decode()
     assert response.redirect_chain[-1][0].endswith("#reviews")
     assert "Thanks for rating" in page
-    assert "Solid" in page
+    assert "Solid <em>work</em>" in page  # the review, rendered
     assert "<em>poems</em>" in page
     assert counts(agent) == (1, 4)
     own = client.post(reverse("community:rate", args=[agent.pk]), {"stars": "9"})
