@@ -484,6 +484,19 @@ def agent_get_listed(*, user, username: str, slug: str) -> Agent | None:
     return agent_get_visible(user=user, agent_id=agent.pk)
 
 
+def agent_get_viewable(*, user, agent_id) -> Agent | None:
+    """The agent if ``user`` may see it (agent_get_visible), or, for anyone
+    including visitors, if it is published."""
+    agent = agent_get_visible(user=user, agent_id=agent_id)
+    if agent is None:
+        agent = (
+            Agent.objects.select_related("owner", "forked_from__owner")
+            .filter(agent_published_q(), pk=agent_id)
+            .first()
+        )
+    return agent
+
+
 def agent_forks(*, agent: Agent, limit: int = 12) -> QuerySet[Agent]:
     """The published forks of ``agent`` (private forks stay private)."""
     return (

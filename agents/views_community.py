@@ -17,8 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from agents import presenters, selectors, services
-from agents.models import Agent, Category
-from agents.selectors import agent_published_q
+from agents.models import Category
 
 AGENTS_PER_PAGE = 24
 RATINGS_SHOWN = 20
@@ -118,9 +117,7 @@ def fork_changes(request, agent_id: int):
     """What a fork changed against the version it was forked from. The origin
     must still be visible to the viewer: a fork does not reveal an agent its
     owner has since made private."""
-    agent = selectors.agent_get_visible(user=request.user, agent_id=agent_id)
-    if agent is None and request.user.is_anonymous:
-        agent = Agent.objects.filter(agent_published_q(), pk=agent_id).first()
+    agent = selectors.agent_get_viewable(user=request.user, agent_id=agent_id)
     if agent is None or agent.forked_from_id is None:
         raise Http404
     origin = selectors.agent_get_listed(

@@ -21,15 +21,7 @@ from config.api import raise_as_drf
 
 
 def _agent_for(request, agent_id) -> Agent:
-    """A public agent for anyone; an unlisted or private one as the agents
-    API allows."""
-    agent = agent_selectors.agent_get_visible(user=request.user, agent_id=agent_id)
-    if agent is None:
-        agent = (
-            Agent.objects.filter(agent_selectors.agent_published_q(), pk=agent_id)
-            .select_related("owner")
-            .first()
-        )
+    agent = agent_selectors.agent_get_viewable(user=request.user, agent_id=agent_id)
     if agent is None:
         raise NotFound()
     return agent

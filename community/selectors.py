@@ -56,11 +56,12 @@ def profile_of(user: User) -> Profile:
 
 def agent_list_published(*, owner: User) -> QuerySet:
     """The agents ``owner`` has published (public), newest change first."""
-    from agents.models import Agent, Visibility
+    from agents.models import Agent
+    from agents.selectors import agent_published_q
 
-    return Agent.objects.filter(
-        owner=owner, visibility=Visibility.PUBLIC, is_playground=False
-    ).order_by("-updated_at", "-id")
+    return Agent.objects.filter(agent_published_q(), owner=owner).order_by(
+        "-updated_at", "-id"
+    )
 
 
 def author_stats(*, owner: User) -> dict:
