@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from agents.models import (
     Agent,
@@ -49,15 +50,37 @@ class AgentAdmin(admin.ModelAdmin):
         "owner",
         "model",
         "visibility",
+        "is_hidden",
         "version_number",
         "updated_at",
     ]
-    list_filter = ["visibility", "model"]
+    list_filter = ["visibility", "is_hidden", "model"]
     search_fields = ["name", "slug", "owner__username", "description"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
-    readonly_fields = ["version_number", "created_at", "updated_at"]
+    # Hidden or shown only through the actions (community.moderation).
+    readonly_fields = ["is_hidden", "version_number", "created_at", "updated_at"]
     inlines = [AgentVersionInline]
+    actions = ["hide_agents", "show_agents"]
+
+    @admin.action(description=_("Hide from the community (moderation)"))
+    def hide_agents(self, request, queryset):
+        self._set_hidden(request, queryset, hidden=True)
+
+    @admin.action(description=_("Show in the community again"))
+    def show_agents(self, request, queryset):
+        self._set_hidden(request, queryset, hidden=False)
+
+    def _set_hidden(self, request, queryset, *, hidden: bool):
+        from community.moderation import agent_set_hidden
+
+        for agent in queryset:
+            agent_set_hidden(agent=agent, hidden=hidden)
+        self.message_user(
+            request,
+            (_("Hid %(n)d agents.") if hidden else _("Showed %(n)d agents."))
+            % {"n": queryset.count()},
+        )
 
 
 @admin.register(AgentVersion)

@@ -152,6 +152,9 @@ class Agent(models.Model):
     # Each user's one hidden agent behind the playground: its definition is
     # whatever was last tried there, and it is never listed or shared.
     is_playground = models.BooleanField(_("playground"), default=False)
+    # Hidden by staff (community.moderation): gone from every public page
+    # and the API for everyone but its owner, who sees why.
+    is_hidden = models.BooleanField(_("hidden by moderators"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -326,6 +329,11 @@ class Run(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Shared by the person who ran it: anyone with /r/<share_token>/ sees a
+    # read-only copy, and the agent's owner's shared runs are on its page.
+    # Unsharing clears the token, so old links stop working.
+    share_token = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    shared_at = models.DateTimeField(_("shared"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -333,10 +341,20 @@ class Run(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=RunStatus.values), name="run_status_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(share_token__isnull=True, shared_at__isnull=True)
+                | Q(share_token__isnull=False, shared_at__isnull=False),
+                name="run_share_token_with_time",
+            ),
         ]
         indexes = [
             models.Index(fields=["owner", "-created_at"]),
             models.Index(fields=["agent", "-created_at"]),
+            models.Index(
+                fields=["agent", "-shared_at"],
+                name="run_shared",
+                condition=Q(shared_at__isnull=False),
+            ),
             models.Index(
                 fields=["status"],
                 name="run_unfinished",

@@ -30,7 +30,11 @@ def _can_see_all(user) -> bool:
 def agent_visible_q(user) -> Q:
     if _can_see_all(user):
         return Q()
-    shared = Q(visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
+    shared = Q(
+        visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED],
+        is_hidden=False,
+        owner__is_hidden=False,
+    )
     if not user.is_authenticated:
         return Q(pk__in=[])
     return shared | Q(owner=user)
@@ -67,8 +71,12 @@ def agent_can_edit(*, user, agent: Agent) -> bool:
 
 def agent_tool_candidates(*, owner_id) -> QuerySet[Agent]:
     """Agents that an agent owned by ``owner_id`` may run as tools: the owner's
-    own and shared (public or unlisted) ones."""
-    shared = Q(visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
+    own and shared (public or unlisted) ones not hidden by moderators."""
+    shared = Q(
+        visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED],
+        is_hidden=False,
+        owner__is_hidden=False,
+    )
     return Agent.objects.filter(shared | Q(owner_id=owner_id), is_playground=False)
 
 
@@ -399,7 +407,15 @@ RATING_PRIOR_STARS = 3
 
 
 def agent_published_q() -> Q:
-    return Q(visibility=Visibility.PUBLIC, is_playground=False, owner__is_active=True)
+    """Listed in the community: public, and neither the agent nor its owner
+    hidden by the moderators nor the owner's account closed."""
+    return Q(
+        visibility=Visibility.PUBLIC,
+        is_playground=False,
+        is_hidden=False,
+        owner__is_active=True,
+        owner__is_hidden=False,
+    )
 
 
 def agent_list_published(
@@ -460,6 +476,7 @@ def agent_tag_cloud(*, limit: int = 20) -> list[tuple[str, int]]:
         JOIN {User._meta.db_table} AS u ON u.id = a.owner_id
         CROSS JOIN LATERAL unnest(a.tags) AS tag
         WHERE a.visibility = %s AND NOT a.is_playground AND u.is_active
+          AND NOT a.is_hidden AND NOT u.is_hidden
         GROUP BY tag
         ORDER BY n DESC, tag
         LIMIT %s
@@ -479,7 +496,9 @@ def agent_get_listed(*, user, username: str, slug: str) -> Agent | None:
     )
     if agent is None or not agent.owner.is_active:
         return None
-    if agent.visibility == Visibility.PUBLIC:
+    if agent.visibility == Visibility.PUBLIC and not (
+        agent.is_hidden or agent.owner.is_hidden
+    ):
         return agent
     return agent_get_visible(user=user, agent_id=agent.pk)
 

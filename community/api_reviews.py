@@ -3,11 +3,9 @@ ratings and comments needs no account; writing does."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -17,7 +15,7 @@ from agents import selectors as agent_selectors
 from agents.models import Agent
 from community import reviews
 from community.models import REACTIONS, Comment, Rating
-from config.api import raise_as_drf
+from config.api import call_service
 
 
 def _agent_for(request, agent_id) -> Agent:
@@ -30,22 +28,13 @@ def _agent_for(request, agent_id) -> Agent:
 def _comment_for(request, comment_id) -> Comment:
     comment = (
         Comment.objects.select_related("agent__owner", "author")
-        .filter(pk=comment_id, is_hidden=False)
+        .filter(reviews.comment_visible_q(), pk=comment_id)
         .first()
     )
     if comment is None:
         raise NotFound()
     _agent_for(request, comment.agent_id)
     return comment
-
-
-def _call(function, **kwargs):
-    try:
-        return function(**kwargs)
-    except DjangoValidationError as error:
-        raise_as_drf(error)
-    except DjangoPermissionDenied as error:
-        raise PermissionDenied(str(error)) from None
 
 
 class ReadOpenWriteSignedIn(IsAuthenticated):
@@ -109,7 +98,7 @@ class AgentRatingsView(GenericAPIView):
         body = RatingWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         existed = Rating.objects.filter(agent=agent, user=request.user).exists()
-        rating = _call(
+        rating = call_service(
             reviews.rating_save, agent=agent, user=request.user, **body.validated_data
         )
         return Response(
@@ -199,7 +188,7 @@ class AgentCommentsView(GenericAPIView):
             ).first()
             if parent is None:
                 raise serializers.ValidationError({"parent": ["No such comment here."]})
-        comment = _call(
+        comment = call_service(
             reviews.comment_create,
             agent=agent,
             user=request.user,
@@ -220,7 +209,7 @@ class CommentDetailView(APIView):
         comment = _comment_for(request, comment_id)
         body = CommentWriteSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        comment = _call(
+        comment = call_service(
             reviews.comment_edit,
             comment=comment,
             user=request.user,
@@ -230,7 +219,7 @@ class CommentDetailView(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request, comment_id: int):
-        _call(
+        call_service(
             reviews.comment_delete,
             comment=_comment_for(request, comment_id),
             user=request.user,
@@ -256,7 +245,7 @@ class CommentHideView(APIView):
         hidden = serializers.BooleanField().to_internal_value(
             request.data.get("hidden", True)
         )
-        _call(
+        call_service(
             reviews.comment_set_hidden,
             comment=comment,
             user=request.user,
@@ -290,7 +279,7 @@ class _ReactionView(APIView):
     def _toggle(self, request, **target):
         body = ReactionWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        on = _call(
+        on = call_service(
             reviews.reaction_toggle,
             user=request.user,
             emoji=body.validated_data["emoji"],

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from community import api, api_messages, api_reviews
+from community import api, api_messages, api_moderation, api_reviews
 
 
 class PublicUsernameConverter:
@@ -100,6 +100,7 @@ urlpatterns = [
         api_reviews.CommentReactionsView.as_view(),
         name="comment-reactions",
     ),
+    path("reports/", api_moderation.ReportListCreateView.as_view(), name="report-list"),
     path(
         "notifications/", api.NotificationListView.as_view(), name="notification-list"
     ),

@@ -7,8 +7,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from agents.models import Agent
-from community import reviews, selectors, services
-from community.models import Comment, Follow, Rating
+from community import moderation, reviews, selectors, services
+from community.models import Comment, Follow, Rating, Report
 
 PROFILES = {
     "alice": ("Alice Martin", "Maths teacher. I build small agents for my class."),
@@ -44,6 +44,18 @@ COMMENTS = [
         ("bob", "It does: the calculator takes any expression."),
     ),
     ("alice", "bob/code-reviewer", "Tip: paste the test too, it reads both.", None),
+]
+
+# An open report, so staff find something in the moderation queue:
+# (reporter, owner/slug, author of the reported comment, reason, details).
+REPORTS = [
+    (
+        "carol",
+        "alice/arithmetic-tutor",
+        "dan",
+        "other",
+        "Is using it for graded homework within the rules?",
+    ),
 ]
 
 
@@ -90,4 +102,18 @@ def demo_community_ensure(users_by_name: dict) -> int:
             )
         reviews.reaction_toggle(user=users_by_name["bob"], emoji="👍", comment=comment)
         added += 1
+    for reporter, reference, author, reason, details in REPORTS:
+        agent, user = _agent(reference), users_by_name.get(reporter)
+        comment = Comment.objects.filter(
+            agent=agent, author__username=author, parent__isnull=True
+        ).first()
+        if comment and user and not Report.objects.filter(reporter=user).exists():
+            moderation.report_create(
+                reporter=user,
+                target_type="comment",
+                target_id=comment.pk,
+                reason=reason,
+                details=details,
+            )
+            added += 1
     return added

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from community.models import ReportReason
+
 
 class ApiKeyCreateForm(forms.Form):
     name = forms.CharField(
@@ -73,3 +75,17 @@ class ProfileForm(forms.Form):
                 field = None
             for message in messages:
                 self.add_error(field, message)
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("Why are you reporting this?"),
+        choices=ReportReason.choices,
+        widget=forms.RadioSelect,
+    )
+    details = forms.CharField(
+        label=_("Anything the moderators should know (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )

@@ -49,8 +49,10 @@ MESSAGE_WINDOW = timedelta(minutes=1)
 
 
 def _require_can_send(user: User) -> None:
-    if not user.is_active or getattr(user, "is_suspended", False):
-        raise PermissionDenied(_("Your account cannot send messages right now."))
+    if not user.is_active or user.is_suspended or user.is_hidden:
+        raise PermissionDenied(
+            _("Your account is suspended: you cannot send messages.")
+        )
 
 
 def _clean_body(value) -> str:

@@ -28,6 +28,12 @@ class User(AbstractUser):
         error_messages={"unique": _("That username is taken.")},
     )
     email = models.EmailField(_("email address"), blank=True)
+    # Moderation (community.moderation). A suspended account can sign in and
+    # see its own things but cannot publish, comment, rate, react, report or
+    # message. A hidden account's profile, agents, comments and reviews are
+    # gone from every public page and the API.
+    is_suspended = models.BooleanField(_("suspended"), default=False)
+    is_hidden = models.BooleanField(_("hidden by moderators"), default=False)
 
     class Meta:
         verbose_name = _("user")
@@ -77,6 +83,7 @@ class NotificationKind(models.TextChoices):
     FORK = "fork", _("Fork of your agent")
     MESSAGE = "message", _("Direct message")
     LOW_BALANCE = "low_balance", _("Low credit balance")
+    MODERATION = "moderation", _("Notice from the moderators")
 
 
 # Kinds emailed unless the person turns them off. Low balance has its own
@@ -259,6 +266,8 @@ class Comment(models.Model):
     body_html = models.TextField(blank=True, editable=False)
     # Hidden by the agent's owner or staff: gone from every page and the API.
     is_hidden = models.BooleanField(default=False)
+    # Hidden by staff: the agent's owner cannot show it again.
+    hidden_by_staff = models.BooleanField(default=False)
     edited_at = models.DateTimeField(null=True, blank=True)
     # Deleted by its author while it had replies: kept, empty, as "deleted".
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -412,3 +421,142 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.pk} in {self.thread_id}"
+
+
+# --- Reports and the moderation queue (community.moderation) ---------------
+
+
+class ReportReason(models.TextChoices):
+    SPAM = "spam", _("Spam or advertising")
+    ABUSE = "abuse", _("Harassment or hate")
+    HARMFUL = "harmful", _("Dangerous, illegal or malicious")
+    SEXUAL = "sexual", _("Sexual content")
+    IMPERSONATION = "impersonation", _("Impersonation or stolen work")
+    PRIVACY = "privacy", _("Someone's private information")
+    OTHER = "other", _("Something else")
+
+
+class ReportStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Action taken")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class ModerationAction(models.TextChoices):
+    HIDE = "hide", _("Hidden")
+    DELETE = "delete", _("Deleted")
+    WARN = "warn", _("Author warned")
+    SUSPEND = "suspend", _("Author suspended")
+    DISMISS = "dismiss", _("Dismissed")
+
+
+class Report(models.Model):
+    """Someone signed in reports an agent, a comment or a person; staff work
+    the open reports in the admin. Exactly one target is set. One person has
+    at most one open report per target."""
+
+    reporter = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="reports_made"
+    )
+    agent = models.ForeignKey(
+        "agents.Agent",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
+    )
+    comment = models.ForeignKey(
+        Comment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
+    )
+    user = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports_about",
+        verbose_name=_("reported person"),
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=ReportReason.choices)
+    details = models.TextField(_("details"), max_length=2000, blank=True)
+    # What was reported, as it was then (the content may change or go).
+    snapshot = models.TextField(_("content when reported"), blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ReportStatus.choices,
+        default=ReportStatus.OPEN,
+    )
+    action = models.CharField(
+        _("action"), max_length=10, choices=ModerationAction.choices, blank=True
+    )
+    staff_note = models.TextField(
+        _("note to the author"),
+        max_length=1000,
+        blank=True,
+        help_text=_("Sent with a warning or a suspension. Plain text."),
+    )
+    resolved_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    created_at = models.DateTimeField(_("reported"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One target when made; none once it has been deleted.
+            models.CheckConstraint(
+                condition=models.Q(agent__isnull=True, comment__isnull=True)
+                | models.Q(agent__isnull=True, user__isnull=True)
+                | models.Q(comment__isnull=True, user__isnull=True),
+                name="report_at_most_one_target",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reason__in=ReportReason.values),
+                name="report_reason_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ReportStatus.values),
+                name="report_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["reporter", "agent"],
+                condition=models.Q(status="open", agent__isnull=False),
+                name="report_open_once_per_agent",
+            ),
+            models.UniqueConstraint(
+                fields=["reporter", "comment"],
+                condition=models.Q(status="open", comment__isnull=False),
+                name="report_open_once_per_comment",
+            ),
+            models.UniqueConstraint(
+                fields=["reporter", "user"],
+                condition=models.Q(status="open", user__isnull=False),
+                name="report_open_once_per_user",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-created_at"]),
+            models.Index(fields=["reporter", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"report {self.pk} ({self.get_reason_display()})"
+
+    @property
+    def target_type(self) -> str:
+        if self.agent_id:
+            return "agent"
+        if self.comment_id:
+            return "comment"
+        if self.user_id:
+            return "user"
+        return "gone"
+
+    @property
+    def target(self):
+        return self.agent or self.comment or self.user

@@ -36,8 +36,10 @@ COMMENT_WINDOW = timedelta(minutes=1)
 
 
 def _require_active(user: User) -> None:
-    if not user.is_active or getattr(user, "is_suspended", False):
-        raise PermissionDenied(_("Your account cannot post right now."))
+    if not user.is_active or user.is_suspended or user.is_hidden:
+        raise PermissionDenied(
+            _("Your account is suspended: you cannot post, rate or react.")
+        )
 
 
 def _require_shared(agent: Agent) -> None:
@@ -151,7 +153,7 @@ def rating_set_hidden(*, rating: Rating, hidden: bool) -> Rating:
 
 def rating_list(*, agent: Agent) -> QuerySet[Rating]:
     return (
-        Rating.objects.filter(agent=agent, is_hidden=False)
+        Rating.objects.filter(agent=agent, is_hidden=False, user__is_hidden=False)
         .select_related("user")
         .order_by("-updated_at", "-pk")
     )
@@ -247,6 +249,12 @@ def comment_delete(*, comment: Comment, user: User) -> None:
     "deleted" so the thread still reads; its text is gone either way."""
     if comment.author_id != user.pk:
         raise PermissionDenied(_("Only its author can delete a comment."))
+    comment_remove(comment=comment)
+
+
+def comment_remove(*, comment: Comment) -> None:
+    """Delete a comment; one with replies stays, empty, as "deleted" so its
+    thread still reads. Callers check who may."""
     if comment.replies.exists():
         comment.body = comment.body_html = ""
         comment.deleted_at = timezone.now()
@@ -261,16 +269,31 @@ def comment_set_hidden(*, comment: Comment, user: User, hidden: bool) -> Comment
     disappears from every public page and the API."""
     if not (user.is_staff or comment.agent.owner_id == user.pk):
         raise PermissionDenied(_("Only the agent's owner can hide its comments."))
+    if comment.hidden_by_staff and not user.is_staff:
+        raise PermissionDenied(_("The moderators hid this comment."))
     comment.is_hidden = hidden
     comment.save(update_fields=["is_hidden"])
     return comment
+
+
+def comment_visible_q(prefix: str = "") -> Q:
+    """Comments anyone may see: not hidden (by the agent's owner or staff),
+    on an agent not hidden, by an author not hidden."""
+    return Q(
+        **{
+            f"{prefix}is_hidden": False,
+            f"{prefix}author__is_hidden": False,
+            f"{prefix}agent__is_hidden": False,
+            f"{prefix}agent__owner__is_hidden": False,
+        }
+    )
 
 
 def comment_threads(*, agent: Agent, user=None) -> QuerySet[Comment]:
     """Top-level visible comments, newest first, each with its visible
     replies (oldest first) and everyone's reactions, in a fixed number of
     queries however many there are."""
-    visible = Q(is_hidden=False)
+    visible = comment_visible_q()
     replies = (
         Comment.objects.filter(visible)
         .select_related("author")

@@ -37,10 +37,10 @@ PROFILE_AGENTS_SHOWN = 30
 
 def user_get_public(*, username: str) -> User | None:
     """An active account by username (any case), with its profile if it has
-    one; None for unknown, deactivated or suspended accounts."""
+    one; None for unknown, deactivated or hidden (by moderators) accounts."""
     return (
         User.objects.select_related("profile")
-        .filter(username__iexact=username, is_active=True)
+        .filter(username__iexact=username, is_active=True, is_hidden=False)
         .first()
     )
 
@@ -89,7 +89,9 @@ def is_following(*, follower: User, followee: User) -> bool:
 def follower_list(*, user: User) -> QuerySet[User]:
     """Active people following ``user``, most recent follow first."""
     return (
-        User.objects.filter(following_set__followee=user, is_active=True)
+        User.objects.filter(
+            following_set__followee=user, is_active=True, is_hidden=False
+        )
         .select_related("profile")
         .order_by("-following_set__created_at", "-id")
     )
@@ -98,7 +100,9 @@ def follower_list(*, user: User) -> QuerySet[User]:
 def following_list(*, user: User) -> QuerySet[User]:
     """Active people ``user`` follows, most recent follow first."""
     return (
-        User.objects.filter(follower_set__follower=user, is_active=True)
+        User.objects.filter(
+            follower_set__follower=user, is_active=True, is_hidden=False
+        )
         .select_related("profile")
         .order_by("-follower_set__created_at", "-id")
     )
@@ -106,16 +110,12 @@ def following_list(*, user: User) -> QuerySet[User]:
 
 def feed_agents(*, user: User) -> QuerySet:
     """Public agents of the people ``user`` follows, newest change first."""
-    from agents.models import Agent, Visibility
+    from agents.models import Agent
+    from agents.selectors import agent_published_q
 
     followed = Follow.objects.filter(follower=user).values("followee_id")
     return (
-        Agent.objects.filter(
-            owner__in=followed,
-            owner__is_active=True,
-            visibility=Visibility.PUBLIC,
-            is_playground=False,
-        )
+        Agent.objects.filter(agent_published_q(), owner__in=followed)
         .select_related("owner", "owner__profile")
         .order_by("-updated_at", "-id")
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from community import views, views_messages, views_reviews
+from community import views, views_messages, views_moderation, views_reviews
 
 app_name = "community"
 
@@ -18,6 +18,11 @@ urlpatterns = [
     path("people/<str:username>/follow/", views.follow_toggle, name="follow"),
     path("people/<str:username>/block/", views_messages.block_toggle, name="block"),
     path("feed/", views.feed, name="feed"),
+    path(
+        "report/<str:target_type>/<int:target_id>/",
+        views_moderation.report,
+        name="report",
+    ),
     path("messages/", views_messages.inbox, name="messages"),
     path(
         "messages/with/<str:username>/",

@@ -28,7 +28,7 @@ def _agent(request, agent_id) -> Agent:
 def _comment(request, comment_id) -> Comment:
     comment = (
         Comment.objects.select_related("agent__owner")
-        .filter(pk=comment_id, is_hidden=False)
+        .filter(reviews.comment_visible_q(), pk=comment_id)
         .first()
     )
     if comment is None:

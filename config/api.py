@@ -1,7 +1,8 @@
 """API-wide pieces shared by every app's endpoints."""
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 
@@ -23,3 +24,14 @@ def raise_as_drf(error: DjangoValidationError):
     else:
         detail = {"non_field_errors": error.messages}
     raise ValidationError(detail) from error
+
+
+def call_service(function, **kwargs):
+    """Call a service, turning its ValidationError into a 400 with field
+    messages and its PermissionDenied into a 403 with its message."""
+    try:
+        return function(**kwargs)
+    except DjangoValidationError as error:
+        raise_as_drf(error)
+    except DjangoPermissionDenied as error:
+        raise PermissionDenied(str(error)) from None

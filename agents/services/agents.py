@@ -164,6 +164,14 @@ def _clean(agent: Agent, data: dict[str, Any], *, user) -> dict[str, Any]:
                 _("Visibility must be one of: %(choices)s.")
                 % {"choices": ", ".join(Visibility.values)}
             ]
+        elif (
+            data["visibility"] != Visibility.PRIVATE
+            and data["visibility"] != agent.visibility
+            and getattr(user, "is_suspended", False)
+        ):
+            errors["visibility"] = [
+                _("Your account is suspended: you cannot publish or share agents.")
+            ]
         else:
             cleaned["visibility"] = data["visibility"]
     if "category" in data:

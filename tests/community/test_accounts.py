@@ -40,6 +40,8 @@ def test_a_visitor_signs_up_and_is_signed_in(client):
         ({"email": "not-an-email"}, "email", "valid email"),
         ({"username": "has space"}, "username", "letters, digits"),
         ({"password2": "something-else-entirely"}, "password2", "same password"),
+        ({"username": "api-keys"}, "username", "reserved"),
+        ({"username": "Feed"}, "username", "reserved"),
     ],
     ids=[
         "taken-username",
@@ -49,6 +51,8 @@ def test_a_visitor_signs_up_and_is_signed_in(client):
         "malformed-email",
         "bad-username",
         "mismatch",
+        "reserved-route-name",
+        "reserved-any-case",
     ],
 )
 def test_signup_with_bad_input_explains_the_field_and_creates_nothing(

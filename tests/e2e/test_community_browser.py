@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from agents import services
 from agents.models import Agent
+from community import reviews
 from tests.agents.factories import make_agent
 from tests.community.factories import PASSWORD, UserFactory
 
@@ -114,3 +115,72 @@ def test_a_visitor_discovers_an_agent_and_a_member_forks_it(
     page.goto(f"{live_server.url}/u/ada/haiku-poet/#comments")
     page.locator("#comments .comment").first.get_by_role("button", name="Hide").click()
     expect(page.locator("#comments .comment")).to_have_count(0)
+
+
+@pytest.mark.worker
+def test_a_member_runs_a_fork_the_author_hears_live_and_staff_hide_a_report(
+    page: Page, browser, asgi_server, start_worker, demo_model, screenshot
+):
+    """The issue's walk over Daphne and a real worker: a member forks an
+    agent and runs the fork; its author, with a page open, sees the bell count
+    rise without a reload; a spam comment is reported and staff hide it from
+    the admin's queue."""
+    start_worker()
+    base = asgi_server.url
+    author = UserFactory(username="ada")
+    agent = publish(make_agent(author, name="Haiku poet", description="Haiku"))
+    troll = UserFactory(username="troll")
+    reviews.comment_create(agent=agent, user=troll, body="Buy cheap pills at spam")
+    UserFactory(username="grace")
+    UserFactory(username="mod", is_staff=True, is_superuser=True)
+
+    # The author keeps a page open in a browser of her own.
+    author_page = browser.new_context().new_page()
+    author_page.set_default_timeout(20_000)
+    sign_in(author_page, base, "ada")
+    author_page.goto(f"{base}/agents/")
+    # (Told already of the troll's comment.)
+    expect(author_page.locator("#notification-count")).to_have_text("1")
+
+    sign_in(page, base, "grace")
+    page.goto(f"{base}/u/ada/haiku-poet/")
+    page.locator("#fork-button").click()
+    expect(page.locator(".message-success")).to_contain_text("Forked Haiku poet")
+    panel = page.locator("#run-panel")
+    panel.get_by_label("Input").fill("Autumn rain")
+    panel.get_by_role("button", name="Run").click()
+    expect(page.locator("#run-status [data-status=completed]")).to_be_visible(
+        timeout=30_000
+    )
+    # Live, without a reload: the fork reached the author's open page.
+    expect(author_page.locator("#notification-count")).to_have_text("2")
+
+    page.goto(f"{base}/u/ada/haiku-poet/")
+    page.locator("#comment-body").fill("Lovely haiku.")
+    page.locator("#comment-form").get_by_role("button", name="Comment").click()
+    expect(author_page.locator("#notification-count")).to_have_text("3")
+
+    # Report the spam comment.
+    spam = page.locator("#comments .comment", has_text="Buy cheap pills")
+    spam.get_by_role("link", name="Report").click()
+    page.get_by_label("Spam or advertising").check()
+    page.get_by_role("button", name="Send report").click()
+    expect(page.locator(".message-success")).to_contain_text("moderators")
+    screenshot(page, "reported")
+
+    # Staff hide it from the queue.
+    page.context.clear_cookies()
+    sign_in(page, base, "mod")
+    page.goto(f"{base}/admin/community/report/")
+    expect(page.locator("#result_list")).to_contain_text("Comment on Haiku poet")
+    screenshot(page, "queue")
+    page.locator("#result_list tbody tr th a").first.click()
+    page.get_by_role("button", name="Hide", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("closed 1 reports")
+
+    page.context.clear_cookies()
+    page.goto(f"{base}/u/ada/haiku-poet/")
+    expect(page.locator("#comments")).to_contain_text("Lovely haiku.")
+    expect(page.locator("#comments")).not_to_contain_text("Buy cheap pills")
+    screenshot(page, "hidden")
+    author_page.context.close()

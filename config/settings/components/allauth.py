@@ -13,6 +13,10 @@ ACCOUNT_USERNAME_MIN_LENGTH = 3
 ACCOUNT_USERNAME_BLACKLIST = [
     "admin", "api", "static", "media", "accounts", "settings", "u", "health",
     "discover", "agents", "runs", "files", "credits", "stripe", "_allauth",
+    # Names that other routes use where a username goes
+    # (/api/v1/users/me/..., /api/v1/users/api-keys/).
+    "me", "api-keys", "report", "feed", "messages", "notifications", "people",
+    "playground", "conversations", "tools", "workflows", "moderators", "staff",
 ]  # fmt: skip
 ACCOUNT_ADAPTER = "community.adapters.AccountAdapter"
 
