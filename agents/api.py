@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
+from django.urls import reverse
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -35,6 +36,7 @@ from agents.models import (
     Visibility,
 )
 from agents.payloads import run_to_dict
+from agents.services import sharing
 from billing.pricing import as_credits
 from config.api import raise_as_drf
 
@@ -253,9 +255,27 @@ RunSchema = inline_serializer(
         "created_at": serializers.DateTimeField(),
         "started_at": serializers.DateTimeField(allow_null=True),
         "finished_at": serializers.DateTimeField(allow_null=True),
+        "share_url": serializers.URLField(
+            allow_null=True,
+            help_text="The read-only copy anyone with the link sees; null when "
+            "the run is not shared.",
+        ),
         "steps": serializers.ListField(child=serializers.JSONField(), required=False),
     },
 )
+
+
+def _share_url(request, run) -> str | None:
+    if not run.share_token:
+        return None
+    return request.build_absolute_uri(
+        reverse("agents:shared-run", args=[run.share_token])
+    )
+
+
+def _run_data(request, run, *, steps=None) -> dict:
+    """A run as the API answers it: the websocket's shape and its share link."""
+    return {**run_to_dict(run, steps=steps), "share_url": _share_url(request, run)}
 
 
 def _object_body(request) -> dict:
@@ -569,7 +589,7 @@ class AgentRunView(APIView):
             )
         except DjangoValidationError as error:
             raise_as_drf(error)
-        return Response(run_to_dict(run), status=status.HTTP_202_ACCEPTED)
+        return Response(_run_data(request, run), status=status.HTTP_202_ACCEPTED)
 
 
 class PlaygroundRunSerializer(serializers.Serializer):
@@ -608,7 +628,7 @@ class PlaygroundRunView(APIView):
             )
         except DjangoValidationError as error:
             raise_as_drf(error)
-        return Response(run_to_dict(run), status=status.HTTP_202_ACCEPTED)
+        return Response(_run_data(request, run), status=status.HTTP_202_ACCEPTED)
 
 
 class PlaygroundSaveView(APIView):
@@ -662,7 +682,7 @@ class RunListView(GenericAPIView):
             until=data.get("until"),
         ).select_related("owner")
         page = self.paginate_queryset(runs)
-        return self.get_paginated_response([run_to_dict(run) for run in page])
+        return self.get_paginated_response([_run_data(request, run) for run in page])
 
 
 def _visible_run(request, run_id):
@@ -676,7 +696,7 @@ class RunDetailView(APIView):
     def get(self, request, run_id: int):
         run = _visible_run(request, run_id)
         steps = list(selectors.step_list(run=run))
-        return Response(run_to_dict(run, steps=steps))
+        return Response(_run_data(request, run, steps=steps))
 
     @extend_schema(responses={204: None})
     def delete(self, request, run_id: int):
@@ -692,7 +712,41 @@ class RunCancelView(APIView):
             run = services.run_cancel(run=run)
         except DjangoValidationError as error:
             raise_as_drf(error)
-        return Response(run_to_dict(run))
+        return Response(_run_data(request, run))
+
+
+RunShareSchema = inline_serializer(
+    "RunShare",
+    {"share_url": serializers.URLField(), "shared_at": serializers.DateTimeField()},
+)
+
+
+class RunShareView(APIView):
+    """Share a finished run you started: anyone with `share_url` sees a
+    read-only copy, signed in or not (its input, steps, output and cost; not
+    the agent's instructions or anyone's secrets). Sharing again keeps the
+    link. DELETE stops sharing: the link stops working."""
+
+    @extend_schema(request=None, responses=RunShareSchema)
+    def post(self, request, run_id: int):
+        run = _visible_run(request, run_id)
+        try:
+            run = sharing.run_share(run=run, user=request.user)
+        except DjangoValidationError as error:
+            raise_as_drf(error)
+        return Response(
+            {
+                "share_url": _share_url(request, run),
+                "shared_at": serializers.DateTimeField().to_representation(
+                    run.shared_at
+                ),
+            }
+        )
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, run_id: int):
+        sharing.run_unshare(run=_visible_run(request, run_id), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class LanguageModelSerializer(serializers.ModelSerializer):
@@ -1167,11 +1221,11 @@ def _visible_conversation(request, conversation_id):
     )
 
 
-def _conversation_data(conversation) -> dict:
+def _conversation_data(request, conversation) -> dict:
     turns = list(selectors.conversation_turns(conversation=conversation))
     conversation.turn_count = len(turns)
     data = ConversationSerializer(conversation).data
-    data["runs"] = [run_to_dict(run) for run in turns]
+    data["runs"] = [_run_data(request, run) for run in turns]
     return data
 
 
@@ -1182,7 +1236,7 @@ class ConversationDetailView(APIView):
     @extend_schema(responses=ConversationSerializer)
     def get(self, request, conversation_id: int):
         conversation = _visible_conversation(request, conversation_id)
-        return Response(_conversation_data(conversation))
+        return Response(_conversation_data(request, conversation))
 
     @extend_schema(request=ConversationSerializer, responses=ConversationSerializer)
     def patch(self, request, conversation_id: int):
@@ -1195,7 +1249,7 @@ class ConversationDetailView(APIView):
             )
         except DjangoValidationError as error:
             raise_as_drf(error)
-        return Response(_conversation_data(conversation))
+        return Response(_conversation_data(request, conversation))
 
     @extend_schema(responses={204: None})
     def delete(self, request, conversation_id: int):

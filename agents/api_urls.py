@@ -53,6 +53,7 @@ urlpatterns = [
     path("runs/", api.RunListView.as_view(), name="run-list"),
     path("runs/<int:run_id>/", api.RunDetailView.as_view(), name="run-detail"),
     path("runs/<int:run_id>/cancel/", api.RunCancelView.as_view(), name="run-cancel"),
+    path("runs/<int:run_id>/share/", api.RunShareView.as_view(), name="run-share"),
     path(
         "conversations/",
         api.ConversationListView.as_view(),

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from agents import services
-from agents.models import Agent
+from agents.models import Agent, RunStatus
+from agents.services import sharing
 from agents.services.agents import LISTING_FIELDS
 from agents.services.search import trending_refresh
 
@@ -158,6 +159,10 @@ DEMO_AGENTS = [
 ]
 
 
+# Agents whose page shows a run shared by their owner, once there is one.
+DEMO_SHARED_RUNS = [("alice", "arithmetic-tutor"), ("alice", "haiku-poet")]
+
+
 def _resolve_agent_tools(data: dict, users_by_name: dict) -> dict:
     tools = []
     for name in data.get("tools", []):
@@ -187,6 +192,7 @@ def demo_agents_ensure(users_by_name: dict) -> list[tuple[Agent, bool]]:
             agent = services.agent_update(agent=agent, user=owner, data=listing)
         results.append((agent, created))
     _demo_fork(users_by_name)
+    _demo_share_runs(users_by_name)
     trending_refresh()
     return results
 
@@ -212,3 +218,33 @@ def _demo_fork(users_by_name: dict) -> None:
             "visibility": "public",
         },
     )
+
+
+def _demo_share_runs(users_by_name: dict) -> None:
+    """Share, on each DEMO_SHARED_RUNS agent's page, the newest completed run
+    its owner made of one of its example prompts (the README's walkthrough
+    makes one), so the page shows "Recent runs shared by the author".
+
+    Seeding makes no runs: until the owner has run an example prompt, there
+    is nothing to share. Once the owner has a shared run of the agent it is
+    left alone, so loading the demo data again changes nothing; other runs,
+    with inputs of the owner's own, are never shared.
+    """
+    for username, slug in DEMO_SHARED_RUNS:
+        owner = users_by_name.get(username)
+        agent = Agent.objects.filter(owner=owner, slug=slug).first()
+        if agent is None or not agent.example_prompts:
+            continue
+        if agent.runs.filter(owner=owner, shared_at__isnull=False).exists():
+            continue
+        run = (
+            agent.runs.filter(
+                owner=owner,
+                status=RunStatus.COMPLETED,
+                input__in=agent.example_prompts,
+            )
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if run is not None:
+            sharing.run_share(run=run, user=owner)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from agents import views, views_community
+from agents import views, views_community, views_sharing
 
 app_name = "agents"
 
@@ -65,4 +65,7 @@ urlpatterns = [
     path("runs/<int:run_id>/", views.run_detail, name="run"),
     path("runs/<int:run_id>/cancel/", views.run_cancel, name="run-cancel"),
     path("runs/<int:run_id>/delete/", views.run_delete, name="run-delete"),
+    path("runs/<int:run_id>/share/", views_sharing.run_share, name="run-share"),
+    # A slug's characters are token_urlsafe's alphabet.
+    path("r/<slug:token>/", views_sharing.shared_run, name="shared-run"),
 ]

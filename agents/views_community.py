@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agents import presenters, selectors, services
 from agents.models import Category
+from agents.services import sharing
 
 AGENTS_PER_PAGE = 24
 RATINGS_SHOWN = 20
@@ -82,6 +83,7 @@ def listing(request, username: str, slug: str):
             else None
         ),
         "star_choices": [5, 4, 3, 2, 1],
+        "shared_runs": sharing.runs_shared_on_listing(agent=agent),
     }
     threads = Paginator(reviews.comment_threads(agent=agent), THREADS_PER_PAGE)
     context["threads_page"] = threads.get_page(request.GET.get("comments"))
