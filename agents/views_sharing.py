@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from agents import selectors
 from agents.models import Visibility
@@ -20,14 +20,19 @@ from agents.views import _timeline_context
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def run_share(request, run_id: int):
     """Share the run (``share=1``), stop sharing it (``share=0``), or, with
     neither, switch. A run the user may not see is a 404; someone else's
-    that they may see (staff) a 403, from the service."""
+    that they may see (staff) a 403, from the service. GET answers the
+    control alone, for the run page to fetch once the run has finished."""
     run = selectors.run_get_visible(user=request.user, run_id=run_id)
     if run is None:
         raise Http404
+    if request.method == "GET":
+        if run.owner_id != request.user.pk:
+            raise Http404
+        return render(request, "agents/partials/run_share.html", {"run": run})
     wanted = request.POST.get("share")
     if wanted not in ("0", "1"):
         wanted = "0" if run.share_token else "1"

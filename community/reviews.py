@@ -293,7 +293,9 @@ def comment_threads(*, agent: Agent, user=None) -> QuerySet[Comment]:
     """Top-level visible comments, newest first, each with its visible
     replies (oldest first) and everyone's reactions, in a fixed number of
     queries however many there are."""
-    visible = comment_visible_q()
+    # The agent is the caller's, already checked: only the comments' own
+    # flags and their authors' are left to filter on.
+    visible = Q(is_hidden=False, author__is_hidden=False)
     replies = (
         Comment.objects.filter(visible)
         .select_related("author")

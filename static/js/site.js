@@ -50,3 +50,25 @@
     }
   });
 })();
+
+// A run page's share control waits for the run to finish: when the live
+// status (swapped in over the run websocket) says it has, fetch the control
+// again, now with its Share button.
+(function () {
+  "use strict";
+
+  var FINISHED = ["completed", "failed", "cancelled"];
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var pending = document.querySelector("#run-share[data-refresh-url]");
+    var status = document.getElementById("run-status");
+    if (!pending || !status || !window.htmx) {
+      return;
+    }
+    if (FINISHED.indexOf(status.dataset.status) === -1) {
+      return;
+    }
+    var url = pending.dataset.refreshUrl;
+    pending.removeAttribute("data-refresh-url");
+    window.htmx.ajax("GET", url, { target: "#run-share", swap: "outerHTML" });
+  });
+})();

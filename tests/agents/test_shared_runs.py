@@ -437,6 +437,24 @@ def test_the_page_refuses_to_share_an_unfinished_run():
     assert Run.objects.get(pk=run.pk).share_token is None
 
 
+def test_an_unfinished_runs_control_asks_to_be_fetched_again_once_it_finishes():
+    """The run page's control waits (data-refresh-url); fetched again once the
+    run has finished it offers Share, to the run's owner only."""
+    run = make_run(make_agent())
+    client = client_for(run.owner)
+    waiting = client.get(f"/runs/{run.pk}/").content.decode()
+    assert f'data-refresh-url="/runs/{run.pk}/share/"' in waiting
+    assert "Once the run has finished" in waiting
+    finish(run)
+    control = client.get(f"/runs/{run.pk}/share/").content.decode()
+    assert 'id="run-share"' in control
+    assert "data-refresh-url" not in control
+    assert 'name="share" value="1"' in control
+    assert client_for(UserFactory()).get(f"/runs/{run.pk}/share/").status_code == 404
+    staff = client_for(UserFactory(is_staff=True))
+    assert staff.get(f"/runs/{run.pk}/share/").status_code == 404
+
+
 # --- the agent's page -------------------------------------------------------
 
 

@@ -200,8 +200,21 @@ def test_a_run_page_opened_while_the_run_is_live_shows_each_step_once(
     ids = step_ids(page)
     assert ids == [f"step-{order}" for order in range(1, run.steps.count() + 1)]
     expect(page.locator("#run-cancel button")).to_have_count(0)
+    # Once finished, the run can be shared without a reload; anyone with the
+    # link sees it, signed out.
+    page.locator("#run-share").get_by_role("button", name="Share").click()
+    link = page.locator("#run-share-url")
+    expect(link).to_contain_text("/r/")
     screenshot(page)
     assert console_errors == []
+    shared_url = link.inner_text()
+    page.context.clear_cookies()
+    page.goto(shared_url)
+    expect(page.locator("#steps [data-step-type=tool-call]").first).to_contain_text(
+        "calculator"
+    )
+    expect(page.locator("main")).not_to_contain_text(agent.instructions)
+    screenshot(page, "shared")
 
 
 def test_the_lists_and_a_version_comparison_read_well(
