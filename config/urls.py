@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("community.api_urls")),
     path("", include("agents.api_urls")),
     path("", include("billing.api_urls")),
+    path("", include("files.api_urls")),
 ]
 
 urlpatterns = [

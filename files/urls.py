@@ -1,16 +1,15 @@
 from django.urls import path
-from django.utils.translation import gettext_lazy as _
 
-from config.views import coming_soon
+from files import views
 
 app_name = "files"
 
 urlpatterns = [
-    path(
-        "files/",
-        coming_soon(
-            _("Files"), _("Upload documents and let agents search and cite them.")
-        ),
-        name="list",
-    ),
+    path("files/", views.files_page, name="list"),
+    path("files/upload/", views.upload, name="upload"),
+    path("files/search/", views.file_search, name="search"),
+    path("files/<int:file_id>/", views.file_detail, name="detail"),
+    path("files/<int:file_id>/reingest/", views.file_reingest, name="reingest"),
+    path("files/<int:file_id>/delete/", views.file_delete, name="delete"),
+    path("agents/<int:agent_id>/files/", views.agent_files, name="agent-files"),
 ]

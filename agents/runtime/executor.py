@@ -77,6 +77,11 @@ class RunSpec:
     agent_tools: dict[str, dict] = field(default_factory=dict)
 
 
+# file_search's scope, set on a definition by the caller (run_spec_for).
+FILE_SEARCH = "file_search"
+FILE_SCOPE_KEY = "_file_scope"
+
+
 class ToolUnavailableError(Exception):
     """A tool the agent lists cannot be used; the message says what to do."""
 
@@ -180,6 +185,11 @@ def _sdk_tool(name: str, definition: dict, spec: RunSpec):
                 "Edit the agent's tools and run it again."
             )
         return webhook_tool(custom)
+    if name == FILE_SEARCH:
+        from files.tool import file_search_sdk_tool
+
+        # Bound when the run was loaded: the agent owner's attached files.
+        return file_search_sdk_tool(definition.get(FILE_SCOPE_KEY) or {})
     return get_tool(name).as_sdk_tool((definition.get("tool_options") or {}).get(name))
 
 

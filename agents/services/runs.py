@@ -391,7 +391,11 @@ def _load_agent_tools(
         reference = f"{AGENT_TOOL_PREFIX}{agent.pk}"
         if reference in agent_tools:
             continue
-        nested = agent.versions.get(number=agent.version_number).definition
+        nested = with_file_scope(
+            agent.versions.get(number=agent.version_number).definition,
+            agent_id=agent.pk,
+            owner_id=agent.owner_id,
+        )
         agent_tools[reference] = {
             "tool_name": agent.tool_name,
             "description": agent.description,
@@ -407,8 +411,23 @@ def _load_agent_tools(
         )
 
 
+def with_file_scope(definition: dict, *, agent_id: int, owner_id: int) -> dict:
+    """``definition`` with what its file_search may search, if it has that
+    tool: the agent owner's files attached to the agent, whoever runs it."""
+    from agents.runtime.executor import FILE_SCOPE_KEY, FILE_SEARCH
+
+    if FILE_SEARCH not in (definition.get("tools") or []):
+        return definition
+    from files.selectors import agent_file_scope
+
+    scope = agent_file_scope(agent_id=agent_id, owner_id=owner_id)
+    return {**definition, FILE_SCOPE_KEY: scope}
+
+
 def run_spec_for(run: Run) -> RunSpec:
-    definition = run.version.definition
+    definition = with_file_scope(
+        run.version.definition, agent_id=run.agent_id, owner_id=run.agent.owner_id
+    )
     guard_ids = {
         stage.get("guard_agent")
         for stage in (definition.get("guardrails") or {}).values()

@@ -36,3 +36,20 @@ def reactions_for(target, user) -> list[dict]:
     from community.reviews import reaction_summary
 
     return reaction_summary(target.reactions.all(), user=user)
+
+
+@register.filter
+def retrieval(step_payload) -> dict | None:
+    """A ``file_search`` result, parsed for the run inspector's retrieval
+    diagnostics; None for any other tool or an unreadable result."""
+    import json
+
+    if not isinstance(step_payload, dict) or step_payload.get("name") != "file_search":
+        return None
+    try:
+        data = json.loads(step_payload.get("output") or "")
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        return None
+    return data

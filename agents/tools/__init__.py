@@ -16,6 +16,7 @@ from agents.tools.registry import (
     register,
     tool_names,
 )
+from files import tool as file_search  # noqa: F401 (needs the run's file scope)
 
 __all__ = [
     "BuiltinTool",

@@ -170,6 +170,7 @@ from config.settings.components.allauth import *  # noqa: E402, F403
 from config.settings.components.billing import *  # noqa: E402, F403
 from config.settings.components.celery import *  # noqa: E402, F403
 from config.settings.components.channels import *  # noqa: E402, F403
+from config.settings.components.files import *  # noqa: E402, F403
 from config.settings.components.logging import *  # noqa: E402, F403
 from config.settings.components.rest import *  # noqa: E402, F403
 from config.settings.components.security import *  # noqa: E402, F403

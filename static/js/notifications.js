@@ -31,6 +31,8 @@
       if (event.type === "notifications" && typeof event.unread_count === "number") {
         showCount(event.unread_count);
       }
+      // Other pages' scripts listen for their own kinds (files.js: "file").
+      document.dispatchEvent(new CustomEvent("agentry:event", { detail: event }));
     });
     socket.addEventListener("close", function (closed) {
       // 4401: signed out; anything else: try again, waiting longer each time.

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from agents.demo import demo_agents_ensure
 from billing.services import credits_grant_signup
 from community.demo import demo_community_ensure
+from files.demo import demo_files_ensure
 from community.services import demo_users_ensure
 
 
@@ -28,3 +29,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  community: {added} profiles, follows, ratings, comments added"
         )
+        added = demo_files_ensure(users)
+        self.stdout.write(f"  files: {added} handbook, agent, attachment added")

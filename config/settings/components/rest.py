@@ -30,4 +30,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets used by several fields get one name.
+    "ENUM_NAME_OVERRIDES": {"FileKindEnum": "files.models.FileKind"},
 }

@@ -1,0 +1,320 @@
+"""Files over the API: upload (multipart), list, inspect, re-ingest, delete,
+and collections. Every file is its owner's alone."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import call_service
+from files import search, selectors, services
+from files.models import Collection, File, FileKind, FileStatus
+
+
+class FileSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField(
+        help_text="processing, ready or failed (see stage for the step)"
+    )
+    stage = serializers.CharField(
+        source="status",
+        read_only=True,
+        help_text="uploaded, extracting, chunking, embedding, ready or failed",
+    )
+    collection = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = File
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "size",
+            "sha256",
+            "collection",
+            "status",
+            "stage",
+            "progress",
+            "error",
+            "page_count",
+            "chunk_count",
+            "chunk_size",
+            "chunk_overlap",
+            "embedding_model",
+            "created_at",
+            "ingested_at",
+        ]
+        read_only_fields = fields
+
+    def get_status(self, file) -> str:
+        return services.public_status(file)
+
+
+class UploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    collection = serializers.IntegerField(required=False, allow_null=True)
+    chunk_size = serializers.IntegerField(required=False)
+    chunk_overlap = serializers.IntegerField(required=False)
+
+
+class FileUploadView(APIView):
+    """Upload one file (multipart field `file`); it is ingested in the
+    background: poll the file, or listen on /ws/events/ for `file` events."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request=UploadSerializer, responses={201: FileSerializer})
+    def post(self, request):
+        body = UploadSerializer(data=request.data)
+        if "file" not in request.FILES:
+            raise serializers.ValidationError({"file": ["Choose a file to upload."]})
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        file = call_service(
+            services.file_upload,
+            owner=request.user,
+            upload=data["file"],
+            collection_id=data.get("collection"),
+            chunk_size=data.get("chunk_size"),
+            chunk_overlap=data.get("chunk_overlap"),
+        )
+        return Response(FileSerializer(file).data, status=status.HTTP_201_CREATED)
+
+
+class FileListView(GenericAPIView):
+    """Your files, newest first (`?collection=<id>`, `?stage=ready`)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = FileSerializer
+
+    @extend_schema(operation_id="files_list")
+    def get(self, request):
+        stage = request.query_params.get("stage", "")
+        files = selectors.file_list(
+            owner=request.user,
+            collection_id=request.query_params.get("collection") or None,
+            status=stage if stage in FileStatus.values else "",
+        )
+        page = self.paginate_queryset(files)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+def _file(request, file_id) -> File:
+    file = selectors.file_get(owner=request.user, file_id=file_id)
+    if file is None:
+        raise NotFound()
+    return file
+
+
+class FileDetailView(APIView):
+    """One of your files (status, stage, progress, counts, error); DELETE
+    removes it with its chunks."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=FileSerializer)
+    def get(self, request, file_id: int):
+        return Response(FileSerializer(_file(request, file_id)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, file_id: int):
+        services.file_delete(file=_file(request, file_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ReingestSerializer(serializers.Serializer):
+    chunk_size = serializers.IntegerField(required=False)
+    chunk_overlap = serializers.IntegerField(required=False)
+
+
+class FileReingestView(APIView):
+    """Ingest the file again, optionally with other chunk settings."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(request=ReingestSerializer, responses={202: FileSerializer})
+    def post(self, request, file_id: int):
+        body = ReingestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        file = call_service(
+            services.file_reingest, file=_file(request, file_id), **body.validated_data
+        )
+        return Response(FileSerializer(file).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CollectionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Collection
+        fields = ["id", "name", "description", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class CollectionListView(GenericAPIView):
+    """Your collections; POST makes one (`name`, optional `description`)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = CollectionSerializer
+
+    def get(self, request):
+        page = self.paginate_queryset(selectors.collection_list(owner=request.user))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(responses={201: CollectionSerializer})
+    def post(self, request):
+        body = CollectionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        collection = call_service(
+            services.collection_create, owner=request.user, **body.validated_data
+        )
+        return Response(
+            CollectionSerializer(collection).data, status=status.HTTP_201_CREATED
+        )
+
+
+class SearchSerializer(serializers.Serializer):
+    query = serializers.CharField(max_length=1000)
+    file_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=200
+    )
+    collection = serializers.IntegerField(required=False, min_value=1)
+    kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=FileKind.choices), required=False
+    )
+    k = serializers.IntegerField(
+        required=False, min_value=1, max_value=search.MAX_K, default=8
+    )
+
+
+class HitSerializer(serializers.Serializer):
+    chunk_id = serializers.IntegerField()
+    file_id = serializers.IntegerField()
+    file_name = serializers.CharField()
+    page = serializers.IntegerField(allow_null=True)
+    heading = serializers.CharField()
+    text = serializers.CharField()
+    score = serializers.FloatField(help_text="the fused (reciprocal rank) score")
+    vector_score = serializers.FloatField(allow_null=True)
+    vector_rank = serializers.IntegerField(allow_null=True)
+    keyword_score = serializers.FloatField(allow_null=True)
+    keyword_rank = serializers.IntegerField(allow_null=True)
+
+
+class SearchResultSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    results = HitSerializer(many=True)
+    files_searched = serializers.IntegerField()
+    reason = serializers.CharField(help_text="no_files, none_ready, no_match or ''")
+
+
+class FileSearchView(APIView):
+    """Hybrid search (vector + full text, fused) over your ready files. Each
+    result has the chunk's text, its file and page, the fused score and the
+    vector and keyword scores and ranks behind it."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(request=SearchSerializer, responses=SearchResultSerializer)
+    def post(self, request):
+        body = SearchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        collection = data.get("collection")
+        result = search.search_chunks(
+            owner_id=request.user.pk,
+            query=data["query"],
+            k=data["k"],
+            file_ids=data.get("file_ids"),
+            collection_ids=[collection] if collection else None,
+            kinds=data.get("kinds"),
+        )
+        return Response(
+            {
+                "query": result.query,
+                "results": [hit.as_dict() for hit in result.hits],
+                "files_searched": result.files_searched,
+                "reason": result.reason,
+            }
+        )
+
+
+# --- files attached to an agent ------------------------------------------------
+
+
+def _own_agent(request, agent_id):
+    from agents import selectors as agent_selectors
+
+    agent = agent_selectors.agent_get_visible(user=request.user, agent_id=agent_id)
+    # Which files an agent searches is its owner's business alone.
+    if agent is None or agent.owner_id != request.user.pk:
+        raise NotFound()
+    return agent
+
+
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    file = FileSerializer(read_only=True, allow_null=True)
+    collection = CollectionSerializer(read_only=True, allow_null=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class AttachWriteSerializer(serializers.Serializer):
+    file = serializers.IntegerField(required=False, min_value=1)
+    collection = serializers.IntegerField(required=False, min_value=1)
+
+
+class AgentFilesView(APIView):
+    """The files and collections an agent's `file_search` searches (yours
+    only). POST attaches one: `{"file": id}` or `{"collection": id}`."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(responses=AttachmentSerializer(many=True))
+    def get(self, request, agent_id: int):
+        agent = _own_agent(request, agent_id)
+        attachments = selectors.attachment_list(agent=agent)
+        return Response(AttachmentSerializer(attachments, many=True).data)
+
+    @extend_schema(request=AttachWriteSerializer, responses={201: AttachmentSerializer})
+    def post(self, request, agent_id: int):
+        agent = _own_agent(request, agent_id)
+        body = AttachWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        attachment = call_service(
+            services.attachment_add,
+            agent=agent,
+            user=request.user,
+            file_id=body.validated_data.get("file"),
+            collection_id=body.validated_data.get("collection"),
+        )
+        return Response(
+            AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED
+        )
+
+
+class AgentFileDetachView(APIView):
+    """Detach a file (or, under `collections/`, a collection) from the agent."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, agent_id: int, file_id=None, collection_id=None):
+        agent = _own_agent(request, agent_id)
+        removed = call_service(
+            services.attachment_remove,
+            agent=agent,
+            user=request.user,
+            file_id=file_id,
+            collection_id=collection_id,
+        )
+        if not removed:
+            raise NotFound()
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,35 @@
+from django.urls import path
+
+from files import api
+
+urlpatterns = [
+    path("files/", api.FileListView.as_view(), name="file-list"),
+    path("files/upload/", api.FileUploadView.as_view(), name="file-upload"),
+    path("files/search/", api.FileSearchView.as_view(), name="file-search"),
+    path(
+        "files/collections/",
+        api.CollectionListView.as_view(),
+        name="file-collection-list",
+    ),
+    path("files/<int:file_id>/", api.FileDetailView.as_view(), name="file-detail"),
+    path(
+        "files/<int:file_id>/reingest/",
+        api.FileReingestView.as_view(),
+        name="file-reingest",
+    ),
+    path(
+        "agents/<int:agent_id>/files/",
+        api.AgentFilesView.as_view(),
+        name="agent-files",
+    ),
+    path(
+        "agents/<int:agent_id>/files/<int:file_id>/",
+        api.AgentFileDetachView.as_view(),
+        name="agent-file-detach",
+    ),
+    path(
+        "agents/<int:agent_id>/files/collections/<int:collection_id>/",
+        api.AgentFileDetachView.as_view(),
+        name="agent-collection-detach",
+    ),
+]

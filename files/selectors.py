@@ -1,0 +1,58 @@
+"""Reads for files and collections: always one owner's."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from files.models import Collection, File
+
+
+def file_list(*, owner, collection_id=None, status: str = "") -> QuerySet[File]:
+    files = File.objects.filter(owner=owner).select_related("collection")
+    if collection_id:
+        files = files.filter(collection_id=collection_id)
+    if status:
+        files = files.filter(status=status)
+    return files.order_by("-created_at", "-id")
+
+
+def file_get(*, owner, file_id) -> File | None:
+    try:
+        file_id = int(file_id)
+    except (TypeError, ValueError):
+        return None
+    return (
+        File.objects.filter(owner=owner, pk=file_id)
+        .select_related("collection")
+        .first()
+    )
+
+
+def collection_list(*, owner) -> QuerySet[Collection]:
+    return Collection.objects.filter(owner=owner).order_by("name")
+
+
+def attachment_list(*, agent) -> QuerySet:
+    from files.models import Attachment
+
+    return Attachment.objects.filter(agent=agent).select_related("file", "collection")
+
+
+def agent_file_scope(*, agent_id: int, owner_id: int) -> dict:
+    """What the agent's ``file_search`` may search: its owner's files that
+    are attached to it, directly or through a collection. Always the agent
+    owner's files only, whoever runs the agent."""
+    from files.models import Attachment
+
+    rows = Attachment.objects.filter(agent_id=agent_id).values_list(
+        "file_id", "collection_id"
+    )
+    file_ids = {f for f, _c in rows if f}
+    collection_ids = {c for _f, c in rows if c}
+    if collection_ids:
+        file_ids |= set(
+            File.objects.filter(
+                owner_id=owner_id, collection_id__in=collection_ids
+            ).values_list("pk", flat=True)
+        )
+    return {"owner_id": owner_id, "file_ids": sorted(file_ids)}

@@ -1,0 +1,99 @@
+"""Files in a real browser, over Daphne with a real worker: upload a PDF and a
+DOCX, watch them become ready live, search them, attach them to an agent,
+ask it a question and see the cited answer and the retrieval diagnostics."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from agents import services
+from tests.community.factories import PASSWORD, UserFactory
+from tests.files import documents
+
+pytestmark = [pytest.mark.e2e, pytest.mark.worker]
+
+TIMEOUT = 30_000
+HANDBOOK = [
+    "Employee handbook. Welcome to Acme; this explains how we work.",
+    "Holidays. Every employee has 25 days of paid holiday a year. Unused days "
+    "carry over until March 31.",
+    "Expenses. Submit receipts within 30 days through the finance portal.",
+]
+
+
+@pytest.fixture(autouse=True)
+def _default_timeouts(page: Page):
+    page.set_default_timeout(TIMEOUT)
+    expect.set_options(timeout=TIMEOUT)
+
+
+@pytest.fixture
+def media(tmp_path, settings, monkeypatch):
+    """One media folder for this process, Daphne and the worker."""
+    folder = tmp_path / "media"
+    settings.MEDIA_ROOT = folder
+    monkeypatch.setenv("MEDIA_ROOT", str(folder))
+    return folder
+
+
+def test_upload_search_attach_and_ask_with_citations(
+    page: Page, media, asgi_server, start_worker, demo_model, tmp_path, screenshot
+):
+    start_worker()
+    base = asgi_server.url
+    member = UserFactory()
+    agent = services.agent_create(
+        owner=member,
+        data={
+            "name": "HR helper",
+            "instructions": "Answer from the handbook and cite it.",
+            "tools": ["file_search"],
+        },
+    )
+    handbook = tmp_path / "handbook.pdf"
+    handbook.write_bytes(documents.pdf(HANDBOOK))
+    guide = tmp_path / "install.docx"
+    guide.write_bytes(documents.docx())
+
+    page.goto(f"{base}/accounts/login/")
+    page.locator("#id_login").fill(member.username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("main form").get_by_role("button", name="Sign in").click()
+
+    page.goto(f"{base}/files/")
+    page.set_input_files("#file-input", [str(handbook), str(guide)])
+    # Both reach Ready without a reload, from the live stage events.
+    expect(page.locator("#upload-queue .badge-success")).to_have_count(2)
+    expect(page.locator("#file-list tbody tr")).to_have_count(2)
+    expect(page.locator("#file-list")).to_contain_text("handbook.pdf")
+    screenshot(page, "ready")
+
+    page.locator(".file-search-form input[type=search]").fill("paid holiday days")
+    page.locator(".file-search-form input[type=search]").press("Enter")
+    first = page.locator(".search-hit").first
+    expect(first).to_contain_text("handbook.pdf")
+    expect(first).to_contain_text("page 2")
+    expect(first).to_contain_text("25 days")
+    screenshot(page, "search")
+
+    page.goto(f"{base}/agents/{agent.pk}/")
+    section = page.locator("#agent-files")
+    section.get_by_label("Attach a file or a collection").select_option(
+        label="handbook.pdf"
+    )
+    section.get_by_role("button", name="Attach").click()
+    expect(section.locator(".attachments")).to_contain_text("handbook.pdf")
+
+    panel = page.locator("#run-panel")
+    panel.get_by_label("Input").fill("How many days of paid holiday do we get?")
+    panel.get_by_role("button", name="Run").click()
+    expect(page.locator("#run-status [data-status=completed]")).to_be_visible()
+    panel.locator("a", has_text="Open run").first.click()
+    diagnostics = page.locator("[data-retrieval]").first
+    expect(diagnostics).to_contain_text("handbook.pdf, page 2")
+    expect(diagnostics).to_contain_text("meaning")
+    answer = page.locator("#run-result .final-output")
+    expect(answer).to_contain_text("25 days")
+    expect(answer).to_contain_text("source: handbook.pdf, page 2")
+    screenshot(page, "run")
