@@ -3,8 +3,8 @@ from django.core.management.base import BaseCommand
 from agents.demo import demo_agents_ensure
 from billing.services import credits_grant_signup
 from community.demo import demo_community_ensure
-from files.demo import demo_files_ensure
 from community.services import demo_users_ensure
+from files.demo import demo_files_ensure
 
 
 class Command(BaseCommand):
