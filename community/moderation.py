@@ -339,7 +339,7 @@ def report_resolve(*, report: Report, staff: User, action: str, note: str = "") 
                 agent_set_hidden(agent=target, hidden=True)
             elif isinstance(target, Comment):
                 comment_set_hidden_by_staff(comment=target, hidden=True)
-            elif action == ModerationAction.HIDE:
+            else:
                 user_set_hidden(user=target, hidden=True)
         if action == ModerationAction.SUSPEND:
             user_set_suspended(user=author, suspended=True)

@@ -240,6 +240,18 @@ def test_deleting_a_reported_agent(agent, as_user, staff):
     assert the_report.target is None
 
 
+def test_suspending_a_reported_person_also_hides_them(as_user, staff):
+    person = UserFactory(username="impostor")
+    report(as_user, UserFactory(), "user", person.pk)
+    moderation.report_resolve(
+        report=Report.objects.get(), staff=staff, action="suspend"
+    )
+    person.refresh_from_db()
+    assert person.is_suspended
+    assert person.is_hidden
+    assert Client().get("/u/impostor/").status_code == 404
+
+
 def test_people_are_not_deleted_from_the_queue(agent, as_user, staff):
     person = UserFactory()
     report(as_user, UserFactory(), "user", person.pk)
