@@ -249,11 +249,8 @@ class FileSearchView(APIView):
 
 
 def _own_agent(request, agent_id):
-    from agents import selectors as agent_selectors
-
-    agent = agent_selectors.agent_get_visible(user=request.user, agent_id=agent_id)
-    # Which files an agent searches is its owner's business alone.
-    if agent is None or agent.owner_id != request.user.pk:
+    agent = selectors.agent_owned(user=request.user, agent_id=agent_id)
+    if agent is None:
         raise NotFound()
     return agent
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from files.chunking import MAX_SIZE, MIN_SIZE
 from files.models import Attachment, Chunk, Collection, File, FileStatus
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,6 @@ INTERNAL_ERROR = _lazy(
     "Something went wrong while reading this file. Try again, or upload it again."
 )
 
-CHUNK_SIZE_MIN, CHUNK_SIZE_MAX = 32, 512
 EMBED_BATCH = 32
 # Progress (0 to 100) at the start of each stage; embedding fills the rest.
 STAGE_PROGRESS = {
@@ -86,10 +86,10 @@ def _clean_chunking(chunk_size, chunk_overlap) -> tuple[int, int]:
     except (TypeError, ValueError):
         errors["chunk_overlap"] = [_("A whole number of tokens.")]
     if not errors:
-        if not CHUNK_SIZE_MIN <= size <= CHUNK_SIZE_MAX:
+        if not MIN_SIZE <= size <= MAX_SIZE:
             errors["chunk_size"] = [
                 _("Between %(low)d and %(high)d tokens.")
-                % {"low": CHUNK_SIZE_MIN, "high": CHUNK_SIZE_MAX}
+                % {"low": MIN_SIZE, "high": MAX_SIZE}
             ]
         elif not 0 <= overlap < size / 2:
             errors["chunk_overlap"] = [

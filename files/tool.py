@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from asgiref.sync import sync_to_async
-
 from agents.tools.registry import BuiltinTool, ToolInputError, register
 
 NAME = "file_search"
@@ -100,34 +98,6 @@ def file_search(arguments: dict[str, Any], scope: dict) -> str:
     )
 
 
-def file_search_sdk_tool(scope: dict):
-    """The tool for one run, bound to its scope. The search touches the
-    database, so it runs on the thread Django's async bridge keeps for it."""
-    from agents.runtime.sdk import FunctionTool
-
-    search = sync_to_async(file_search, thread_sensitive=True)
-
-    async def on_invoke_tool(context: Any, arguments_json: str) -> str:
-        try:
-            arguments = json.loads(arguments_json or "{}")
-        except json.JSONDecodeError as error:
-            return f"Error: the arguments were not valid JSON ({error.msg})."
-        if not isinstance(arguments, dict):
-            return "Error: arguments must be a JSON object."
-        try:
-            return await search(arguments, scope)
-        except ToolInputError as error:
-            return f"Error: {error.message}"
-
-    return FunctionTool(
-        name=NAME,
-        description=TOOL.description,
-        params_json_schema=PARAMETERS,
-        on_invoke_tool=on_invoke_tool,
-        strict_json_schema=True,
-    )
-
-
 TOOL = register(
     BuiltinTool(
         name=NAME,
@@ -137,6 +107,9 @@ TOOL = register(
         ),
         parameters=PARAMETERS,
         handler=file_search,
+        # Its options are the run's scope (see the module docstring), not
+        # the agent's tool_options.
         takes_options=True,
+        queries_database=True,
     )
 )

@@ -135,10 +135,8 @@ def file_search(request):
 
 
 def _own_agent(request, agent_id: int):
-    from agents import selectors as agent_selectors
-
-    agent = agent_selectors.agent_get_visible(user=request.user, agent_id=agent_id)
-    if agent is None or agent.owner_id != request.user.pk:
+    agent = selectors.agent_owned(user=request.user, agent_id=agent_id)
+    if agent is None:
         raise Http404
     return agent
 
@@ -150,14 +148,12 @@ def _agent_files_context(agent, user) -> dict:
     return {
         "agent": agent,
         "attachments": attachments,
-        "available_files": [
-            f for f in selectors.file_list(owner=user) if f.pk not in attached_files
-        ],
-        "available_collections": [
-            c
-            for c in selectors.collection_list(owner=user)
-            if c.pk not in attached_collections
-        ],
+        "available_files": selectors.file_list(owner=user).exclude(
+            pk__in=attached_files
+        ),
+        "available_collections": selectors.collection_list(owner=user).exclude(
+            pk__in=attached_collections
+        ),
         "has_tool": "file_search" in (agent.tools or []),
     }
 

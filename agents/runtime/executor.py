@@ -185,12 +185,11 @@ def _sdk_tool(name: str, definition: dict, spec: RunSpec):
                 "Edit the agent's tools and run it again."
             )
         return webhook_tool(custom)
+    options = (definition.get("tool_options") or {}).get(name)
     if name == FILE_SEARCH:
-        from files.tool import file_search_sdk_tool
-
         # Bound when the run was loaded: the agent owner's attached files.
-        return file_search_sdk_tool(definition.get(FILE_SCOPE_KEY) or {})
-    return get_tool(name).as_sdk_tool((definition.get("tool_options") or {}).get(name))
+        options = definition.get(FILE_SCOPE_KEY) or {}
+    return get_tool(name).as_sdk_tool(options)
 
 
 class _NestedRecorder:

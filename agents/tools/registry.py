@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from asgiref.sync import sync_to_async
+
 from agents.runtime.sdk import FunctionTool
 
 # The Responses and Chat Completions APIs accept only these tool names.
@@ -44,6 +46,9 @@ class BuiltinTool:
     takes_options: bool = False
     # The handler blocks (network I/O): it runs in a thread, not the event loop.
     blocking: bool = False
+    # The handler queries the database: it runs on the thread Django's async
+    # bridge keeps for that (sync_to_async, thread-sensitive).
+    queries_database: bool = False
 
     def invoke(self, arguments: dict[str, Any], options: dict | None = None) -> str:
         """Run the tool; the returned text goes back to the model.
@@ -69,6 +74,10 @@ class BuiltinTool:
             except json.JSONDecodeError as error:
                 return f"Error: the arguments were not valid JSON ({error.msg})."
             try:
+                if self.queries_database:
+                    return await sync_to_async(self.invoke, thread_sensitive=True)(
+                        arguments, options
+                    )
                 if self.blocking:
                     return await asyncio.to_thread(self.invoke, arguments, options)
                 return self.invoke(arguments, options)
