@@ -1,5 +1,5 @@
 """The development settings with benchmarks.urls (the site plus a bare view
-to compare against). Used only by benchmarks that start their own server."""
+to compare against) and without DEBUG. Used only by benchmarks."""
 
 from config.settings.local import *  # noqa: F403
 

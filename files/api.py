@@ -112,15 +112,33 @@ def _file(request, file_id) -> File:
     return file
 
 
+class FileMoveSerializer(serializers.Serializer):
+    collection = serializers.IntegerField(allow_null=True, min_value=1)
+
+
 class FileDetailView(APIView):
-    """One of your files (status, stage, progress, counts, error); DELETE
-    removes it with its chunks."""
+    """One of your files (status, stage, progress, counts, error); PATCH moves
+    it into one of your collections (`{"collection": id}`, or null for none);
+    DELETE removes it with its chunks."""
 
     permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser, FormParser]
 
     @extend_schema(responses=FileSerializer)
     def get(self, request, file_id: int):
         return Response(FileSerializer(_file(request, file_id)).data)
+
+    @extend_schema(request=FileMoveSerializer, responses=FileSerializer)
+    def patch(self, request, file_id: int):
+        file = _file(request, file_id)
+        body = FileMoveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        file = call_service(
+            services.file_set_collection,
+            file=file,
+            collection_id=body.validated_data["collection"],
+        )
+        return Response(FileSerializer(file).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, file_id: int):
@@ -149,11 +167,111 @@ class FileReingestView(APIView):
         return Response(FileSerializer(file).data, status=status.HTTP_202_ACCEPTED)
 
 
+class ChunkSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    text = serializers.CharField()
+    page = serializers.IntegerField(allow_null=True)
+    heading = serializers.CharField()
+    token_count = serializers.IntegerField()
+
+
+class PreviewSerializer(serializers.Serializer):
+    total = serializers.IntegerField(help_text="how many chunks the file makes")
+    chunk_size = serializers.IntegerField()
+    chunk_overlap = serializers.IntegerField()
+    chunks = ChunkSerializer(many=True, help_text="the first 20")
+
+
+def _preview_response(preview, size, overlap) -> Response:
+    return Response(
+        PreviewSerializer(
+            {
+                "total": preview.total,
+                "chunk_size": size,
+                "chunk_overlap": overlap,
+                "chunks": preview.chunks,
+            }
+        ).data
+    )
+
+
+class FilePreviewView(APIView):
+    """How a file would be chunked (multipart `file`, optional `chunk_size`
+    and `chunk_overlap`): the first 20 chunks and the total. Nothing is
+    stored; upload it when the chunks look right."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request=UploadSerializer, responses=PreviewSerializer)
+    def post(self, request):
+        body = ReingestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        preview = call_service(
+            services.file_preview,
+            upload=request.FILES.get("file"),
+            chunk_size=data.get("chunk_size"),
+            chunk_overlap=data.get("chunk_overlap"),
+        )
+        return _preview_response(preview, preview.size, preview.overlap)
+
+
+class FileChunksPreviewView(APIView):
+    """How one of your files would be chunked with other settings
+    (`chunk_size`, `chunk_overlap`; its own by default), before ingesting it
+    again with them: the first 20 chunks and the total."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(request=ReingestSerializer, responses=PreviewSerializer)
+    def post(self, request, file_id: int):
+        file = _file(request, file_id)
+        body = ReingestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        preview = call_service(services.file_preview_stored, file=file, **data)
+        return _preview_response(preview, preview.size, preview.overlap)
+
+
 class CollectionSerializer(serializers.ModelSerializer):
+    file_count = serializers.SerializerMethodField()
+
     class Meta:
         model = Collection
-        fields = ["id", "name", "description", "created_at"]
+        fields = ["id", "name", "description", "file_count", "created_at"]
         read_only_fields = ["id", "created_at"]
+
+    def get_file_count(self, collection) -> int:
+        count = getattr(collection, "file_count", None)
+        return collection.files.count() if count is None else count
+
+
+class CollectionDetailView(APIView):
+    """One of your collections; DELETE removes it (its files stay, outside
+    any collection, and agents it was attached to lose it)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _collection(self, request, collection_id) -> Collection:
+        collection = selectors.collection_get(
+            owner=request.user, collection_id=collection_id
+        )
+        if collection is None:
+            raise NotFound()
+        return collection
+
+    @extend_schema(responses=CollectionSerializer)
+    def get(self, request, collection_id: int):
+        return Response(
+            CollectionSerializer(self._collection(request, collection_id)).data
+        )
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, collection_id: int):
+        services.collection_delete(collection=self._collection(request, collection_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class CollectionListView(GenericAPIView):

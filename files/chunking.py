@@ -57,6 +57,8 @@ class ChunkDraft:
 class Preview(NamedTuple):
     chunks: list[ChunkDraft]  # the first few
     total: int  # how many the whole document makes
+    size: int  # the settings they were made with
+    overlap: int
 
 
 class _Piece(NamedTuple):
@@ -96,7 +98,7 @@ def preview(
     chunks = chunk_sections(
         extract(data, filename).sections, size=size, overlap=overlap
     )
-    return Preview(chunks=chunks[:limit], total=len(chunks))
+    return Preview(chunks=chunks[:limit], total=len(chunks), size=size, overlap=overlap)
 
 
 def _validate(size: int, overlap: int) -> None:

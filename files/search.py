@@ -2,8 +2,12 @@
 
 Two ranked lists come from PostgreSQL: the chunks nearest the query's
 embedding (pgvector's HNSW index, cosine distance) and the chunks matching
-any of its words (the GIN index on the generated
-``search_vector``, ranked by cover density). Reciprocal rank fusion merges
+its words (the GIN index on the generated ``search_vector``, ranked by cover
+density): first those with all of the words, then, if they are fewer than
+``CANDIDATES``, those with any. Ranking reads every matching row, so each of
+the two keyword queries ranks at most ``KEYWORD_LIMIT`` matches (when common
+words match more, an arbitrary ``KEYWORD_LIMIT`` of them; the vector list
+still covers every chunk). Reciprocal rank fusion merges
 them: each chunk scores ``1 / (RRF_K + rank)`` in each list it appears in,
 so a passage both lists agree on rises, and one only either finds still
 counts. Vector-only hits below ``MIN_SIMILARITY`` are dropped: nearest is not
@@ -18,18 +22,20 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
-from pgvector.django import CosineDistance
+from django.db.models import Count, Q
+from pgvector import Vector
 
 from files.models import SEARCH_CONFIG, Chunk, File, FileStatus
 
 RRF_K = 60
 CANDIDATES = 40
 # HNSW's candidate list per query; also how far iterative scans go before
-# a filtered search gives up (pgvector's hnsw.ef_search).
-EF_SEARCH = 100
+# a filtered search gives up (pgvector's hnsw.ef_search). Tuned with
+# benchmarks/files.py for recall@10 >= 0.95 at 100,000 chunks.
+EF_SEARCH = 200
+# The most matching chunks one keyword query ranks (see above).
+KEYWORD_LIMIT = 2000
 MIN_SIMILARITY = 0.25
 MAX_K = 50
 MAX_TERMS = 32
@@ -65,25 +71,78 @@ class SearchResult:
     keyword_candidates: int = 0
 
 
-def keyword_query(query: str) -> SearchQuery | None:
-    """Any of the query's words (stemmed, stop words dropped by PostgreSQL):
-    questions in plain language rarely contain every word of the passage
-    that answers them, so the words are ORed and ranking rewards passages
-    with more of them, closer together."""
-    terms = TERM.findall(query)[:MAX_TERMS]
-    if not terms:
-        return None
-    raw = " | ".join(f"'{term}'" for term in terms)
-    return SearchQuery(raw, search_type="raw", config=SEARCH_CONFIG)
+def query_terms(query: str) -> list[str]:
+    return TERM.findall(query)[:MAX_TERMS]
 
 
-def _scope(*, owner_id: int, file_ids=None, collection_ids=None) -> Q:
-    scope = Q(owner_id=owner_id, file__status=FileStatus.READY)
+def tsquery_text(terms: list[str], *, every: bool) -> str:
+    """All (``every``) or any of the words, for ``to_tsquery``, which stems
+    them and drops stop words. Questions in plain language rarely contain
+    every word of the passage that answers them, so passages with only some
+    still count, after those with all. (``TERM`` leaves no quote or operator
+    in a word.)"""
+    return (" & " if every else " | ").join(f"'{term}'" for term in terms)
+
+
+# The two ranking statements are SQL: pgvector's operator under SET LOCAL,
+# cover density over a bounded set of matches. Written with the ORM they cost
+# as much again in Python as PostgreSQL takes to run them (benchmarks/files.py).
+# Only table names and the fixed clauses of _scope_sql are formatted in; every
+# value is a parameter.
+CHUNKS, FILES = Chunk._meta.db_table, File._meta.db_table
+NEAREST_SQL = f"""
+    SELECT c.id, c.embedding <=> %s::vector AS distance
+    FROM {CHUNKS} c JOIN {FILES} f ON f.id = c.file_id
+    WHERE {{scope}} AND c.embedding_model = %s
+    ORDER BY distance LIMIT %s
+"""  # noqa: S608
+KEYWORD_SQL = f"""
+    WITH matches AS (
+        SELECT c.id FROM {CHUNKS} c JOIN {FILES} f ON f.id = c.file_id
+        WHERE {{scope}} AND c.search_vector @@ to_tsquery(%s::regconfig, %s)
+            AND NOT c.id = ANY(%s::bigint[])
+        LIMIT %s
+    )
+    SELECT c.id, ts_rank_cd(c.search_vector, to_tsquery(%s::regconfig, %s)) AS rank
+    FROM {CHUNKS} c WHERE c.id IN (SELECT id FROM matches)
+    ORDER BY rank DESC, c.id LIMIT %s
+"""  # noqa: S608
+
+
+def _scope_sql(*, owner_id, file_ids, collection_ids, kinds) -> tuple[str, list]:
+    """The WHERE clause (``c`` chunks, ``f`` files) of what may be searched."""
+    clauses, params = (
+        ["c.owner_id = %s", "f.status = %s"],
+        [owner_id, FileStatus.READY.value],
+    )
     if file_ids is not None:
-        scope &= Q(file_id__in=list(file_ids))
+        clauses.append("c.file_id = ANY(%s::bigint[])")
+        params.append([int(pk) for pk in file_ids])
     if collection_ids is not None:
-        scope &= Q(file__collection_id__in=list(collection_ids))
-    return scope
+        clauses.append("f.collection_id = ANY(%s::bigint[])")
+        params.append([int(pk) for pk in collection_ids])
+    if kinds:
+        clauses.append("f.kind = ANY(%s::varchar[])")
+        params.append([str(kind) for kind in kinds])
+    return " AND ".join(clauses), params
+
+
+def _keyword_ranked(cursor, scope: tuple[str, list], raw: str, exclude) -> list:
+    where, params = scope
+    cursor.execute(
+        KEYWORD_SQL.format(scope=where),
+        [
+            *params,
+            SEARCH_CONFIG,
+            raw,
+            list(exclude),
+            KEYWORD_LIMIT,
+            SEARCH_CONFIG,
+            raw,
+            CANDIDATES,
+        ],
+    )
+    return cursor.fetchall()
 
 
 def search_chunks(
@@ -94,12 +153,14 @@ def search_chunks(
     file_ids=None,
     collection_ids=None,
     kinds=None,
+    vector=None,
 ) -> SearchResult:
     """The ``k`` best chunks of ``owner_id``'s ready files for ``query``,
     optionally only in ``file_ids`` / ``collection_ids`` / of ``kinds``.
 
     ``file_ids`` and ``collection_ids`` narrow (None means no narrowing; an
     empty list means nothing). Only ``owner_id``'s files are ever searched.
+    ``vector`` is the query's embedding when the caller already has it.
     """
     from files.embeddings import get_embedder
 
@@ -127,70 +188,74 @@ def search_chunks(
         result.reason = "no_match"
         return result
 
-    scope = _scope(owner_id=owner_id, file_ids=file_ids, collection_ids=collection_ids)
-    if kinds:
-        scope &= Q(file__kind__in=list(kinds))
+    scope = _scope_sql(
+        owner_id=owner_id,
+        file_ids=file_ids,
+        collection_ids=collection_ids,
+        kinds=kinds,
+    )
     embedder = get_embedder()
-    vector = embedder.embed([query])[0]
-    chunks = Chunk.objects.filter(scope, embedding_model=embedder.name)
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            # Filtered HNSW scans keep going until they have enough rows.
-            cursor.execute("SET LOCAL hnsw.ef_search = %s", [EF_SEARCH])
-            cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        nearest = list(
-            chunks.annotate(distance=CosineDistance("embedding", vector))
-            .order_by("distance")
-            .values("pk", "distance")[:CANDIDATES]
-        )
-    text_query = keyword_query(query)
+    if vector is None:
+        vector = embedder.embed([query])[0]
+    terms = query_terms(query)
     matching = []
-    if text_query is not None:
-        matching = list(
-            Chunk.objects.filter(scope, search_vector=text_query)
-            .annotate(
-                rank=SearchRank(F("search_vector"), text_query, cover_density=True)
-            )
-            .order_by("-rank", "pk")
-            .values("pk", "rank")[:CANDIDATES]
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Filtered HNSW scans keep going until they have enough rows.
+        cursor.execute(f"SET LOCAL hnsw.ef_search = {int(EF_SEARCH)}")
+        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        cursor.execute(
+            NEAREST_SQL.format(scope=scope[0]),
+            [Vector._to_db(vector), *scope[1], embedder.name, CANDIDATES],
         )
+        nearest = cursor.fetchall()
+        if terms:
+            matching = _keyword_ranked(
+                cursor, scope, tsquery_text(terms, every=True), ()
+            )
+            if len(matching) < CANDIDATES and len(terms) > 1:
+                seen = [pk for pk, _rank in matching]
+                matching += _keyword_ranked(
+                    cursor, scope, tsquery_text(terms, every=False), seen
+                )[: CANDIDATES - len(matching)]
+    # An iterative scan may return rows slightly out of order (that is what
+    # relaxed_order allows); the ranks are the true distance order.
+    nearest.sort(key=lambda row: (row[1], row[0]))
     result.vector_candidates, result.keyword_candidates = len(nearest), len(matching)
 
     scored: dict[int, dict] = {}
-    for rank, row in enumerate(nearest, start=1):
-        similarity = 1.0 - float(row["distance"])
+    for rank, (pk, distance) in enumerate(nearest, start=1):
+        similarity = 1.0 - float(distance)
         if similarity < MIN_SIMILARITY:
             continue
-        scored.setdefault(row["pk"], {"score": 0.0}).update(
+        scored.setdefault(pk, {"score": 0.0}).update(
             vector_score=round(similarity, 4), vector_rank=rank
         )
-        scored[row["pk"]]["score"] += 1.0 / (RRF_K + rank)
-    for rank, row in enumerate(matching, start=1):
-        scored.setdefault(row["pk"], {"score": 0.0}).update(
-            keyword_score=round(float(row["rank"]), 4), keyword_rank=rank
+        scored[pk]["score"] += 1.0 / (RRF_K + rank)
+    for rank, (pk, keyword_rank) in enumerate(matching, start=1):
+        scored.setdefault(pk, {"score": 0.0}).update(
+            keyword_score=round(float(keyword_rank), 4), keyword_rank=rank
         )
-        scored[row["pk"]]["score"] += 1.0 / (RRF_K + rank)
+        scored[pk]["score"] += 1.0 / (RRF_K + rank)
     best = sorted(scored.items(), key=lambda item: (-item[1]["score"], item[0]))[:k]
     if not best:
         result.reason = "no_match"
         return result
-    rows = Chunk.objects.filter(pk__in=[pk for pk, _ in best]).select_related("file")
-    by_pk = {
-        chunk.pk: chunk
-        for chunk in rows.only(
-            "pk", "text", "page", "heading", "file__id", "file__name"
-        )
+    rows = {
+        row[0]: row
+        for row in Chunk.objects.filter(pk__in=[pk for pk, _ in best])
+        .order_by()
+        .values_list("pk", "file_id", "file__name", "page", "heading", "text")
     }
     for pk, scores in best:
-        chunk = by_pk[pk]
+        _pk, file_id, file_name, page, heading, text = rows[pk]
         result.hits.append(
             Hit(
                 chunk_id=pk,
-                file_id=chunk.file.pk,
-                file_name=chunk.file.name,
-                page=chunk.page,
-                heading=chunk.heading,
-                text=chunk.text,
+                file_id=file_id,
+                file_name=file_name,
+                page=page,
+                heading=heading,
+                text=text,
                 score=round(scores.pop("score"), 6),
                 **scores,
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from files.models import Collection, File
 
@@ -29,7 +29,20 @@ def file_get(*, owner, file_id) -> File | None:
 
 
 def collection_list(*, owner) -> QuerySet[Collection]:
-    return Collection.objects.filter(owner=owner).order_by("name")
+    """Yours, by name, each with ``file_count``."""
+    return (
+        Collection.objects.filter(owner=owner)
+        .annotate(file_count=Count("files"))
+        .order_by("name")
+    )
+
+
+def collection_get(*, owner, collection_id) -> Collection | None:
+    try:
+        collection_id = int(collection_id)
+    except (TypeError, ValueError):
+        return None
+    return Collection.objects.filter(owner=owner, pk=collection_id).first()
 
 
 def attachment_list(*, agent) -> QuerySet:

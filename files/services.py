@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from files.chunking import MAX_SIZE, MIN_SIZE
+from files.chunking import MAX_SIZE, MIN_SIZE, Preview, preview
 from files.models import Attachment, Chunk, Collection, File, FileStatus
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ INTERNAL_ERROR = _lazy(
 )
 
 EMBED_BATCH = 32
+PREVIEW_LIMIT = 20
 # Progress (0 to 100) at the start of each stage; embedding fills the rest.
 STAGE_PROGRESS = {
     FileStatus.EXTRACTING: 5,
@@ -74,13 +75,16 @@ def _push(file: File) -> None:
 def _clean_chunking(chunk_size, chunk_overlap) -> tuple[int, int]:
     errors = {}
     size = settings.FILES_CHUNK_SIZE if chunk_size in (None, "") else chunk_size
-    overlap = (
-        settings.FILES_CHUNK_OVERLAP if chunk_overlap in (None, "") else chunk_overlap
-    )
+    overlap = chunk_overlap
     try:
         size = int(size)
     except (TypeError, ValueError):
         errors["chunk_size"] = [_("A whole number of tokens.")]
+    if overlap in (None, ""):
+        # The default, but never more than a fifth of a smaller chunk size.
+        overlap = settings.FILES_CHUNK_OVERLAP
+        if not errors:
+            overlap = min(overlap, size // 5)
     try:
         overlap = int(overlap)
     except (TypeError, ValueError):
@@ -101,19 +105,8 @@ def _clean_chunking(chunk_size, chunk_overlap) -> tuple[int, int]:
     return size, overlap
 
 
-def file_upload(
-    *,
-    owner,
-    upload,
-    collection_id=None,
-    chunk_size=None,
-    chunk_overlap=None,
-) -> File:
-    """Store an uploaded file and queue its ingestion. ``upload`` is a Django
-    UploadedFile. A field error (``file``, ``collection``, ``chunk_size``,
-    ``chunk_overlap``) for anything wrong; nothing is stored then."""
-    from files.extraction import ExtractionError, detect_kind
-
+def _check_upload(upload) -> None:
+    """A ``file`` field error for a missing, oversized or empty upload."""
     limit = settings.FILES_MAX_UPLOAD_MB * 1024 * 1024
     if upload is None:
         raise ValidationError({"file": [_("Choose a file to upload.")]})
@@ -130,6 +123,22 @@ def file_upload(
         raise ValidationError(
             {"file": [_("%(name)s is empty.") % {"name": upload.name}]}
         )
+
+
+def file_upload(
+    *,
+    owner,
+    upload,
+    collection_id=None,
+    chunk_size=None,
+    chunk_overlap=None,
+) -> File:
+    """Store an uploaded file and queue its ingestion. ``upload`` is a Django
+    UploadedFile. A field error (``file``, ``collection``, ``chunk_size``,
+    ``chunk_overlap``) for anything wrong; nothing is stored then."""
+    from files.extraction import ExtractionError, detect_kind
+
+    _check_upload(upload)
     size, overlap = _clean_chunking(chunk_size, chunk_overlap)
     collection = None
     if collection_id not in (None, ""):
@@ -159,6 +168,53 @@ def file_upload(
         file.save(force_insert=True)
         file_id = file.pk
         transaction.on_commit(lambda: _queue(file_id), robust=True)
+    return file
+
+
+def _preview(data: bytes, filename: str, size: int, overlap: int) -> Preview:
+    from files.extraction import ExtractionError
+
+    try:
+        return preview(data, filename, size=size, overlap=overlap, limit=PREVIEW_LIMIT)
+    except ExtractionError as error:
+        raise ValidationError({"file": [str(error)]}) from error
+
+
+def file_preview(*, upload, chunk_size=None, chunk_overlap=None) -> Preview:
+    """How an upload would be chunked (the first chunks and the total),
+    without storing anything: for trying chunk settings before uploading."""
+    _check_upload(upload)
+    size, overlap = _clean_chunking(chunk_size, chunk_overlap)
+    return _preview(upload.read(), upload.name or "file", size, overlap)
+
+
+def file_preview_stored(*, file: File, chunk_size=None, chunk_overlap=None) -> Preview:
+    """How one of your files would be chunked with other settings, before
+    ingesting it again with them. Its settings are the default."""
+    size, overlap = _clean_chunking(
+        file.chunk_size if chunk_size in (None, "") else chunk_size,
+        file.chunk_overlap if chunk_overlap in (None, "") else chunk_overlap,
+    )
+    try:
+        with file.blob.open("rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        raise ValidationError({"file": [str(INTERNAL_ERROR)]}) from error
+    return _preview(data, file.name, size, overlap)
+
+
+def file_set_collection(*, file: File, collection_id=None) -> File:
+    """Move one of your files into one of your collections (None: out)."""
+    collection = None
+    if collection_id not in (None, ""):
+        collection = Collection.objects.filter(
+            owner_id=file.owner_id,
+            pk=collection_id if str(collection_id).isdigit() else 0,
+        ).first()
+        if collection is None:
+            raise ValidationError({"collection": [_("You have no such collection.")]})
+    File.objects.filter(pk=file.pk).update(collection=collection)
+    file.collection = collection
     return file
 
 
@@ -301,6 +357,12 @@ def collection_create(*, owner, name: str, description: str = "") -> Collection:
     return Collection.objects.create(
         owner=owner, name=name, description=(description or "").strip()[:300]
     )
+
+
+def collection_delete(*, collection: Collection) -> None:
+    """Delete a collection; its files stay, outside any collection, and the
+    agents it was attached to lose it."""
+    collection.delete()
 
 
 # --- attaching files to agents -------------------------------------------------

@@ -3,6 +3,8 @@ the list, one file with its chunks, and search with citations."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -30,11 +33,22 @@ def files_page(request):
     """Your files and the upload area; visitors see what Files are."""
     if not request.user.is_authenticated:
         return render(request, "files/files.html", {"page": None})
-    files = selectors.file_list(owner=request.user)
+    collections = list(selectors.collection_list(owner=request.user))
+    current = None
+    wanted = request.GET.get("collection", "")
+    if wanted:
+        current = next((c for c in collections if str(c.pk) == wanted), None)
+        if current is None:
+            raise Http404
+    files = selectors.file_list(
+        owner=request.user, collection_id=current.pk if current else None
+    )
     page = Paginator(files, FILES_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "page": page,
-        "collections": selectors.collection_list(owner=request.user),
+        "collections": collections,
+        "current_collection": current,
+        "filter_query": urlencode({"collection": current.pk}) if current else "",
         "max_mb": settings.FILES_MAX_UPLOAD_MB,
         "accept": ".pdf,.docx,.pptx,.xlsx,.html,.htm,.md,.markdown,.csv,.txt",
         "kinds": FileKind.choices,
@@ -85,7 +99,12 @@ def file_detail(request, file_id: int):
     return render(
         request,
         "files/file_detail.html",
-        {"file": file, "chunks": chunks, "preview": PREVIEW_CHUNKS},
+        {
+            "file": file,
+            "chunks": chunks,
+            "preview": PREVIEW_CHUNKS,
+            "collections": selectors.collection_list(owner=request.user),
+        },
     )
 
 
@@ -104,6 +123,75 @@ def file_reingest(request, file_id: int):
     else:
         messages.success(request, _("Reading %(name)s again.") % {"name": file.name})
     return redirect("files:detail", file_id=file.pk)
+
+
+@login_required
+@require_POST
+def file_preview(request, file_id: int):
+    """The first chunks the file would make with the form's settings (htmx
+    swaps them in under the form); nothing changes until it is read again."""
+    file = _own_file(request, file_id)
+    context = {"file": file}
+    try:
+        context["preview"] = services.file_preview_stored(
+            file=file,
+            chunk_size=request.POST.get("chunk_size") or None,
+            chunk_overlap=request.POST.get("chunk_overlap") or None,
+        )
+    except ValidationError as error:
+        context["errors"] = [p for ps in error.message_dict.values() for p in ps]
+    return render(request, "files/partials/chunk_preview.html", context)
+
+
+@login_required
+@require_POST
+def file_move(request, file_id: int):
+    file = _own_file(request, file_id)
+    try:
+        services.file_set_collection(
+            file=file, collection_id=request.POST.get("collection") or None
+        )
+    except ValidationError as error:
+        _messages_for(request, file.name, error)
+    else:
+        messages.success(request, _("Moved %(name)s.") % {"name": file.name})
+    return redirect("files:detail", file_id=file.pk)
+
+
+@login_required
+@require_POST
+def collection_create(request):
+    try:
+        collection = services.collection_create(
+            owner=request.user,
+            name=request.POST.get("name", ""),
+            description=request.POST.get("description", ""),
+        )
+    except ValidationError as error:
+        _messages_for(request, _("New collection"), error)
+        return redirect("files:list")
+    messages.success(
+        request, _("Collection %(name)s made.") % {"name": collection.name}
+    )
+    return redirect(f"{reverse('files:list')}?collection={collection.pk}")
+
+
+@login_required
+@require_POST
+def collection_delete(request, collection_id: int):
+    collection = selectors.collection_get(
+        owner=request.user, collection_id=collection_id
+    )
+    if collection is None:
+        raise Http404
+    name = collection.name
+    services.collection_delete(collection=collection)
+    messages.success(
+        request,
+        _("Deleted the collection %(name)s; its files are still here.")
+        % {"name": name},
+    )
+    return redirect("files:list")
 
 
 @login_required

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from django.core.files.base import ContentFile
+from django.test import Client
 
 from files import services
 from files.models import File
@@ -27,3 +28,10 @@ def add_file(owner, name: str, text: str, *, kind: str = "markdown", **fields) -
     file.blob.save(name, ContentFile(data), save=False)
     file.save()
     return services.file_ingest(file_id=file.pk)
+
+
+def signed_in(user) -> Client:
+    """A page client signed in as ``user``."""
+    client = Client()
+    client.force_login(user)
+    return client

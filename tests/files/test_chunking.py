@@ -222,7 +222,9 @@ def test_preview_gives_the_first_chunks_and_the_total():
     assert len(everything) > 3
     assert result.chunks == everything[:3]
     assert result.total == len(everything)
-    chunks, total = preview(documents.docx(), "guide.docx", size=32, overlap=0)
+    chunks, total, _size, _overlap = preview(
+        documents.docx(), "guide.docx", size=32, overlap=0
+    )
     assert (len(chunks), total) == (5, 5)
     assert chunks[2].heading == f"Install{HEADING_SEPARATOR}Linux"
 

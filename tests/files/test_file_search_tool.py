@@ -28,11 +28,6 @@ Orders leave the Lisbon warehouse within two business days.
 """
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def search_step(run) -> dict:
     step = run.steps.get(type="tool-result", payload__name="file_search")
     return json.loads(step.payload["output"])

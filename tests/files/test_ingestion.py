@@ -33,11 +33,6 @@ the warehouse. Orders over fifty euros ship free within the European Union.
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def upload(client, name: str, data: bytes, **fields):
     return client.post(
         "/api/v1/files/upload/",

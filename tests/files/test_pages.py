@@ -10,22 +10,11 @@ from django.test import Client
 from files.models import Attachment, File
 from tests.agents.factories import make_agent
 from tests.community.factories import UserFactory
-from tests.files.factories import add_file
+from tests.files.factories import add_file, signed_in
 
 pytestmark = pytest.mark.django_db
 
 NOTES = "# Tea\n\nGreen tea is steeped at 80 degrees for two minutes."
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_visitors_are_asked_to_log_in():

@@ -37,11 +37,6 @@ fridge with your name and the date.
 }
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def corpus():
     owner = UserFactory()
@@ -152,3 +147,40 @@ def test_bad_search_input_is_a_field_error(as_user):
         response = client.post("/api/v1/files/search/", body, format="json")
         assert response.status_code == 400, body
         assert field in response.json(), response.json()
+
+
+def test_filters_apply_to_both_lists(corpus):
+    owner, files = corpus
+    from files.services import collection_create
+
+    policies = collection_create(owner=owner, name="Policies")
+    File.objects.filter(pk=files["refunds.md"].pk).update(collection=policies)
+    plain = add_file(
+        owner, "codes.txt", "Error code E-4417 is also listed here.", kind="text"
+    )
+    # The keyword side alone would find E-4417 in security.md and codes.txt.
+    only_text = search.search_chunks(owner_id=owner.pk, query="E-4417", kinds=["text"])
+    assert {h.file_id for h in only_text.hits} == {plain.pk}
+    in_collection = search.search_chunks(
+        owner_id=owner.pk, query="E-4417 refund", collection_ids=[policies.pk]
+    )
+    assert {h.file_id for h in in_collection.hits} == {files["refunds.md"].pk}
+    named = search.search_chunks(
+        owner_id=owner.pk, query="E-4417", file_ids=[files["security.md"].pk]
+    )
+    assert [h.file_name for h in named.hits] == ["security.md"]
+
+
+def test_passages_with_every_word_rank_before_those_with_some(corpus):
+    owner, _files = corpus
+    result = search.search_chunks(owner_id=owner.pk, query="kitchen fridge Lisbon")
+    keyword = sorted(
+        (h for h in result.hits if h.keyword_rank), key=lambda h: h.keyword_rank
+    )
+    # kitchen.md has "kitchen" and "fridge"; shipping.md only "Lisbon"; none
+    # has all three, so both come from the any-word list, more words first.
+    assert [h.file_name for h in keyword][:2] == ["kitchen.md", "shipping.md"]
+    both = search.search_chunks(owner_id=owner.pk, query="kitchen fridge")
+    first = min((h for h in both.hits if h.keyword_rank), key=lambda h: h.keyword_rank)
+    assert first.file_name == "kitchen.md"
+    assert first.keyword_rank == 1

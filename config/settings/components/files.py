@@ -5,7 +5,7 @@ from config.env import env
 # The largest upload accepted, in megabytes.
 FILES_MAX_UPLOAD_MB = env.int("FILES_MAX_UPLOAD_MB", default=25)
 # Chunk sizes in the embedding model's tokens (files.embeddings.token_count);
-# each file may choose its own within FILES_CHUNK_SIZE_MAX.
+# each file may choose its own, 32 to 512 (the overlap less than half).
 FILES_CHUNK_SIZE = env.int("FILES_CHUNK_SIZE", default=200)
 FILES_CHUNK_OVERLAP = env.int("FILES_CHUNK_OVERLAP", default=40)
 # "local": all-MiniLM-L6-v2 (int8 ONNX) on the CPU, offline. "openai": the

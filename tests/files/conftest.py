@@ -1,0 +1,8 @@
+"""Every files test stores uploads in its own temporary folder."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
