@@ -225,7 +225,11 @@ class FileChunksPreviewView(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser, FormParser]
 
-    @extend_schema(request=ReingestSerializer, responses=PreviewSerializer)
+    @extend_schema(
+        operation_id="files_chunks_preview",
+        request=ReingestSerializer,
+        responses=PreviewSerializer,
+    )
     def post(self, request, file_id: int):
         file = _file(request, file_id)
         body = ReingestSerializer(data=request.data)
@@ -280,6 +284,7 @@ class CollectionListView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = CollectionSerializer
 
+    @extend_schema(operation_id="files_collections_list")
     def get(self, request):
         page = self.paginate_queryset(selectors.collection_list(owner=request.user))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
