@@ -97,3 +97,51 @@ def test_upload_search_attach_and_ask_with_citations(
     expect(answer).to_contain_text("25 days")
     expect(answer).to_contain_text("source: handbook.pdf, page 2")
     screenshot(page, "run")
+
+
+def test_collections_chunk_preview_and_the_builder(
+    page: Page, media, asgi_server, start_worker, tmp_path, screenshot
+):
+    start_worker()
+    base = asgi_server.url
+    member = UserFactory()
+    agent = services.agent_create(
+        owner=member, data={"name": "Policy helper", "tools": ["file_search"]}
+    )
+    handbook = tmp_path / "handbook.pdf"
+    handbook.write_bytes(documents.pdf(HANDBOOK))
+
+    page.goto(f"{base}/accounts/login/")
+    page.locator("#id_login").fill(member.username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("main form").get_by_role("button", name="Sign in").click()
+
+    page.goto(f"{base}/files/")
+    page.get_by_text("New collection").click()
+    page.locator(".collection-new").get_by_label("Name").fill("Policies")
+    page.get_by_role("button", name="Make it").click()
+    expect(page.locator(".chips a[aria-current=page]")).to_contain_text("Policies")
+    # Dropped while the collection is open, the file goes into it.
+    page.set_input_files("#file-input", [str(handbook)])
+    expect(page.locator("#upload-queue .badge-success")).to_have_count(1)
+    expect(page.locator("#file-list")).to_contain_text("Policies")
+    screenshot(page, "collection")
+
+    page.locator("#file-list").get_by_role("link", name="handbook.pdf").click()
+    page.get_by_label("Chunk size (tokens)").fill("32")
+    page.get_by_label("Overlap (tokens)").fill("0")
+    page.get_by_role("button", name="Preview chunks").click()
+    preview = page.locator("#chunk-preview")
+    expect(preview).to_contain_text("With 32-token chunks overlapping by 0")
+    expect(preview).to_contain_text("Nothing changes until you read it again")
+    expect(preview).to_contain_text("25 days of paid holiday")
+    screenshot(page, "preview")
+
+    page.goto(f"{base}/agents/{agent.pk}/edit/")
+    section = page.locator("#agent-files")
+    section.get_by_label("Attach a file or a collection").select_option(
+        label="Policies"
+    )
+    section.get_by_role("button", name="Attach").click()
+    expect(section.locator(".attachments")).to_contain_text("Policies")
+    screenshot(page, "builder")
