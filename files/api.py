@@ -182,17 +182,21 @@ class PreviewSerializer(serializers.Serializer):
     chunks = ChunkSerializer(many=True, help_text="the first 20")
 
 
-def _preview_response(preview, size, overlap) -> Response:
+def _preview_response(preview) -> Response:
     return Response(
         PreviewSerializer(
             {
                 "total": preview.total,
-                "chunk_size": size,
-                "chunk_overlap": overlap,
+                "chunk_size": preview.size,
+                "chunk_overlap": preview.overlap,
                 "chunks": preview.chunks,
             }
         ).data
     )
+
+
+class PreviewUploadSerializer(ReingestSerializer):
+    file = serializers.FileField()
 
 
 class FilePreviewView(APIView):
@@ -203,8 +207,9 @@ class FilePreviewView(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request=UploadSerializer, responses=PreviewSerializer)
+    @extend_schema(request=PreviewUploadSerializer, responses=PreviewSerializer)
     def post(self, request):
+        # The file itself is checked by the service (missing, empty, too big).
         body = ReingestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -214,7 +219,7 @@ class FilePreviewView(APIView):
             chunk_size=data.get("chunk_size"),
             chunk_overlap=data.get("chunk_overlap"),
         )
-        return _preview_response(preview, preview.size, preview.overlap)
+        return _preview_response(preview)
 
 
 class FileChunksPreviewView(APIView):
@@ -236,7 +241,7 @@ class FileChunksPreviewView(APIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         preview = call_service(services.file_preview_stored, file=file, **data)
-        return _preview_response(preview, preview.size, preview.overlap)
+        return _preview_response(preview)
 
 
 class CollectionSerializer(serializers.ModelSerializer):

@@ -205,7 +205,7 @@ def search_chunks(
         cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
         cursor.execute(
             NEAREST_SQL.format(scope=scope[0]),
-            [Vector._to_db(vector), *scope[1], embedder.name, CANDIDATES],
+            [Vector(vector).to_text(), *scope[1], embedder.name, CANDIDATES],
         )
         nearest = cursor.fetchall()
         if terms:
