@@ -169,6 +169,14 @@ def _load(provider: str) -> Embedder:
     return LocalMiniLM(threads=settings.EMBEDDINGS_THREADS)
 
 
+def current_name() -> str:
+    """The name chunks embedded by the deployment's embedder record, without
+    loading a model."""
+    if settings.EMBEDDINGS_PROVIDER == "openai":
+        return f"openai/{settings.EMBEDDINGS_MODEL}"
+    return LocalMiniLM.name
+
+
 def get_embedder() -> Embedder:
     """The deployment's embedder, loaded once per process."""
     with _embedder_lock:

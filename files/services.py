@@ -33,6 +33,7 @@ INTERNAL_ERROR = _lazy(
 
 EMBED_BATCH = 32
 PREVIEW_LIMIT = 20
+REEMBED_BATCH = 100
 # Progress (0 to 100) at the start of each stage; embedding fills the rest.
 STAGE_PROGRESS = {
     FileStatus.EXTRACTING: 5,
@@ -242,6 +243,28 @@ def file_reingest(*, file: File, chunk_size=None, chunk_overlap=None) -> File:
         file_id = file.pk
         transaction.on_commit(lambda: _queue(file_id), robust=True)
     return file
+
+
+def files_reembed_stale(*, limit: int | None = REEMBED_BATCH) -> int:
+    """Read again the ready files whose chunks another embedding model made
+    (the deployment changed EMBEDDINGS_PROVIDER or EMBEDDINGS_MODEL): search
+    only compares a query with chunks of the model that embedded it. At most
+    ``limit`` at a time (None: all), so a large deployment does not flood the
+    queue; the beat task comes back for the rest. How many were queued."""
+    from files.embeddings import current_name
+
+    stale = (
+        File.objects.filter(status=FileStatus.READY)
+        .exclude(embedding_model=current_name())
+        .order_by("pk")
+    )
+    if limit is not None:
+        stale = stale[:limit]
+    count = 0
+    for file in stale:
+        file_reingest(file=file)
+        count += 1
+    return count
 
 
 def _stage(file: File, status: str, progress: int) -> None:

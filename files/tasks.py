@@ -12,3 +12,10 @@ def file_ingest_task(self, file_id: int) -> str | None:
     replaces the file's chunks as a whole, so that is safe."""
     file = services.file_ingest(file_id=file_id)
     return file.status if file else None
+
+
+@shared_task(name="files.reembed_stale")
+def files_reembed_stale_task() -> int:
+    """Beat: re-ingest files embedded by a model the deployment no longer
+    uses, a batch at a time."""
+    return services.files_reembed_stale()

@@ -4,6 +4,8 @@ taking an upload to ready."""
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from django.contrib.postgres.search import SearchQuery
@@ -250,3 +252,37 @@ def test_a_real_worker_takes_an_upload_to_ready(
     file = File.objects.get(pk=file_id)
     assert file.status == FileStatus.READY, file.error
     assert Chunk.objects.filter(file=file).count() == file.chunk_count > 0
+
+
+def test_files_of_another_embedding_model_are_embedded_again(
+    settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    from django.core.management import call_command
+
+    from files.embeddings import current_name
+    from tests.files.factories import add_file
+
+    owner = UserFactory()
+    old = add_file(owner, "old.md", "# Tea\n\nGreen tea is steeped at 80 degrees.")
+    current = add_file(owner, "new.md", "# Coffee\n\nBrewed at 93 degrees.")
+    File.objects.filter(pk=old.pk).update(embedding_model="retired-model")
+    Chunk.objects.filter(file=old).update(embedding_model="retired-model")
+    queued = []
+    monkeypatch.setattr(services, "_queue", queued.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.files_reembed_stale() == 1
+    assert queued == [old.pk]
+    old.refresh_from_db()
+    assert old.status == FileStatus.UPLOADED
+    # Once read again it carries the deployment's model, and is left alone.
+    services.file_ingest(file_id=old.pk)
+    assert set(
+        Chunk.objects.filter(owner=owner).values_list("embedding_model", flat=True)
+    ) == {current_name()}
+    assert services.files_reembed_stale() == 0
+    # A change of provider makes every file stale; the command takes them all.
+    settings.EMBEDDINGS_PROVIDER, settings.EMBEDDINGS_MODEL = "openai", "other"
+    assert current_name() == "openai/other"
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("files_reembed", stdout=io.StringIO())
+    assert sorted(queued) == sorted([old.pk, old.pk, current.pk])

@@ -50,5 +50,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "billing.yearly_allocations",
         "schedule": env.float("CREDITS_EXPIRY_INTERVAL", default=3600.0),
     },
+    # Re-ingests files embedded by another model (files.services).
+    "reembed-stale-files": {
+        "task": "files.reembed_stale",
+        "schedule": env.float("FILES_REEMBED_INTERVAL", default=600.0),
+    },
 }
 CELERY_HEARTBEAT_INTERVAL = env.float("CELERY_HEARTBEAT_INTERVAL", default=5.0)
