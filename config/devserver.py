@@ -1,7 +1,8 @@
 """`make run`: the whole site on one machine, with demo data.
 
 Starts (or reuses) the embedded database, migrates, loads demo data, then runs
-the Procfile's processes (Daphne, a Celery worker, Celery beat) with honcho.
+the Procfile's processes (Daphne, a Celery worker for runs and one for files,
+Celery beat) with honcho.
 Ctrl-C stops them all, then the embedded database.
 """
 
@@ -17,6 +18,7 @@ def main() -> int:
     os.environ.setdefault("HOST", "127.0.0.1")
     os.environ.setdefault("PORT", "8000")
     os.environ.setdefault("CELERY_CONCURRENCY", "2")
+    os.environ.setdefault("FILES_CONCURRENCY", "1")
     os.environ["PYTHONUNBUFFERED"] = "1"
 
     import django

@@ -48,6 +48,8 @@ class WorkerProcess:
                 "--loglevel=INFO",
                 "--concurrency=1",
                 "--pool=prefork",
+                # Both queues, as the Procfile's two workers take them.
+                "--queues=celery,files",
                 f"--hostname=test-{os.getpid()}-{time.monotonic_ns()}@%h",
             ],
             cwd=BASE_DIR,

@@ -286,3 +286,16 @@ def test_files_of_another_embedding_model_are_embedded_again(
     with django_capture_on_commit_callbacks(execute=True):
         call_command("files_reembed", stdout=io.StringIO())
     assert sorted(queued) == sorted([old.pk, old.pk, current.pk])
+
+
+def test_ingestion_has_its_own_queue_and_runs_keep_the_default():
+    from config.celery import app
+    from config.env import BASE_DIR
+
+    router = app.amqp.router
+    assert router.route({}, "files.ingest")["queue"].name == "files"
+    assert router.route({}, "agents.run_execute")["queue"].name == "celery"
+    # The Procfile (make run, and production's reference) runs a worker each.
+    procfile = (BASE_DIR / "Procfile").read_text()
+    assert "--queues=files" in procfile
+    assert "--queues=celery\n" in procfile

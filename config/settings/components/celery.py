@@ -29,6 +29,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
+# Reading a big file takes minutes of a worker; it has its own queue (and, in
+# the Procfile, its own worker) so agent runs never wait behind it. A worker
+# started without -Q takes only the default queue, "celery".
+FILES_QUEUE = "files"
+CELERY_TASK_ROUTES = {"files.ingest": {"queue": FILES_QUEUE}}
 CELERY_BEAT_SCHEDULE: dict = {
     # Fails runs whose worker died mid-run (agents.services.runs.run_sweep_dead).
     "sweep-dead-runs": {
