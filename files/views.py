@@ -56,7 +56,7 @@ def files_page(request):
         "chunk_overlap": settings.FILES_CHUNK_OVERLAP,
     }
     if request.htmx and request.GET.get("partial") == "list":
-        return render(request, "files/partials/file_list.html", context)
+        return render(request, "files/partials/file_list_refresh.html", context)
     return render(request, "files/files.html", context)
 
 

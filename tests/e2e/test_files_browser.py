@@ -125,6 +125,9 @@ def test_collections_chunk_preview_and_the_builder(
     page.set_input_files("#file-input", [str(handbook)])
     expect(page.locator("#upload-queue .badge-success")).to_have_count(1)
     expect(page.locator("#file-list")).to_contain_text("Policies")
+    expect(page.locator("#collection-chips [aria-current=page] small")).to_have_text(
+        "1"
+    )
     screenshot(page, "collection")
 
     page.locator("#file-list").get_by_role("link", name="handbook.pdf").click()

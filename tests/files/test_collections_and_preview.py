@@ -4,6 +4,8 @@ the API and on the pages, each only for the owner."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -219,6 +221,14 @@ def test_the_files_page_makes_filters_and_deletes_collections():
     assert "You have a collection by that name." in twice.content.decode()
     inside = add_file(owner, "in.md", "Inside the collection.", collection=collection)
     add_file(owner, "out.md", "Outside it.")
+    # The list an upload refreshes brings the collections' counts along.
+    refresh = client.get(
+        f"/files/?partial=list&collection={collection.pk}",
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert 'id="collection-chips" hx-swap-oob="true"' in refresh
+    assert re.search(r'Policies <small class="muted">1</small>', refresh)
+    assert "in.md" in refresh
     filtered = client.get(f"/files/?collection={collection.pk}").content.decode()
     assert "in.md" in filtered
     assert "out.md" not in filtered
