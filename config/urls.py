@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("agents.api_urls")),
     path("", include("billing.api_urls")),
     path("", include("files.api_urls")),
+    path("", include("workflows.api_urls")),
 ]
 
 urlpatterns = [

@@ -12,6 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agents.selectors import agent_get_owned
 from config.api import call_service
 from files import search, selectors, services
 from files.models import Collection, File, FileKind, FileStatus
@@ -377,7 +378,7 @@ class FileSearchView(APIView):
 
 
 def _own_agent(request, agent_id):
-    agent = selectors.agent_owned(user=request.user, agent_id=agent_id)
+    agent = agent_get_owned(user=request.user, agent_id=agent_id)
     if agent is None:
         raise NotFound()
     return agent

@@ -69,15 +69,3 @@ def agent_file_scope(*, agent_id: int, owner_id: int) -> dict:
             ).values_list("pk", flat=True)
         )
     return {"owner_id": owner_id, "file_ids": sorted(file_ids)}
-
-
-def agent_owned(*, user, agent_id):
-    """The agent if ``user`` owns it, else None: which files an agent
-    searches is its owner's business alone."""
-    from agents.selectors import agent_list_owned
-
-    try:
-        agent_id = int(agent_id)
-    except (TypeError, ValueError):
-        return None
-    return agent_list_owned(user=user).filter(pk=agent_id).first()

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from agents.selectors import agent_get_owned
 from files import search, selectors, services
 from files.models import FileKind
 
@@ -223,7 +224,7 @@ def file_search(request):
 
 
 def _own_agent(request, agent_id: int):
-    agent = selectors.agent_owned(user=request.user, agent_id=agent_id)
+    agent = agent_get_owned(user=request.user, agent_id=agent_id)
     if agent is None:
         raise Http404
     return agent

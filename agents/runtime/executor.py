@@ -75,6 +75,12 @@ class RunSpec:
     # Agents used as tools, by reference (agent/<id>): tool name, description
     # and the definition of their latest version, loaded by the caller.
     agent_tools: dict[str, dict] = field(default_factory=dict)
+    # The run's agent, and the handoffs reachable from it (workflows app):
+    # {agent id: [{"target", "description", "input_filter"}]}, and the
+    # definitions of the targets' latest versions by agent id.
+    agent_id: int | None = None
+    handoffs: dict[int, list[dict]] = field(default_factory=dict)
+    handoff_definitions: dict[int, dict] = field(default_factory=dict)
 
 
 # file_search's scope, set on a definition by the caller (run_spec_for).
@@ -163,6 +169,50 @@ def build_agent(
         input_guardrails=input_guardrails,
         output_guardrails=output_guardrails,
     )
+
+
+def wire_handoffs(
+    root: Agent,
+    *,
+    spec: RunSpec,
+    provider: ModelProvider,
+    recorder: Recorder | None = None,
+    calls: CallLog | None = None,
+) -> None:
+    """Give the run's agent, and each agent it may hand off to, their SDK
+    handoffs. Agents are built once each, so handoffs may go back and forth."""
+    if not spec.handoffs or spec.agent_id is None:
+        return
+    from agents_sdk import handoff
+    from agents_sdk.extensions.handoff_filters import remove_all_tools
+
+    built = {spec.agent_id: root}
+    for agent_id, definition in spec.handoff_definitions.items():
+        if agent_id not in built:
+            built[agent_id] = build_agent(
+                definition, spec=spec, provider=provider, recorder=recorder, calls=calls
+            )
+    for source, edges in spec.handoffs.items():
+        if source not in built:
+            continue
+        built[source].handoffs = [
+            handoff(
+                built[edge["target"]],
+                tool_description_override=edge["description"]
+                or _handoff_description(spec, edge["target"]),
+                input_filter=(
+                    remove_all_tools if edge["input_filter"] == "remove_tools" else None
+                ),
+            )
+            for edge in edges
+            if edge["target"] in built
+        ]
+
+
+def _handoff_description(spec: RunSpec, agent_id: int) -> str:
+    definition = spec.handoff_definitions.get(agent_id) or {}
+    about = definition.get("description") or ""
+    return f"Hand the conversation to {definition.get('name', 'the agent')}. {about}"
 
 
 def _sdk_tool_choice(choice: str, spec: RunSpec) -> str:
@@ -389,6 +439,9 @@ class StepMapper:
     def __init__(self, recorder: Recorder, calls: CallLog | None = None) -> None:
         self.recorder = recorder
         self.calls = calls
+        # The run's own agent; steps of agents it handed off to say whose
+        # they are, and the model their tokens are priced at.
+        self.root: Agent | None = None
         self.turn_started = time.monotonic()
         self.pending_tokens = (0, 0)
         self.pending_latency: int | None = None
@@ -424,12 +477,19 @@ class StepMapper:
                 self.pending_tokens = (usage.input_tokens, usage.output_tokens)
             self.pending_latency = int((time.monotonic() - self.turn_started) * 1000)
 
+    def _marks(self, agent) -> dict:
+        if self.root is None or agent is None or agent is self.root:
+            return {}
+        model = agent.model if isinstance(agent.model, str) else ""
+        return {"agent": agent.name, "model": model or "local/demo"}
+
     async def _item(self, name: str, item) -> None:
         raw = item.raw_item
+        marks = self._marks(getattr(item, "agent", None))
         if name == "reasoning_item_created":
             text = " ".join(part.text for part in (raw.summary or []))
             await self.recorder.step(
-                "agent-thought", {"text": text}, **self._take_turn_costs()
+                "agent-thought", {"text": text, **marks}, **self._take_turn_costs()
             )
         elif name == "tool_called":
             call_id = getattr(raw, "call_id", "") or ""
@@ -442,6 +502,7 @@ class StepMapper:
                     "call_id": call_id,
                     "name": tool_name,
                     "arguments": _parse_json(getattr(raw, "arguments", "")),
+                    **marks,
                 },
                 **self._take_turn_costs(),
             )
@@ -456,6 +517,7 @@ class StepMapper:
                     "call_id": call_id,
                     "name": self.tool_names.get(call_id, ""),
                     "output": _jsonable(item.output),
+                    **marks,
                 },
                 latency_ms=(
                     int((time.monotonic() - started) * 1000) if started else None
@@ -464,14 +526,18 @@ class StepMapper:
         elif name == "handoff_occured":
             await self.recorder.step(
                 "handoff",
-                {"from": item.source_agent.name, "to": item.target_agent.name},
+                {
+                    "from": item.source_agent.name,
+                    "to": item.target_agent.name,
+                    **self._marks(item.source_agent),
+                },
                 **self._take_turn_costs(),
             )
         elif name == "message_output_created":
             text = sdk.ItemHelpers.text_message_output(item)
             await self.recorder.step(
                 "agent-response",
-                {"agent": item.agent.name, "text": text},
+                {"agent": item.agent.name, "text": text, **marks},
                 **self._take_turn_costs(),
             )
 
@@ -591,6 +657,10 @@ async def _run_once(
             recorder=recorder,
             calls=mapper.calls,
         )
+        wire_handoffs(
+            agent, spec=spec, provider=provider, recorder=recorder, calls=mapper.calls
+        )
+        mapper.root = agent
         result = attempt.result = Runner.run_streamed(
             agent,
             spec.input,

@@ -445,9 +445,27 @@ def run_spec_for(run: Run) -> RunSpec:
         agent_tools=agent_tools,
         custom_tools=custom_tools,
     )
+    from workflows.selectors import handoff_graph
+
+    handoffs, handoff_definitions = handoff_graph(agent_id=run.agent_id)
+    owners = dict(
+        Agent.objects.filter(pk__in=handoff_definitions).values_list("pk", "owner_id")
+    )
+    for target_id, target in handoff_definitions.items():
+        # A target's webhook tools and agent tools are its own owner's.
+        custom_tools.update(_custom_tools_for(target, owner_id=owners[target_id]))
+        _load_agent_tools(
+            target,
+            owner_id=owners[target_id],
+            agent_tools=agent_tools,
+            custom_tools=custom_tools,
+        )
     return RunSpec(
         definition=definition,
         input=conversation_input(run),
+        agent_id=run.agent_id,
+        handoffs=handoffs,
+        handoff_definitions=handoff_definitions,
         custom_tools=custom_tools,
         agent_tools=agent_tools,
         disabled_tools=selectors.disabled_tool_names(),

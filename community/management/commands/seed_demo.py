@@ -5,6 +5,7 @@ from billing.services import credits_grant_signup
 from community.demo import demo_community_ensure
 from community.services import demo_users_ensure
 from files.demo import demo_files_ensure
+from workflows.demo import demo_handoffs_ensure
 
 
 class Command(BaseCommand):
@@ -31,3 +32,5 @@ class Command(BaseCommand):
         )
         added = demo_files_ensure(users)
         self.stdout.write(f"  files: {added} handbook, agent, attachment added")
+        added = demo_handoffs_ensure(users)
+        self.stdout.write(f"  handoffs: {added} tutors, triage agent, handoffs added")
