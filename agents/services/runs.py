@@ -425,18 +425,11 @@ def with_file_scope(definition: dict, *, agent_id: int, owner_id: int) -> dict:
 
 
 def run_spec_for(run: Run) -> RunSpec:
+    from workflows.selectors import handoff_graph
+
     definition = with_file_scope(
         run.version.definition, agent_id=run.agent_id, owner_id=run.agent.owner_id
     )
-    guard_ids = {
-        stage.get("guard_agent")
-        for stage in (definition.get("guardrails") or {}).values()
-        if stage.get("guard_agent")
-    }
-    guards = {
-        agent.pk: agent.versions.get(number=agent.version_number).definition
-        for agent in Agent.objects.filter(pk__in=guard_ids)
-    }
     custom_tools = _custom_tools_for(definition, owner_id=run.agent.owner_id)
     agent_tools: dict[str, dict] = {}
     _load_agent_tools(
@@ -445,8 +438,6 @@ def run_spec_for(run: Run) -> RunSpec:
         agent_tools=agent_tools,
         custom_tools=custom_tools,
     )
-    from workflows.selectors import handoff_graph
-
     handoffs, handoff_definitions = handoff_graph(agent_id=run.agent_id)
     owners = dict(
         Agent.objects.filter(pk__in=handoff_definitions).values_list("pk", "owner_id")
@@ -460,6 +451,17 @@ def run_spec_for(run: Run) -> RunSpec:
             agent_tools=agent_tools,
             custom_tools=custom_tools,
         )
+    # Guard agents of the run's agent and of the agents it may hand off to.
+    guard_ids = {
+        stage.get("guard_agent")
+        for each in [definition, *handoff_definitions.values()]
+        for stage in (each.get("guardrails") or {}).values()
+        if stage.get("guard_agent")
+    }
+    guards = {
+        agent.pk: agent.versions.get(number=agent.version_number).definition
+        for agent in Agent.objects.filter(pk__in=guard_ids)
+    }
     return RunSpec(
         definition=definition,
         input=conversation_input(run),
