@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from workflows.models import Handoff
+from workflows.models import Handoff, Workflow, WorkflowVersion
 
 
 @admin.register(Handoff)
@@ -12,3 +12,22 @@ class HandoffAdmin(admin.ModelAdmin):
     # Owners choose targets they may use (workflows.services); staff look,
     # reword or remove.
     readonly_fields = ["agent", "target", "created_at"]
+
+
+class WorkflowVersionInline(admin.TabularInline):
+    model = WorkflowVersion
+    extra = 0
+    can_delete = False
+    fields = ["number", "created_by", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(Workflow)
+class WorkflowAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "visibility", "version_number", "updated_at"]
+    list_filter = ["visibility", "updated_at"]
+    search_fields = ["name", "owner__username"]
+    list_select_related = ["owner"]
+    # The graph is checked by workflows.services; staff look, rename or delete.
+    readonly_fields = ["owner", "graph", "version_number", "created_at", "updated_at"]
+    inlines = [WorkflowVersionInline]

@@ -1,11 +1,13 @@
-"""Handoffs over the API: the agents an agent may hand the conversation to.
-Only the agent's owner sees and changes them."""
+"""Handoffs and workflows over the API. An agent's handoffs (the agents it
+may hand the conversation to) and a workflow are their owner's alone."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -14,7 +16,7 @@ from rest_framework.views import APIView
 from agents.selectors import agent_get_owned
 from config.api import call_service
 from workflows import selectors, services
-from workflows.models import Handoff, InputFilter
+from workflows.models import Handoff, InputFilter, Workflow
 
 
 class HandoffSerializer(serializers.ModelSerializer):
@@ -138,4 +140,110 @@ class HandoffDetailView(APIView):
     def delete(self, request, agent_id: int, handoff_id: int):
         handoff = self._handoff(request, agent_id, handoff_id)
         call_service(services.handoff_delete, handoff=handoff, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- workflows -------------------------------------------------------------------
+
+
+class WorkflowSerializer(serializers.ModelSerializer):
+    graph = serializers.JSONField(
+        help_text='{"entry": node id, "nodes": [{"id", "kind", ...}], "edges": '
+        '[{"from", "to"}]}; see docs/api.md "Workflows"'
+    )
+
+    class Meta:
+        model = Workflow
+        fields = [
+            "id",
+            "name",
+            "description",
+            "visibility",
+            "graph",
+            "version_number",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "version_number", "created_at", "updated_at"]
+
+
+def _body(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise serializers.ValidationError(
+            {"non_field_errors": ["A JSON object, please."]}
+        )
+    return dict(request.data)
+
+
+class WorkflowListView(GenericAPIView):
+    """Your workflows, last changed first; POST makes one (`name`, `graph`,
+    optional `description` and `visibility`): 400 with field messages and
+    nothing saved for a graph with a cycle, a dangling edge, an unknown node
+    kind, an agent you cannot use, a router without routes…"""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
+    serializer_class = WorkflowSerializer
+
+    @extend_schema(operation_id="workflows_list")
+    def get(self, request):
+        page = self.paginate_queryset(selectors.workflow_list(owner=request.user))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=WorkflowSerializer, responses={201: WorkflowSerializer})
+    def post(self, request):
+        workflow = call_service(
+            services.workflow_create, owner=request.user, data=_body(request)
+        )
+        return Response(
+            WorkflowSerializer(workflow).data, status=status.HTTP_201_CREATED
+        )
+
+
+class WorkflowDetailView(APIView):
+    """One of your workflows. PUT replaces it (`name` and `graph` required),
+    PATCH changes some fields; a changed graph is a new version. DELETE
+    removes it."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
+
+    def _workflow(self, request, workflow_id):
+        workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)
+        if workflow is None:
+            raise NotFound()
+        return workflow
+
+    @extend_schema(responses=WorkflowSerializer)
+    def get(self, request, workflow_id: int):
+        return Response(WorkflowSerializer(self._workflow(request, workflow_id)).data)
+
+    def _update(self, request, workflow_id, *, partial: bool) -> Response:
+        workflow = self._workflow(request, workflow_id)
+        data = _body(request)
+        if not partial:
+            missing = {
+                key: [_("This field is required.")]
+                for key in ("name", "graph")
+                if key not in data
+            }
+            if missing:
+                raise serializers.ValidationError(missing)
+        workflow = call_service(
+            services.workflow_update, workflow=workflow, user=request.user, data=data
+        )
+        return Response(WorkflowSerializer(workflow).data)
+
+    @extend_schema(request=WorkflowSerializer, responses=WorkflowSerializer)
+    def put(self, request, workflow_id: int):
+        return self._update(request, workflow_id, partial=False)
+
+    @extend_schema(request=WorkflowSerializer, responses=WorkflowSerializer)
+    def patch(self, request, workflow_id: int):
+        return self._update(request, workflow_id, partial=True)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, workflow_id: int):
+        workflow = self._workflow(request, workflow_id)
+        call_service(services.workflow_delete, workflow=workflow, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -3,6 +3,12 @@ from django.urls import path
 from workflows import api
 
 urlpatterns = [
+    path("workflows/", api.WorkflowListView.as_view(), name="workflow-list"),
+    path(
+        "workflows/<int:workflow_id>/",
+        api.WorkflowDetailView.as_view(),
+        name="workflow-detail",
+    ),
     path(
         "agents/<int:agent_id>/handoffs/",
         api.HandoffListView.as_view(),

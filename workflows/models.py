@@ -1,11 +1,15 @@
-"""Handoffs: an agent may hand the conversation to another agent, which then
-answers in its place (the SDK's handoffs; the model picks by description)."""
+"""Handoffs (an agent may hand the conversation to another agent, which then
+answers in its place: the SDK's handoffs, the model picks by description) and
+workflows (a graph of nodes, versioned like agents)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from agents.models import Visibility
 
 
 class InputFilter(models.TextChoices):
@@ -59,3 +63,61 @@ class Handoff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_id} → {self.target_id}"
+
+
+class Workflow(models.Model):
+    """A graph of nodes (workflows.graph) that runs agents in order, at once,
+    by route, in loops and with approvals. Versioned like agents: each change
+    of the graph is a new version, and runs keep the one they started with."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workflows"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    visibility = models.CharField(
+        _("visibility"),
+        max_length=10,
+        choices=Visibility.choices,
+        default=Visibility.PRIVATE,
+    )
+    graph = models.JSONField(default=dict)
+    version_number = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-updated_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(visibility__in=Visibility.values),
+                name="workflow_visibility_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkflowVersion(models.Model):
+    workflow = models.ForeignKey(
+        Workflow, on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField()
+    graph = models.JSONField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workflow", "number"], name="workflow_version_unique_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id} v{self.number}"

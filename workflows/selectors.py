@@ -78,3 +78,17 @@ def handoff_graph(*, agent_id: int) -> tuple[dict[int, list[dict]], dict[int, di
         if source in loaded
     }
     return edges, definitions
+
+
+def workflow_list(*, owner) -> QuerySet:
+    from workflows.models import Workflow
+
+    return Workflow.objects.filter(owner=owner).order_by("-updated_at", "-id")
+
+
+def workflow_get(*, owner, workflow_id):
+    try:
+        workflow_id = int(workflow_id)
+    except (TypeError, ValueError):
+        return None
+    return workflow_list(owner=owner).filter(pk=workflow_id).first()

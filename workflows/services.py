@@ -97,3 +97,114 @@ def handoff_update(
 def handoff_delete(*, handoff: Handoff, user) -> None:
     _require_owner(handoff.agent, user)
     handoff.delete()
+
+
+# --- workflows -------------------------------------------------------------------
+
+MAX_NAME = 100
+
+
+def _usable_agents(owner):
+    from agents.selectors import agent_tool_candidates
+
+    def usable(ids: set[int]) -> set[int]:
+        return set(
+            agent_tool_candidates(owner_id=owner.pk)
+            .filter(pk__in=ids)
+            .values_list("pk", flat=True)
+        )
+
+    return usable
+
+
+def _clean_workflow(data: dict, *, owner, partial: bool) -> dict:
+    from agents.models import Visibility
+    from workflows.graph import clean_graph
+
+    cleaned, errors = {}, {}
+    if "name" in data or not partial:
+        name = data.get("name")
+        if not isinstance(name, str) or not name.strip():
+            errors["name"] = [_("Give the workflow a name.")]
+        elif len(name.strip()) > MAX_NAME:
+            errors["name"] = [_("At most %(count)d characters.") % {"count": MAX_NAME}]
+        else:
+            cleaned["name"] = name.strip()
+    if "description" in data:
+        description = data.get("description") or ""
+        if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
+            errors["description"] = [
+                _("Text, at most %(count)d characters.") % {"count": MAX_DESCRIPTION}
+            ]
+        else:
+            cleaned["description"] = description.strip()
+    if "visibility" in data:
+        if data["visibility"] not in Visibility.values:
+            errors["visibility"] = [
+                _("One of: %(choices)s.") % {"choices": ", ".join(Visibility.values)}
+            ]
+        else:
+            cleaned["visibility"] = data["visibility"]
+    if "graph" in data or not partial:
+        try:
+            cleaned["graph"] = clean_graph(
+                data.get("graph"), agent_usable=_usable_agents(owner)
+            )
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _version_create(workflow, user) -> None:
+    from workflows.models import WorkflowVersion
+
+    WorkflowVersion.objects.create(
+        workflow=workflow,
+        number=workflow.version_number,
+        graph=workflow.graph,
+        created_by=user,
+    )
+
+
+@transaction.atomic
+def workflow_create(*, owner, data: dict):
+    """A new workflow (version 1) from ``name``, ``graph`` and optional
+    ``description`` and ``visibility``. Field errors for anything wrong;
+    nothing is saved then."""
+    from workflows.models import Workflow
+
+    cleaned = _clean_workflow(data, owner=owner, partial=False)
+    workflow = Workflow.objects.create(owner=owner, **cleaned)
+    _version_create(workflow, owner)
+    return workflow
+
+
+@transaction.atomic
+def workflow_update(*, workflow, user, data: dict):
+    """Change any of the fields; a changed graph makes a new version."""
+    from workflows.models import Workflow
+
+    if workflow.owner_id != user.pk:
+        raise PermissionDenied(_("Only the workflow's owner can change it."))
+    workflow = Workflow.objects.select_for_update().get(pk=workflow.pk)
+    cleaned = _clean_workflow(data, owner=workflow.owner, partial=True)
+    changed = [key for key, value in cleaned.items() if getattr(workflow, key) != value]
+    if not changed:
+        return workflow
+    for key in changed:
+        setattr(workflow, key, cleaned[key])
+    if "graph" in changed:
+        workflow.version_number += 1
+        changed.append("version_number")
+    workflow.save(update_fields=[*changed, "updated_at"])
+    if "graph" in changed:
+        _version_create(workflow, user)
+    return workflow
+
+
+def workflow_delete(*, workflow, user) -> None:
+    if workflow.owner_id != user.pk:
+        raise PermissionDenied(_("Only the workflow's owner can delete it."))
+    workflow.delete()
