@@ -287,3 +287,39 @@ def test_the_handoffs_section_adds_and_removes_for_the_owner_only():
     stranger.force_login(UserFactory())
     assert stranger.get(section_url).status_code == 404
     assert stranger.post(section_url, {"target": math.pk}).status_code == 404
+
+
+def test_wired_handoffs_carry_their_description_and_input_filter():
+    from agents.runtime.executor import RunSpec, build_agent, wire_handoffs
+    from agents.runtime.providers import AgentryModelProvider
+    from agents.runtime.sdk import sdk
+
+    provider = AgentryModelProvider()
+    spec = RunSpec(
+        definition={"name": "Triage"},
+        input="hi",
+        agent_id=1,
+        handoffs={
+            1: [
+                {"target": 2, "description": "Sums", "input_filter": "remove_tools"},
+                {"target": 3, "description": "", "input_filter": ""},
+            ],
+            # Handing back must not build agents forever: each is built once.
+            2: [{"target": 1, "description": "", "input_filter": ""}],
+        },
+        handoff_definitions={
+            2: {"name": "Math Tutor", "description": "Math."},
+            3: {"name": "History Tutor", "description": "History."},
+        },
+    )
+    root = build_agent(spec.definition, spec=spec, provider=provider)
+    wire_handoffs(root, spec=spec, provider=provider)
+    math, history = root.handoffs
+    assert isinstance(math, sdk.Handoff)
+    assert math.agent_name == "Math Tutor"
+    assert math.tool_description == "Sums"
+    assert math.input_filter is sdk.extensions.handoff_filters.remove_all_tools
+    assert history.input_filter is None
+    assert history.tool_description == (
+        "Hand the conversation to History Tutor. History."
+    )
