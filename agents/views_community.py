@@ -68,6 +68,7 @@ def listing(request, username: str, slug: str):
     if agent is None:
         raise Http404
     from community import reviews
+    from workflows.selectors import handoff_targets_listed
 
     user = request.user
     context = {
@@ -84,6 +85,7 @@ def listing(request, username: str, slug: str):
         ),
         "star_choices": [5, 4, 3, 2, 1],
         "shared_runs": sharing.runs_shared_on_listing(agent=agent),
+        "handoff_targets": handoff_targets_listed(agent=agent),
     }
     threads = Paginator(reviews.comment_threads(agent=agent), THREADS_PER_PAGE)
     context["threads_page"] = threads.get_page(request.GET.get("comments"))

@@ -14,6 +14,19 @@ def handoff_list(*, agent) -> QuerySet[Handoff]:
     return Handoff.objects.filter(agent=agent).select_related("target", "target__owner")
 
 
+def handoff_targets_listed(*, agent) -> list:
+    """The published agents ``agent`` hands off to, for its public page:
+    visitors learn who answers, and nothing of private agents."""
+    from agents.models import Agent
+    from agents.selectors import agent_published_q
+
+    return list(
+        Agent.objects.filter(agent_published_q(), handoffs_in__agent=agent)
+        .select_related("owner")
+        .order_by("handoffs_in__position", "handoffs_in__id")
+    )
+
+
 def handoff_get(*, agent, handoff_id) -> Handoff | None:
     try:
         handoff_id = int(handoff_id)

@@ -323,3 +323,19 @@ def test_wired_handoffs_carry_their_description_and_input_filter():
     assert history.tool_description == (
         "Hand the conversation to History Tutor. History."
     )
+
+
+def test_the_public_page_names_the_agents_it_hands_off_to_that_you_may_see():
+    owner = UserFactory()
+    triage, math, _history = tutors(owner)
+    for agent in (triage, math):
+        services.agent_update(agent=agent, user=owner, data={"visibility": "public"})
+    triage.refresh_from_db()
+    math.refresh_from_db()
+    response = Client().get(triage.get_listing_url())
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Hands off to" in page
+    assert f'href="{math.get_listing_url()}">Math Tutor</a>' in page
+    # History Tutor is private: visitors do not learn of it.
+    assert "History Tutor" not in page
