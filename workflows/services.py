@@ -47,6 +47,7 @@ def handoff_create(
     *, agent, user, target_id, description: str = "", input_filter: str = ""
 ) -> Handoff:
     """Let ``agent`` hand off to the agent ``target_id``."""
+    from agents.models import Agent
     from agents.selectors import agent_tool_candidates
 
     _require_owner(agent, user)
@@ -63,7 +64,10 @@ def handoff_create(
             {"target": [_("No such agent, or it is not yours or shared.")]}
         )
     with transaction.atomic():
-        existing = Handoff.objects.select_for_update().filter(agent=agent)
+        # The agent's row lock makes concurrent adds take turns, so the limit
+        # holds and the order is unique.
+        Agent.objects.select_for_update().only("pk").get(pk=agent.pk)
+        existing = Handoff.objects.filter(agent=agent)
         if existing.filter(target=target).exists():
             message = _("The agent already hands off to %(name)s.")
             raise ValidationError({"target": [message % {"name": target.name}]})
