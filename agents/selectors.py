@@ -45,16 +45,6 @@ def agent_list_owned(*, user) -> QuerySet[Agent]:
     return Agent.objects.filter(owner=user, is_playground=False)
 
 
-def agent_get_owned(*, user, agent_id) -> Agent | None:
-    """The agent if ``user`` owns it, else None: for what only the owner
-    manages (the files it searches, its handoffs)."""
-    try:
-        agent_id = int(agent_id)
-    except (TypeError, ValueError):
-        return None
-    return agent_list_owned(user=user).filter(pk=agent_id).first()
-
-
 def agent_get_visible(*, user, agent_id) -> Agent | None:
     """The agent if ``user`` may see (and run) it, else None."""
     try:

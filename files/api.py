@@ -3,6 +3,7 @@ and collections. Every file is its owner's alone."""
 
 from __future__ import annotations
 
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -12,7 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agents.selectors import agent_get_owned
+from agents.selectors import agent_list_owned
 from config.api import call_service
 from files import search, selectors, services
 from files.models import Collection, File, FileKind, FileStatus
@@ -378,10 +379,8 @@ class FileSearchView(APIView):
 
 
 def _own_agent(request, agent_id):
-    agent = agent_get_owned(user=request.user, agent_id=agent_id)
-    if agent is None:
-        raise NotFound()
-    return agent
+    """Only the owner manages this; anyone else gets 404."""
+    return get_object_or_404(agent_list_owned(user=request.user), pk=agent_id)
 
 
 class AttachmentSerializer(serializers.Serializer):

@@ -11,12 +11,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agents.selectors import agent_get_owned
+from agents.selectors import agent_list_owned
 from files import search, selectors, services
 from files.models import FileKind
 
@@ -224,10 +224,7 @@ def file_search(request):
 
 
 def _own_agent(request, agent_id: int):
-    agent = agent_get_owned(user=request.user, agent_id=agent_id)
-    if agent is None:
-        raise Http404
-    return agent
+    return get_object_or_404(agent_list_owned(user=request.user), pk=agent_id)
 
 
 def _agent_files_context(agent, user) -> dict:

@@ -3,6 +3,7 @@ may hand the conversation to) and a workflow are their owner's alone."""
 
 from __future__ import annotations
 
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -13,7 +14,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agents.selectors import agent_get_owned
+from agents.selectors import agent_list_owned
 from config.api import call_service
 from workflows import selectors, services
 from workflows.models import Handoff, InputFilter, Workflow
@@ -64,10 +65,8 @@ class HandoffUpdateSerializer(serializers.Serializer):
 
 
 def _own_agent(request, agent_id):
-    agent = agent_get_owned(user=request.user, agent_id=agent_id)
-    if agent is None:
-        raise NotFound()
-    return agent
+    """Only the owner manages this; anyone else gets 404."""
+    return get_object_or_404(agent_list_owned(user=request.user), pk=agent_id)
 
 
 class HandoffListView(APIView):

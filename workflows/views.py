@@ -6,10 +6,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 
-from agents.selectors import agent_get_owned, agent_list_owned
+from agents.selectors import agent_list_owned
 from workflows import selectors, services
 from workflows.models import InputFilter
 
@@ -33,9 +32,7 @@ def _context(agent, user) -> dict:
 def agent_handoffs(request, agent_id: int):
     """GET: the section. POST: add one (``target`` or ``target_id``) or remove
     one (``remove``); htmx gets the section back."""
-    agent = agent_get_owned(user=request.user, agent_id=agent_id)
-    if agent is None:
-        raise Http404
+    agent = get_object_or_404(agent_list_owned(user=request.user), pk=agent_id)
     if request.method == "POST":
         try:
             if request.POST.get("remove"):
