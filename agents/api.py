@@ -242,8 +242,16 @@ RunSchema = inline_serializer(
     "Run",
     {
         "id": serializers.IntegerField(),
-        "agent": serializers.IntegerField(),
-        "conversation": serializers.IntegerField(),
+        "agent": serializers.IntegerField(
+            allow_null=True, help_text="null for a workflow's run."
+        ),
+        "workflow": serializers.JSONField(
+            allow_null=True,
+            help_text="A workflow's run: {id, name, paused_reason (approval, "
+            "out_of_credits or empty), waiting: the approvals it waits for "
+            "[{key, node, label, message, step}]}; null for an agent's run.",
+        ),
+        "conversation": serializers.IntegerField(allow_null=True),
         "version": serializers.IntegerField(),
         "owner": serializers.CharField(),
         "status": serializers.ChoiceField(choices=RunStatus.choices),
@@ -651,6 +659,7 @@ class PlaygroundSaveView(APIView):
 
 class RunFilterSerializer(serializers.Serializer):
     agent = serializers.IntegerField(required=False, min_value=1)
+    workflow = serializers.IntegerField(required=False, min_value=1)
     status = serializers.ChoiceField(choices=RunStatus.choices, required=False)
     q = serializers.CharField(
         required=False, max_length=200, help_text="Text the input contains."
@@ -660,7 +669,8 @@ class RunFilterSerializer(serializers.Serializer):
 
 
 class RunListView(GenericAPIView):
-    """Your runs, newest first; filter by agent, status, input text and dates."""
+    """Your runs, newest first; filter by agent or workflow, status, input
+    text and dates."""
 
     @extend_schema(
         operation_id="runs_list",
@@ -676,6 +686,7 @@ class RunListView(GenericAPIView):
         runs = selectors.run_list_mine(
             user=request.user,
             agent_id=data.get("agent"),
+            workflow_id=data.get("workflow"),
             status=data.get("status"),
             search=data.get("q", ""),
             since=data.get("since"),

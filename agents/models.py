@@ -257,6 +257,8 @@ class AgentVersion(models.Model):
 class RunStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
+    # A workflow waiting for an approval, or for credits (workflows app).
+    PAUSED = "paused", _("Paused")
     COMPLETED = "completed", _("Completed")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
@@ -292,11 +294,20 @@ class Conversation(models.Model):
 
 
 class Run(models.Model):
-    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="runs")
+    # A run of one agent's version, or of a workflow (no agent: its
+    # workflows.WorkflowRun names the workflow and version, and each step says
+    # which node and agent it belongs to).
+    agent = models.ForeignKey(
+        Agent, on_delete=models.CASCADE, related_name="runs", null=True, blank=True
+    )
     # RESTRICT, not PROTECT: a version cannot go while runs use it, except
     # when its agent is deleted and takes the runs with it.
     version = models.ForeignKey(
-        AgentVersion, on_delete=models.RESTRICT, related_name="runs"
+        AgentVersion,
+        on_delete=models.RESTRICT,
+        related_name="runs",
+        null=True,
+        blank=True,
     )
     conversation = models.ForeignKey(
         Conversation,
@@ -342,6 +353,11 @@ class Run(models.Model):
                 condition=Q(status__in=RunStatus.values), name="run_status_valid"
             ),
             models.CheckConstraint(
+                condition=Q(agent__isnull=True, version__isnull=True)
+                | Q(agent__isnull=False, version__isnull=False),
+                name="run_agent_with_version",
+            ),
+            models.CheckConstraint(
                 condition=Q(share_token__isnull=True, shared_at__isnull=True)
                 | Q(share_token__isnull=False, shared_at__isnull=False),
                 name="run_share_token_with_time",
@@ -363,6 +379,8 @@ class Run(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.agent_id is None:
+            return f"Run {self.pk} of a workflow"
         return f"Run {self.pk} of {self.agent_id}"
 
     def get_absolute_url(self) -> str:
@@ -388,6 +406,9 @@ class StepType(models.TextChoices):
     GUARDRAIL = "guardrail", _("Guardrail")
     AGENT_RESPONSE = "agent-response", _("Response")
     FALLBACK = "fallback", _("Fallback model")
+    # A workflow's node started, finished, retried, routed... (workflows app).
+    NODE = "node", _("Workflow node")
+    APPROVAL = "approval", _("Approval")
     ERROR = "error", _("Error")
 
 

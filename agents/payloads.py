@@ -13,6 +13,7 @@ def _iso(value) -> str | None:
 def step_to_dict(step: RunStep) -> dict:
     return {
         "id": step.pk,
+        "run": step.run_id,
         "order": step.order,
         "type": step.type,
         "payload": step.payload,
@@ -24,12 +25,29 @@ def step_to_dict(step: RunStep) -> dict:
     }
 
 
+def _workflow(run: Run) -> dict | None:
+    """A workflow run's workflow, version, and why and where it is paused."""
+    if run.agent_id is not None:
+        return None
+    workflow_run = run.workflow_run
+    return {
+        "id": workflow_run.workflow_id,
+        "name": workflow_run.workflow.name,
+        "paused_reason": workflow_run.paused_reason,
+        "waiting": workflow_run.waiting,
+    }
+
+
 def run_to_dict(run: Run, *, steps: list[RunStep] | None = None) -> dict:
+    workflow = _workflow(run)
     data = {
         "id": run.pk,
         "agent": run.agent_id,
+        "workflow": workflow,
         "conversation": run.conversation_id,
-        "version": run.version.number,
+        "version": (
+            run.version.number if workflow is None else run.workflow_run.version.number
+        ),
         "owner": run.owner.username,
         "status": run.status,
         "input": run.input,

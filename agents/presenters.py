@@ -143,3 +143,29 @@ def definition_diff(old: dict, new: dict) -> list[FieldDiff]:
 def agents_with_runs_by(*, user) -> QuerySet[Agent]:
     """The agents ``user`` has run, for the runs page's filter."""
     return Agent.objects.filter(runs__owner=user).distinct().order_by("name")
+
+
+def timeline_tree(steps: list[dict]) -> list[dict]:
+    """A run's steps (payloads.step_to_dict) as the timeline shows them: a
+    workflow's parallel branches' steps inside their node's started step, one
+    lane each (``lanes``: id, title, steps), in order."""
+    lanes: dict[str, list[dict]] = {}
+    top: list[dict] = []
+    for step in steps:
+        payload = step["payload"]
+        if (
+            step["type"] == "node"
+            and payload.get("event") == "started"
+            and payload.get("kind") == "parallel"
+        ):
+            step["lanes"] = []
+            for index, branch in enumerate(payload.get("branches") or []):
+                lane = {
+                    "id": f"{step['order']}-{index}",
+                    "title": branch.get("label") or branch.get("node", ""),
+                    "steps": [],
+                }
+                step["lanes"].append(lane)
+                lanes[lane["id"]] = lane["steps"]
+        lanes.get(payload.get("lane"), top).append(step)
+    return top

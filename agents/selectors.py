@@ -136,7 +136,13 @@ def run_get_visible(*, user, run_id) -> Run | None:
     except (TypeError, ValueError):
         return None
     return (
-        Run.objects.select_related("agent", "version", "owner")
+        Run.objects.select_related(
+            "agent",
+            "version",
+            "workflow_run__workflow",
+            "workflow_run__version",
+            "owner",
+        )
         .filter(run_visible_q(user), pk=run_id)
         .first()
     )
@@ -146,15 +152,20 @@ def run_list_visible(
     *,
     user,
     agent_id=None,
+    workflow_id=None,
     status: str | None = None,
     search: str = "",
     since=None,
     until=None,
 ) -> QuerySet[Run]:
     """Runs ``user`` may see; ``since``/``until`` are dates, both inclusive."""
-    runs = Run.objects.select_related("agent", "version").filter(run_visible_q(user))
+    runs = Run.objects.select_related(
+        "agent", "version", "workflow_run__workflow", "workflow_run__version"
+    ).filter(run_visible_q(user))
     if agent_id:
         runs = runs.filter(agent_id=agent_id)
+    if workflow_id:
+        runs = runs.filter(workflow_run__workflow_id=workflow_id)
     if status:
         runs = runs.filter(status=status)
     if search:

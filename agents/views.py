@@ -338,10 +338,15 @@ def _run_panel_context(
 
 def _timeline_context(run: Run, *, user) -> dict:
     steps = [step_to_dict(step) for step in selectors.step_list(run=run)]
+    run_data = run_to_dict(run)
+    workflow = run_data["workflow"] or {}
     return {
         "run": run,
-        "run_data": run_to_dict(run),
-        "steps": steps,
+        "run_data": run_data,
+        "steps": presenters.timeline_tree(steps),
+        "last_order": steps[-1]["order"] if steps else 0,
+        # Approval steps still waiting show their buttons.
+        "waiting_keys": [w["key"] for w in workflow.get("waiting", [])],
         "can_cancel": run.owner_id == user.pk and not run.is_finished,
     }
 

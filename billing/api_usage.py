@@ -41,7 +41,11 @@ UsageSchema = inline_serializer(
             "CreditUsageAgent",
             {
                 "agent": serializers.IntegerField(
-                    allow_null=True, help_text="Null: runs deleted since."
+                    allow_null=True,
+                    help_text="Null: a workflow's runs, or runs deleted since.",
+                ),
+                "workflow": serializers.IntegerField(
+                    allow_null=True, help_text="A workflow's runs, together."
                 ),
                 "name": serializers.CharField(allow_null=True),
                 "credits": serializers.FloatField(),
@@ -78,6 +82,7 @@ def usage_body(summary: dict) -> dict:
         "by_agent": [
             {
                 "agent": row["agent_id"],
+                "workflow": row["workflow_id"],
                 "name": row["name"],
                 "credits": as_credits(row["milli"]),
                 "share": row["share"],

@@ -374,6 +374,42 @@ def run_reserve(*, run, user, cap: int | None = None, minimum: int = 1) -> RunBu
     return RunBudget.objects.create(run=run, account=account, reserved=amount)
 
 
+@transaction.atomic
+def run_reserve_again(*, run, user, amount: int, minimum: int = 1) -> RunBudget:
+    """Hold ``amount`` more for a run resuming after a pause, which released
+    what it held: its budget becomes what it spent plus ``amount`` (less if
+    less is available). Refused like run_reserve."""
+    budget = RunBudget.objects.filter(run=run).first()
+    if budget is None:
+        return run_reserve(run=run, user=user, cap=amount, minimum=minimum)
+    account = _locked_account(user)
+    budget = RunBudget.objects.select_for_update().get(pk=budget.pk)
+    # What it still holds (when not paused) is given back first.
+    unused = 0 if budget.released_at else budget.reserved - budget.charged
+    available = account.available + unused
+    take = min(amount, available)
+    needed = max(minimum, 1)
+    if take < needed:
+        raise InsufficientCreditsError(
+            _(
+                "Not enough credits to go on: it needs about %(needed)s and "
+                "%(available)s are available. Buy credits on the Credits page."
+            )
+            % {
+                "needed": f"{needed / MILLI:g}",
+                "available": f"{available / MILLI:g}",
+            }
+        )
+    CreditAccount.objects.filter(pk=account.pk).update(
+        held=Greatest(F("held") - unused, 0) + take
+    )
+    RunBudget.objects.filter(pk=budget.pk).update(
+        reserved=budget.charged + take, released_at=None
+    )
+    budget.refresh_from_db()
+    return budget
+
+
 def _locked_budget(run) -> tuple[CreditAccount, RunBudget] | tuple[None, None]:
     account_id = (
         RunBudget.objects.filter(run=run).values_list("account_id", flat=True).first()

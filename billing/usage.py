@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import OuterRef, QuerySet, Subquery, Sum, TextField, Value
+from django.db.models import F, OuterRef, QuerySet, Subquery, Sum, TextField, Value
 from django.db.models.fields.json import KT, KeyTextTransform
 from django.db.models.functions import Coalesce, Concat, NullIf, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing.models import EntryKind, LedgerEntry
 
@@ -52,12 +53,28 @@ def _spent_by_day_and_agent(*, user, start: datetime, end: datetime) -> list[dic
         {
             "day": row["day"],
             "agent_id": row["run__agent_id"],
-            "name": row["run__agent__name"],
+            # A workflow's runs count under the workflow.
+            "workflow_id": row["run__workflow_run__workflow_id"],
+            "name": row["run__agent__name"]
+            or (
+                _("%(name)s (workflow)") % {"name": row["workflow_name"]}
+                if row["workflow_name"]
+                else None
+            ),
             "milli": -row["amount"],
         }
         for row in _run_charges(user=user, start=start, end=end)
-        .annotate(day=TruncDate("created_at"))
-        .values("day", "run__agent_id", "run__agent__name")
+        .annotate(
+            day=TruncDate("created_at"),
+            workflow_name=F("run__workflow_run__workflow__name"),
+        )
+        .values(
+            "day",
+            "run__agent_id",
+            "run__agent__name",
+            "run__workflow_run__workflow_id",
+            "workflow_name",
+        )
         .annotate(amount=Sum("amount"))
         .order_by()
     ]
@@ -82,11 +99,16 @@ def _per_day(spent: list[dict], *, first: date, last: date) -> list[dict]:
 
 
 def _per_agent(spent: list[dict]) -> list[dict]:
-    totals: dict[int | None, dict] = {}
+    totals: dict[tuple, dict] = {}
     for row in spent:
         agent = totals.setdefault(
-            row["agent_id"],
-            {"agent_id": row["agent_id"], "name": row["name"], "milli": 0},
+            (row["agent_id"], row["workflow_id"]),
+            {
+                "agent_id": row["agent_id"],
+                "workflow_id": row["workflow_id"],
+                "name": row["name"],
+                "milli": 0,
+            },
         )
         agent["milli"] += row["milli"]
     rows = sorted(totals.values(), key=lambda row: (-row["milli"], row["name"] or ""))

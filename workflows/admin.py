@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from workflows.models import Handoff, Workflow, WorkflowVersion
+from workflows.models import Handoff, Workflow, WorkflowRun, WorkflowVersion
 
 
 @admin.register(Handoff)
@@ -31,3 +31,18 @@ class WorkflowAdmin(admin.ModelAdmin):
     # The graph is checked by workflows.services; staff look, rename or delete.
     readonly_fields = ["owner", "graph", "version_number", "created_at", "updated_at"]
     inlines = [WorkflowVersionInline]
+
+
+@admin.register(WorkflowRun)
+class WorkflowRunAdmin(admin.ModelAdmin):
+    """A workflow's runs: staff see where each is and why it paused; the run
+    itself (steps, status, cancel) is under Runs."""
+
+    list_display = ["run", "workflow", "version", "paused_reason"]
+    list_filter = ["paused_reason"]
+    search_fields = ["workflow__name", "run__owner__username"]
+    list_select_related = ["run", "workflow", "version"]
+    readonly_fields = ["run", "workflow", "version", "state", "paused_reason", "budget"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

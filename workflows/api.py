@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -171,7 +172,9 @@ def _body(request) -> dict:
         raise serializers.ValidationError(
             {"non_field_errors": ["A JSON object, please."]}
         )
-    return dict(request.data)
+    data = request.data
+    # A form's QueryDict: one value per field.
+    return data.dict() if hasattr(data, "dict") else dict(data)
 
 
 class WorkflowListView(GenericAPIView):
@@ -246,3 +249,160 @@ class WorkflowDetailView(APIView):
         workflow = self._workflow(request, workflow_id)
         call_service(services.workflow_delete, workflow=workflow, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WorkflowRunRequestSerializer(serializers.Serializer):
+    input = serializers.CharField(
+        trim_whitespace=False, help_text="What the workflow should work on."
+    )
+    max_credits = serializers.DecimalField(
+        required=False,
+        allow_null=True,
+        max_digits=12,
+        decimal_places=3,
+        help_text="The most the whole workflow may spend, all its nodes "
+        "together; default CREDITS_RUN_BUDGET. It pauses, out of credits, when "
+        "it has spent it.",
+    )
+
+
+def _run_response(request, run, *, code=status.HTTP_200_OK) -> Response:
+    from agents.api import _run_data
+
+    return Response(_run_data(request, run), status=code)
+
+
+class WorkflowRunView(APIView):
+    """Run a workflow (yours, or a shared one) on `input`: 202 with the run,
+    queued. Watch it on `/ws/runs/{id}/` or `GET /api/v1/runs/{id}/`, like an
+    agent's run; each step's payload names its `node` and `agent`."""
+
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        operation_id="workflows_run",
+        request=WorkflowRunRequestSerializer,
+        responses={202: OpenApiTypes.OBJECT},
+    )
+    def post(self, request, workflow_id: int):
+        from workflows.runs import workflow_run_start
+
+        workflow = selectors.workflow_get_runnable(
+            user=request.user, workflow_id=workflow_id
+        )
+        if workflow is None:
+            raise NotFound()
+        body = _body(request)
+        run = call_service(
+            workflow_run_start,
+            workflow=workflow,
+            user=request.user,
+            input=body.get("input"),
+            max_credits=body.get("max_credits"),
+        )
+        return _run_response(request, run, code=status.HTTP_202_ACCEPTED)
+
+
+def _own_workflow_run(request, run_id):
+    from agents.selectors import run_get_visible
+
+    run = run_get_visible(user=request.user, run_id=run_id)
+    if run is None or run.owner_id != request.user.pk:
+        raise NotFound()
+    return run
+
+
+class ApprovalRequestSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["approve", "reject"])
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    key = serializers.CharField(
+        required=False,
+        help_text="Which approval, when the run waits for several (see the "
+        "run's workflow.waiting).",
+    )
+
+
+class RunApprovalView(APIView):
+    """Approve or reject what your paused workflow run waits for. Once no
+    approval is left it goes on (a rejection fails that node, and with it the
+    workflow or, inside a parallel node, only its branch)."""
+
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        operation_id="runs_approval",
+        request=ApprovalRequestSerializer,
+        responses=OpenApiTypes.OBJECT,
+    )
+    def post(self, request, run_id: int):
+        from workflows.runs import workflow_run_decide
+
+        run = _own_workflow_run(request, run_id)
+        body = _body(request)
+        run = call_service(
+            workflow_run_decide,
+            run=run,
+            user=request.user,
+            decision=body.get("decision"),
+            comment=body.get("comment") or "",
+            key=body.get("key"),
+        )
+        return _run_response(request, run)
+
+
+class ResumeRequestSerializer(serializers.Serializer):
+    max_credits = serializers.DecimalField(
+        required=False,
+        allow_null=True,
+        max_digits=12,
+        decimal_places=3,
+        help_text="How much more it may spend; default CREDITS_RUN_BUDGET.",
+    )
+
+
+class RunResumeView(APIView):
+    """Resume your workflow run that paused out of credits, from where it
+    stopped (finished nodes are not run again)."""
+
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        operation_id="runs_resume",
+        request=ResumeRequestSerializer,
+        responses=OpenApiTypes.OBJECT,
+    )
+    def post(self, request, run_id: int):
+        from workflows.runs import workflow_run_resume
+
+        run = _own_workflow_run(request, run_id)
+        body = _body(request)
+        run = call_service(
+            workflow_run_resume,
+            run=run,
+            user=request.user,
+            max_credits=body.get("max_credits"),
+        )
+        return _run_response(request, run)
+
+
+class WorkflowValidateView(APIView):
+    """Check a graph without saving anything: 200 with the graph as it would
+    be saved, or 400 with every problem (the builder's Validate button)."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="workflows_validate",
+        request=OpenApiTypes.OBJECT,
+        responses=OpenApiTypes.OBJECT,
+    )
+    def post(self, request):
+        from workflows.graph import clean_graph
+
+        body = _body(request)
+        graph = call_service(
+            clean_graph,
+            value=body.get("graph"),
+            agent_usable=services.usable_agents(request.user),
+        )
+        return Response({"graph": graph})

@@ -72,3 +72,159 @@ def demo_handoffs_ensure(users_by_name: dict) -> int:
             )
             added += 1
     return added
+
+
+WRITERS = [
+    {
+        "name": "Classifier",
+        "description": "Sorts a request: math or history.",
+        "instructions": "You sort requests into categories.",
+    },
+    {
+        "name": "Fact Finder",
+        "description": "Lists the facts a piece of writing needs.",
+        "instructions": "List the key facts for the request, briefly.",
+    },
+    {
+        "name": "Angle Finder",
+        "description": "Suggests an angle that makes writing interesting.",
+        "instructions": "Suggest one surprising angle for the request.",
+    },
+    {
+        "name": "Writer",
+        "description": "Writes a short explainer from notes.",
+        "instructions": "Write a short, plain explainer from the notes.",
+    },
+    {
+        "name": "Editor",
+        "description": "Reviews drafts: passes them or asks for changes.",
+        "instructions": "Review the draft for accuracy and clarity.",
+    },
+]
+WORKFLOW_NAME = "Homework explainer"
+
+
+def demo_workflow_graph(agents: dict) -> dict:
+    """Route by subject to a tutor, gather facts and an angle at once, join
+    them, write and edit in a loop, then ask before finishing."""
+    return {
+        "entry": "subject",
+        "nodes": [
+            {
+                "id": "subject",
+                "kind": "router",
+                "label": "Which subject?",
+                "agent": agents["Classifier"].pk,
+                "routes": {"math": "math", "history": "history"},
+                "default": "history",
+                "position": {"x": 300, "y": 40},
+            },
+            {
+                "id": "math",
+                "kind": "agent",
+                "agent": agents["Math Tutor"].pk,
+                "position": {"x": 120, "y": 40},
+            },
+            {
+                "id": "history",
+                "kind": "agent",
+                "agent": agents["History Tutor"].pk,
+                "position": {"x": 480, "y": 40},
+            },
+            {
+                "id": "gather",
+                "kind": "parallel",
+                "label": "Facts and angle at once",
+                "branches": ["facts", "angle"],
+                "position": {"x": 300, "y": 150},
+            },
+            {
+                "id": "facts",
+                "kind": "agent",
+                "agent": agents["Fact Finder"].pk,
+                "position": {"x": 120, "y": 150},
+            },
+            {
+                "id": "angle",
+                "kind": "agent",
+                "agent": agents["Angle Finder"].pk,
+                "position": {"x": 480, "y": 150},
+            },
+            {
+                "id": "notes",
+                "kind": "aggregate",
+                "mode": "join",
+                "position": {"x": 300, "y": 250},
+            },
+            {
+                "id": "polish",
+                "kind": "loop",
+                "label": "Write, then edit",
+                "worker": "write",
+                "reviewer": "edit",
+                "max_iterations": 2,
+                "position": {"x": 300, "y": 350},
+            },
+            {
+                "id": "write",
+                "kind": "agent",
+                "agent": agents["Writer"].pk,
+                "input": (
+                    "Question: {{input}}\n\nTutor: {{subject}}\n\nNotes:\n{{previous}}"
+                ),
+                "position": {"x": 120, "y": 350},
+            },
+            {
+                "id": "edit",
+                "kind": "agent",
+                "agent": agents["Editor"].pk,
+                "position": {"x": 480, "y": 350},
+            },
+            {
+                "id": "ok",
+                "kind": "approval",
+                "label": "Send it?",
+                "message": "Send this explainer to the student?",
+                "position": {"x": 300, "y": 450},
+            },
+        ],
+        "edges": [
+            {"from": "subject", "to": "gather"},
+            {"from": "gather", "to": "notes"},
+            {"from": "notes", "to": "polish"},
+            {"from": "polish", "to": "ok"},
+        ],
+    }
+
+
+def demo_workflow_ensure(users_by_name: dict) -> int:
+    """bob's public workflow, using the tutors and five helpers of his."""
+    from agents import services as agent_services
+    from agents.models import Agent
+    from workflows.models import Workflow
+
+    owner = users_by_name.get("bob")
+    if (
+        owner is None
+        or Workflow.objects.filter(owner=owner, name=WORKFLOW_NAME).exists()
+    ):
+        return 0
+    added = 0
+    agents = {}
+    for data in [*TUTORS, *WRITERS]:
+        agent = Agent.objects.filter(owner=owner, name=data["name"]).first()
+        if agent is None:
+            agent = agent_services.agent_create(owner=owner, data=data)
+            added += 1
+        agents[data["name"]] = agent
+    services.workflow_create(
+        owner=owner,
+        data={
+            "name": WORKFLOW_NAME,
+            "description": "Routes by subject, gathers facts and an angle at once, "
+            "writes and edits, then asks before sending.",
+            "visibility": "public",
+            "graph": demo_workflow_graph(agents),
+        },
+    )
+    return added + 1

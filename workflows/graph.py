@@ -11,7 +11,10 @@ Node kinds and their fields (besides ``id``, ``kind`` and an optional
 ``label``):
 
 - ``agent``: ``agent`` (an agent id) runs on the current input; optional
-  ``retries`` (0-5) and ``fallback_agent``.
+  ``retries`` (0-5, with backoff), ``fallback_agent`` (runs when the retries
+  are spent) and ``input``, a template that reads the shared context:
+  ``{{input}}`` (the workflow's input), ``{{previous}}`` (the node's input)
+  and ``{{<node id>}}`` (that node's latest output).
 - ``sequential``: ``steps``, two or more node ids run in order, each on the
   previous one's output.
 - ``parallel``: ``branches``, two or more node ids run at once on the same
@@ -19,17 +22,25 @@ Node kinds and their fields (besides ``id``, ``kind`` and an optional
 - ``aggregate``: joins the outputs of the node before it (a parallel node):
   ``mode`` ``join`` (with an optional ``separator``) or ``agent`` (an
   ``agent`` merges them).
-- ``router``: a classifier ``agent`` answers with a category; ``routes`` maps
-  categories to node ids, ``default`` is taken when none matches.
+- ``router``: a classifier ``agent`` answers with a ``category`` and a
+  ``confidence``; ``routes`` maps categories to node ids, ``default`` is
+  taken when none matches or the confidence is below ``min_confidence``
+  (0-1, default 0.5).
 - ``loop``: ``worker`` and ``reviewer`` node ids repeat until the reviewer
-  passes the work or ``max_iterations`` (1-10) is reached.
+  (an agent node, asked for a verdict) passes the work or
+  ``max_iterations`` (1-10) is reached.
 - ``approval``: the workflow waits for its owner to approve or reject;
   optional ``message``.
 
-Edges say what runs after what. They must not form a cycle: repeating is
-what loop nodes are for (their worker and reviewer are the one cycle a graph
-may have, inside the node). Every node id referenced must exist, and every
-agent must be one the owner may use.
+Edges say what runs after what, from ``entry``: a node runs once every node
+with an edge to it has finished, on that node's output (on all of their
+outputs, by name, when several lead to it). They must not form a cycle:
+repeating is what loop nodes are for (their worker and reviewer are the one
+cycle a graph may have, inside the node). Nodes named inside another node
+(steps, branches, routes, a loop's worker and reviewer) run there, so they
+have no edges of their own, and no node may contain itself. Every node must
+be reached, every node id referenced must exist, and every agent must be one
+the owner may use.
 """
 
 from __future__ import annotations
@@ -49,18 +60,23 @@ MAX_ROUTES = 20
 MAX_ITERATIONS = 10
 MAX_RETRIES = 5
 MAX_TEXT = 500
+MAX_TEMPLATE = 4000
+# {{name}} in an agent node's input template.
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_-]+)\s*\}\}")
+CONTEXT_NAMES = ("input", "previous")
 
 # The fields each kind may have, and which of them name other nodes.
 FIELDS = {
-    "agent": {"agent", "retries", "fallback_agent"},
+    "agent": {"agent", "retries", "fallback_agent", "input"},
     "sequential": {"steps"},
     "parallel": {"branches"},
     "aggregate": {"mode", "agent", "separator"},
-    "router": {"agent", "routes", "default"},
+    "router": {"agent", "routes", "default", "min_confidence"},
     "loop": {"worker", "reviewer", "max_iterations"},
     "approval": {"message"},
 }
-COMMON = {"id", "kind", "label"}
+# ``position``: where the builder draws the node ({"x": ..., "y": ...}).
+COMMON = {"id", "kind", "label", "position"}
 
 
 class _Errors:
@@ -130,15 +146,7 @@ def clean_graph(value: Any, *, agent_usable: Callable[[set[int]], set[int]]) -> 
     elif by_id and entry not in by_id:
         errors.add(_("entry: there is no node %(id)s.") % {"id": entry})
     if not errors.messages:
-        cycle = _find_cycle(by_id, cleaned_edges)
-        if cycle:
-            errors.add(
-                _(
-                    "The edges form a cycle: %(path)s. Repeat work with a loop "
-                    "node instead."
-                )
-                % {"path": " → ".join(cycle)}
-            )
+        _check_structure(by_id, cleaned_edges, entry, errors)
     if errors.messages:
         raise ValidationError({"graph": errors.messages})
     return {"entry": entry, "nodes": list(by_id.values()), "edges": cleaned_edges}
@@ -177,6 +185,18 @@ def _clean_node(node: Any, position: int, errors: _Errors) -> dict | None:
     label = cleaned.get("label", "")
     if not isinstance(label, str) or len(label) > 100:
         errors.add(_("%(where)s: label is text, at most 100.") % {"where": where})
+    position = cleaned.get("position")
+    if position is not None and not (
+        isinstance(position, dict)
+        and set(position) == {"x", "y"}
+        and all(
+            isinstance(position[axis], int | float)
+            and not isinstance(position[axis], bool)
+            and abs(position[axis]) < 100000
+            for axis in ("x", "y")
+        )
+    ):
+        errors.add(_("%(where)s: position is {x, y}, two numbers.") % {"where": where})
     check = {
         "agent": _check_agent_node,
         "sequential": _check_list_node("steps"),
@@ -206,6 +226,12 @@ def _check_agent_node(node: dict, where: str, errors: _Errors) -> None:
     if "fallback_agent" in node and not _is_id(node["fallback_agent"]):
         errors.add(
             _("%(where)s: fallback_agent must be an agent's id.") % {"where": where}
+        )
+    template = node.get("input", "")
+    if not isinstance(template, str) or len(template) > MAX_TEMPLATE:
+        errors.add(
+            _("%(where)s: input is a text template, at most %(max)d.")
+            % {"where": where, "max": MAX_TEMPLATE}
         )
 
 
@@ -265,6 +291,15 @@ def _check_router(node: dict, where: str, errors: _Errors) -> None:
         )
     if "default" in node and not isinstance(node["default"], str):
         errors.add(_("%(where)s: default is a node id.") % {"where": where})
+    threshold = node.get("min_confidence", 0.5)
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int | float)
+        or not 0 <= threshold <= 1
+    ):
+        errors.add(
+            _("%(where)s: min_confidence is a number from 0 to 1.") % {"where": where}
+        )
 
 
 def _check_loop(node: dict, where: str, errors: _Errors) -> None:
@@ -358,11 +393,95 @@ def _clean_edges(edges: list, by_id: dict, errors: _Errors) -> list[dict]:
     return cleaned
 
 
-def _find_cycle(by_id: dict, edges: list[dict]) -> list[str]:
-    """A cycle through the edges, as node ids from its start back to it."""
+def inner_nodes(nodes: dict[str, dict]) -> set[str]:
+    """The ids of nodes that run inside another node."""
+    return {
+        reference
+        for node in nodes.values()
+        for reference in node_references(node)
+        if isinstance(reference, str)
+    }
+
+
+def _check_structure(by_id: dict, edges: list[dict], entry: str, errors) -> None:
+    """Loops' reviewers, templates, edges of inner nodes, containment and
+    edge cycles, and nodes never reached."""
+    for node in by_id.values():
+        if node["kind"] == "loop":
+            reviewer = by_id[node["reviewer"]]
+            if reviewer["kind"] != "agent":
+                errors.add(
+                    _("%(where)s: the reviewer must be an agent node.")
+                    % {"where": node["id"]}
+                )
+        for name in PLACEHOLDER.findall(node.get("input") or ""):
+            if name not in CONTEXT_NAMES and name not in by_id:
+                errors.add(
+                    _(
+                        "%(where)s: the input reads {{%(name)s}}, which is not a "
+                        "node (nor input or previous)."
+                    )
+                    % {"where": node["id"], "name": name}
+                )
+    inner = inner_nodes(by_id)
+    if entry in inner:
+        errors.add(
+            _("entry: %(id)s runs inside another node; start at that node.")
+            % {"id": entry}
+        )
+    for edge in edges:
+        for end in ("from", "to"):
+            if edge[end] in inner:
+                errors.add(
+                    _(
+                        "%(id)s runs inside another node, so it cannot have "
+                        "edges: connect the node it is in instead."
+                    )
+                    % {"id": edge[end]}
+                )
+    contained = {
+        node_id: [r for r in node_references(node) if r in by_id]
+        for node_id, node in by_id.items()
+    }
+    cycle = _find_cycle(by_id, contained)
+    if cycle:
+        errors.add(
+            _("%(id)s contains itself: %(path)s.")
+            % {"id": cycle[0], "path": " → ".join(cycle)}
+        )
     following: dict[str, list[str]] = {node_id: [] for node_id in by_id}
     for edge in edges:
         following[edge["from"]].append(edge["to"])
+    cycle = _find_cycle(by_id, following)
+    if cycle:
+        errors.add(
+            _("The edges form a cycle: %(path)s. Repeat work with a loop node instead.")
+            % {"path": " → ".join(cycle)}
+        )
+    if errors.messages:
+        return
+    reached, todo = set(), [entry]
+    while todo:
+        node_id = todo.pop()
+        if node_id in reached:
+            continue
+        reached.add(node_id)
+        todo.extend(following[node_id])
+        todo.extend(contained[node_id])
+    for node_id in by_id:
+        if node_id not in reached:
+            errors.add(
+                _(
+                    "%(id)s is never reached: connect it with an edge, or use it "
+                    "inside another node."
+                )
+                % {"id": node_id}
+            )
+
+
+def _find_cycle(by_id: dict, following: dict[str, list[str]]) -> list[str]:
+    """A cycle through ``following`` (node id → the ids after it), as node
+    ids from its start back to it."""
     state: dict[str, int] = {}  # 1: on the current path, 2: done
     path: list[str] = []
 

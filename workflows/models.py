@@ -121,3 +121,53 @@ class WorkflowVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workflow_id} v{self.number}"
+
+
+class PauseReason(models.TextChoices):
+    APPROVAL = "approval", _("Waiting for approval")
+    CREDITS = "out_of_credits", _("Out of credits")
+
+
+class WorkflowRun(models.Model):
+    """What makes an ``agents.Run`` a workflow's run: the workflow's version,
+    and the state the engine (workflows.engine) keeps between nodes, so that a
+    paused run resumes where it stopped, on any worker."""
+
+    run = models.OneToOneField(
+        "agents.Run",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="workflow_run",
+    )
+    workflow = models.ForeignKey(
+        Workflow, on_delete=models.CASCADE, related_name="runs"
+    )
+    # RESTRICT: a version stays while runs use it, unless the workflow goes.
+    version = models.ForeignKey(
+        WorkflowVersion, on_delete=models.RESTRICT, related_name="runs"
+    )
+    # The engine's state: each finished node's result by its path, routes
+    # taken, approvals decided, the agents' pinned versions.
+    state = models.JSONField(default=dict)
+    paused_reason = models.CharField(
+        max_length=20, choices=PauseReason.choices, blank=True
+    )
+    # The whole workflow's budget in milli-credits (None: the site's default);
+    # a resume after running out raises it.
+    budget = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(paused_reason__in=["", *PauseReason.values]),
+                name="workflowrun_paused_reason_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} of workflow {self.workflow_id}"
+
+    @property
+    def waiting(self) -> list[dict]:
+        """The approvals it waits for: key, node and message."""
+        return list((self.state or {}).get("waiting") or [])

@@ -105,3 +105,56 @@ def workflow_get(*, owner, workflow_id):
     except (TypeError, ValueError):
         return None
     return workflow_list(owner=owner).filter(pk=workflow_id).first()
+
+
+def workflow_runnable_q(user):
+    """Workflows ``user`` may see and run: their own, and others' shared ones
+    (public or unlisted) whose owner is active."""
+    from django.db.models import Q
+
+    from agents.models import Visibility
+
+    shared = Q(
+        visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED],
+        owner__is_active=True,
+        owner__is_hidden=False,
+    )
+    if not user.is_authenticated:
+        return shared
+    return Q(owner=user) | shared
+
+
+def workflow_list_public(*, exclude_owner=None) -> QuerySet:
+    """Public workflows of active people, newest change first."""
+    from agents.models import Visibility
+    from workflows.models import Workflow
+
+    workflows = Workflow.objects.filter(
+        visibility=Visibility.PUBLIC, owner__is_active=True, owner__is_hidden=False
+    ).select_related("owner")
+    if exclude_owner is not None and exclude_owner.is_authenticated:
+        workflows = workflows.exclude(owner=exclude_owner)
+    return workflows.order_by("-updated_at", "-id")
+
+
+def workflow_get_runnable(*, user, workflow_id):
+    from workflows.models import Workflow
+
+    try:
+        workflow_id = int(workflow_id)
+    except (TypeError, ValueError):
+        return None
+    return (
+        Workflow.objects.filter(workflow_runnable_q(user), pk=workflow_id)
+        .select_related("owner")
+        .first()
+    )
+
+
+def workflow_run_list(*, user, workflow) -> QuerySet:
+    """``user``'s runs of ``workflow``, newest first."""
+    from agents.models import Run
+
+    return Run.objects.filter(owner=user, workflow_run__workflow=workflow).order_by(
+        "-created_at", "-id"
+    )

@@ -108,7 +108,7 @@ def handoff_delete(*, handoff: Handoff, user) -> None:
 MAX_NAME = 100
 
 
-def _usable_agents(owner):
+def usable_agents(owner):
     from agents.selectors import agent_tool_candidates
 
     def usable(ids: set[int]) -> set[int]:
@@ -152,7 +152,7 @@ def _clean_workflow(data: dict, *, owner, partial: bool) -> dict:
     if "graph" in data or not partial:
         try:
             cleaned["graph"] = clean_graph(
-                data.get("graph"), agent_usable=_usable_agents(owner)
+                data.get("graph"), agent_usable=usable_agents(owner)
             )
         except ValidationError as error:
             errors.update(error.message_dict)

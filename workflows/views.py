@@ -1,16 +1,28 @@
-"""The handoffs section of an agent's page and builder: which agents it may
-hand the conversation to. Its owner's alone."""
+"""Pages: the handoffs section of an agent's page and builder (its owner's
+alone); workflows: the list, the visual builder (which saves through the
+API), a workflow's page with its run form and runs, and a paused run's
+approval and resume forms."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
+from agents.models import Run
 from agents.selectors import agent_list_owned
 from workflows import selectors, services
 from workflows.models import InputFilter
+
+
+def _flash(request, error: ValidationError) -> None:
+    for problems in error.message_dict.values():
+        for problem in problems:
+            messages.error(request, problem)
 
 
 def _context(agent, user) -> dict:
@@ -51,9 +63,7 @@ def agent_handoffs(request, agent_id: int):
                     input_filter=request.POST.get("input_filter", ""),
                 )
         except ValidationError as error:
-            for problems in error.message_dict.values():
-                for problem in problems:
-                    messages.error(request, problem)
+            _flash(request, error)
         if not request.htmx:
             return redirect("agents:detail", agent_id=agent.pk)
     return render(
@@ -61,3 +71,225 @@ def agent_handoffs(request, agent_id: int):
         "workflows/partials/agent_handoffs.html",
         _context(agent, request.user),
     )
+
+
+# ---------- Workflows: list, builder, page, runs ----------
+
+
+def _agent_choices(user) -> list[dict]:
+    """The agents a workflow of ``user``'s may use, for the builder."""
+    from agents.selectors import agent_tool_candidates
+
+    agents = (
+        agent_tool_candidates(owner_id=user.pk)
+        .filter(is_playground=False)
+        .select_related("owner")
+        .order_by("name", "pk")
+    )
+    return [
+        {
+            "id": agent.pk,
+            "name": agent.name,
+            "owner": agent.owner.username,
+            "model": agent.model,
+            "mine": agent.owner_id == user.pk,
+        }
+        for agent in agents
+    ]
+
+
+def workflow_list(request):
+    """Your workflows, and everyone's public ones (visitors see those)."""
+    mine = (
+        selectors.workflow_list(owner=request.user)
+        if request.user.is_authenticated
+        else None
+    )
+    return render(
+        request,
+        "workflows/workflow_list.html",
+        {
+            "workflows": mine,
+            "public": selectors.workflow_list_public(exclude_owner=request.user)[:20],
+        },
+    )
+
+
+def _builder(request, workflow=None):
+    from workflows.graph import KINDS
+
+    data = {
+        "workflow": (
+            {
+                "id": workflow.pk,
+                "name": workflow.name,
+                "description": workflow.description,
+                "visibility": workflow.visibility,
+                "version": workflow.version_number,
+            }
+            if workflow
+            else None
+        ),
+        "graph": workflow.graph if workflow else None,
+        "agents": _agent_choices(request.user),
+        "kinds": list(KINDS),
+        "api": {
+            "create": reverse("workflow-list"),
+            "detail": (
+                reverse("workflow-detail", args=[workflow.pk]) if workflow else None
+            ),
+            "validate": reverse("workflow-validate"),
+        },
+        "page": reverse("workflows:detail", args=[0]),
+    }
+    return render(
+        request,
+        "workflows/builder.html",
+        {"workflow": workflow, "builder_data": data},
+    )
+
+
+@login_required
+def workflow_new(request):
+    return _builder(request)
+
+
+@login_required
+def workflow_edit(request, workflow_id: int):
+    workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)
+    if workflow is None:
+        raise Http404
+    return _builder(request, workflow)
+
+
+def workflow_detail(request, workflow_id: int):
+    workflow = selectors.workflow_get_runnable(
+        user=request.user, workflow_id=workflow_id
+    )
+    if workflow is None:
+        raise Http404
+    runs = (
+        selectors.workflow_run_list(user=request.user, workflow=workflow)
+        if request.user.is_authenticated
+        else Run.objects.none()
+    )
+    return render(
+        request,
+        "workflows/workflow_detail.html",
+        {
+            "workflow": workflow,
+            "is_owner": workflow.owner_id == request.user.pk,
+            "graph_data": {
+                "graph": workflow.graph,
+                "agents": _graph_agent_names(workflow),
+            },
+            "runs": runs.select_related(
+                "workflow_run__workflow", "workflow_run__version"
+            )[:20],
+            "errors": {},
+        },
+    )
+
+
+def _graph_agent_names(workflow) -> dict[str, str]:
+    from agents.models import Agent
+    from workflows.runs import _graph_agents
+
+    ids = _graph_agents(workflow.graph) if workflow.graph.get("nodes") else set()
+    return {
+        str(pk): name
+        for pk, name in Agent.objects.filter(pk__in=ids).values_list("pk", "name")
+    }
+
+
+@login_required
+@require_POST
+def workflow_run(request, workflow_id: int):
+    from workflows.runs import workflow_run_start
+
+    workflow = selectors.workflow_get_runnable(
+        user=request.user, workflow_id=workflow_id
+    )
+    if workflow is None:
+        raise Http404
+    try:
+        run = workflow_run_start(
+            workflow=workflow,
+            user=request.user,
+            input=request.POST.get("input", ""),
+            max_credits=request.POST.get("max_credits") or None,
+        )
+    except ValidationError as error:
+        _flash(request, error)
+        return redirect("workflows:detail", workflow_id=workflow.pk)
+    return redirect(run)
+
+
+def _own_run(request, run_id):
+    from agents.selectors import run_get_visible
+
+    run = run_get_visible(user=request.user, run_id=run_id)
+    if run is None or run.owner_id != request.user.pk:
+        raise Http404
+    return run
+
+
+def _after_run_action(request, run, error: ValidationError | None):
+    if error is not None:
+        _flash(request, error)
+    if request.htmx:
+        if error is not None:
+            # The page shows the messages; the run is as it was.
+            response = HttpResponse(status=204)
+            response["HX-Refresh"] = "true"
+            return response
+        return None
+    return redirect(run)
+
+
+@login_required
+@require_POST
+def run_approval(request, run_id: int):
+    """Approve or reject (``decision``) what the run waits for (``key``)."""
+    from workflows.runs import workflow_run_decide
+
+    run = _own_run(request, run_id)
+    error = None
+    decision = request.POST.get("decision", "")
+    try:
+        workflow_run_decide(
+            run=run,
+            user=request.user,
+            decision=decision,
+            comment=request.POST.get("comment", ""),
+            key=request.POST.get("key") or None,
+        )
+    except ValidationError as caught:
+        error = caught
+    response = _after_run_action(request, run, error)
+    if response is not None:
+        return response
+    # htmx: the form becomes what was decided; the websocket brings the rest.
+    return render(
+        request,
+        "workflows/partials/approval_decided.html",
+        {"decision": decision},
+    )
+
+
+@login_required
+@require_POST
+def run_resume(request, run_id: int):
+    from workflows.runs import workflow_run_resume
+
+    run = _own_run(request, run_id)
+    error = None
+    try:
+        workflow_run_resume(
+            run=run,
+            user=request.user,
+            max_credits=request.POST.get("max_credits") or None,
+        )
+    except ValidationError as caught:
+        error = caught
+    return _after_run_action(request, run, error) or HttpResponse(status=204)

@@ -177,10 +177,12 @@ def run_claim(*, run_id: int, worker: str) -> Run | None:
     )
     if not claimed:
         return None
-    return Run.objects.select_related("agent", "version", "owner").get(pk=run_id)
+    return Run.objects.select_related(
+        "agent", "version", "workflow_run__workflow", "workflow_run__version", "owner"
+    ).get(pk=run_id)
 
 
-def _settle(run: Run) -> None:
+def run_settle(run: Run) -> None:
     """Give back the run's unused budget and record what it cost."""
     billing_services.run_release(run=run)
     charged = (
@@ -196,7 +198,7 @@ def run_finish(*, run: Run, outcome: Outcome) -> Run | None:
 
     Returns the finished run, whose new status the caller tells the watchers.
     """
-    _settle(run)
+    run_settle(run)
     if outcome.status == RunStatus.CANCELLED:
         # run_cancel already ended it and told the watchers.
         return None
@@ -209,7 +211,9 @@ def run_finish(*, run: Run, outcome: Outcome) -> Run | None:
     )
     if not finished:
         return None
-    return Run.objects.select_related("agent", "version", "owner").get(pk=run.pk)
+    return Run.objects.select_related(
+        "agent", "version", "workflow_run__workflow", "workflow_run__version", "owner"
+    ).get(pk=run.pk)
 
 
 # Text deltas are sent at most this often (seconds); a model streaming word by
@@ -224,7 +228,9 @@ class _Meter:
 
     def __init__(self, run: Run) -> None:
         # Read here, in the worker's sync code: steps are charged from async.
-        self.model = run.version.definition.get("model") or "local/demo"
+        # A workflow's steps each name their agent's model.
+        definition = run.version.definition if run.version_id else {}
+        self.model = definition.get("model") or "local/demo"
         self.prices = {
             model.identifier: (model.input_price_per_1k, model.output_price_per_1k)
             for model in selectors.model_list_active()
@@ -270,11 +276,15 @@ def run_step_record(
     step = run_step_save(run=run, order=order, type=type, payload=payload, **costs)
     if cost <= 0:
         return step, False
+    what = step.get_type_display()
+    if payload.get("node"):
+        # A workflow's step: which node, and which agent.
+        what = f"{payload['node']} ({payload.get('agent', '')}): {what}"
     charged, exhausted = billing_services.run_charge(
         run=run,
         amount=cost,
         key=f"run:{run.pk}:step:{order}",
-        description=f"{run.agent.name}: {step.get_type_display()}",
+        description=f"{run_title(run)}: {what}",
     )
     if charged:
         RunStep.objects.filter(pk=step.pk).update(cost=charged)
@@ -282,10 +292,18 @@ def run_step_record(
     return step, exhausted
 
 
-class _DatabaseRecorder:
+def run_title(run: Run) -> str:
+    """The agent's name, or the workflow's."""
+    if run.agent_id is not None:
+        return run.agent.name
+    return run.workflow_run.workflow.name
+
+
+class DatabaseRecorder:
     """Saves each step (committed) and charges it before pushing it; pushes
     text deltas. When the run's budget runs out, it reports the run as to be
-    stopped (``cancelled()``) and ``out_of_credits``."""
+    stopped (``cancelled()``) and ``out_of_credits``. ``step`` returns the
+    step's order."""
 
     def __init__(self, run: Run, next_order: int) -> None:
         self.run = run
@@ -298,7 +316,7 @@ class _DatabaseRecorder:
         self.last_delta = 0.0
         self.lock = asyncio.Lock()
 
-    async def step(self, type, payload, **costs) -> None:
+    async def step(self, type, payload, **costs) -> int:
         # Steps can come at once (an agent run as a tool streams its own while
         # the outer run waits): one at a time keeps orders unique and in order.
         async with self.lock:
@@ -316,6 +334,7 @@ class _DatabaseRecorder:
             )
             self.out_of_credits = self.out_of_credits or exhausted
             await self.layer.group_send(self.group, step_message(step))
+            return order
 
     async def delta(self, text: str) -> None:
         self.pending_text.append(text)
@@ -425,20 +444,33 @@ def with_file_scope(definition: dict, *, agent_id: int, owner_id: int) -> dict:
 
 
 def run_spec_for(run: Run) -> RunSpec:
+    return agent_spec(
+        agent_id=run.agent_id,
+        owner_id=run.agent.owner_id,
+        definition=run.version.definition,
+        input=conversation_input(run),
+    )
+
+
+def agent_spec(
+    *, agent_id: int, owner_id: int, definition: dict, input: str | list[dict]
+) -> RunSpec:
+    """What the executor needs to run ``definition`` (a version of the agent
+    ``agent_id``, owned by ``owner_id``) on ``input``: its files, webhook
+    tools, agents used as tools, handoffs and guard agents, each its own
+    owner's."""
     from workflows.selectors import handoff_graph
 
-    definition = with_file_scope(
-        run.version.definition, agent_id=run.agent_id, owner_id=run.agent.owner_id
-    )
-    custom_tools = _custom_tools_for(definition, owner_id=run.agent.owner_id)
+    definition = with_file_scope(definition, agent_id=agent_id, owner_id=owner_id)
+    custom_tools = _custom_tools_for(definition, owner_id=owner_id)
     agent_tools: dict[str, dict] = {}
     _load_agent_tools(
         definition,
-        owner_id=run.agent.owner_id,
+        owner_id=owner_id,
         agent_tools=agent_tools,
         custom_tools=custom_tools,
     )
-    handoffs, handoff_definitions = handoff_graph(agent_id=run.agent_id)
+    handoffs, handoff_definitions = handoff_graph(agent_id=agent_id)
     owners = dict(
         Agent.objects.filter(pk__in=handoff_definitions).values_list("pk", "owner_id")
     )
@@ -464,8 +496,8 @@ def run_spec_for(run: Run) -> RunSpec:
     }
     return RunSpec(
         definition=definition,
-        input=conversation_input(run),
-        agent_id=run.agent_id,
+        input=input,
+        agent_id=agent_id,
         handoffs=handoffs,
         handoff_definitions=handoff_definitions,
         custom_tools=custom_tools,
@@ -565,7 +597,7 @@ def _event_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
-async def _out_of_credits(recorder: _DatabaseRecorder, outcome: Outcome) -> Outcome:
+async def _out_of_credits(recorder: DatabaseRecorder, outcome: Outcome) -> Outcome:
     """The run used its whole budget: it fails saying so, its steps kept."""
     message = _(
         "Out of credits: the run used its whole budget and was stopped. Buy "
@@ -581,7 +613,7 @@ def run_execute(*, run_id: int, worker: str = "", provider=None) -> Run | None:
     if run is None:
         return None
     # A run is claimed once, right after run_start saved its one step.
-    recorder = _DatabaseRecorder(run, next_order=2)
+    recorder = DatabaseRecorder(run, next_order=2)
     spec = run_spec_for(run)
     provider = provider or model_provider(user=run.owner)
 
@@ -608,9 +640,10 @@ def run_execute(*, run_id: int, worker: str = "", provider=None) -> Run | None:
 
 @transaction.atomic
 def run_cancel(*, run: Run) -> Run:
-    """Stop a queued or running run; the worker notices within a second."""
+    """Stop a queued, running or paused run; a worker running it notices
+    within a second."""
     cancelled = Run.objects.filter(
-        pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+        pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.PAUSED]
     ).update(
         status=RunStatus.CANCELLED,
         error=_("Cancelled before it finished."),
@@ -621,7 +654,7 @@ def run_cancel(*, run: Run) -> Run:
         raise ValidationError(
             {"status": [_("The run has already finished (%(s)s).") % {"s": run.status}]}
         )
-    _settle(run)
+    run_settle(run)
     run.refresh_from_db()
     transaction.on_commit(lambda: run_push(run_id=run.pk, message=status_message(run)))
     return run
@@ -632,7 +665,7 @@ def run_delete(*, run: Run) -> None:
     """Delete a run and its steps. A worker still running it stops within a
     second (it stops once its run is no longer `running`); a queued one is
     never claimed."""
-    _settle(run)
+    run_settle(run)
     run.delete()
 
 
@@ -643,7 +676,7 @@ def run_delete_many(*, user, run_ids) -> int:
     runs = Run.objects.filter(owner=user, pk__in=ids)
     # Only runs still holding a budget (queued or running) have any to give back.
     for run in runs.filter(budget__released_at__isnull=True):
-        _settle(run)
+        run_settle(run)
     _total, deleted = runs.delete()
     return deleted.get(Run._meta.label, 0)
 
@@ -663,7 +696,11 @@ def run_sweep_dead(*, now=None) -> int:
         status=RunStatus.RUNNING, started_at__lt=now - DEAD_WORKER_GRACE
     )
     for run in candidates:
-        if run.worker in live and run.started_at > now - overrun:
+        # A workflow's time limits are its agents' own, each; it may have
+        # been paused for days since it started.
+        if run.worker in live and (
+            run.agent_id is None or run.started_at > now - overrun
+        ):
             continue
         message = _(
             "The worker running this run stopped before it finished (it may have "
@@ -675,7 +712,7 @@ def run_sweep_dead(*, now=None) -> int:
             )
             if not ended:
                 continue
-            _settle(run)
+            run_settle(run)
             order = (run.steps.aggregate(last=Max("order"))["last"] or 0) + 1
             step = run_step_save(
                 run=run,

@@ -62,6 +62,9 @@ def run_share(*, run: Run, user) -> Run:
     _check_owner(run, user, _("Only the person who started a run can share it."))
     if getattr(user, "is_suspended", False):
         raise PermissionDenied(_("Your account is suspended: you cannot share runs."))
+    if run.agent_id is None:
+        # Its redaction reads one agent's definition and tools.
+        raise ValidationError({"run": [_("A workflow's runs cannot be shared yet.")]})
     if run.agent.is_hidden:
         raise ValidationError(
             {"agent": [_("The moderators hid this agent: its runs cannot be shared.")]}

@@ -239,6 +239,7 @@ def test_a_run_shows_its_steps_to_its_owner_and_staff_only(as_user, owner):
     assert [s["type"] for s in body["steps"]] == ["user-request"]
     assert set(body["steps"][0]) == {
         "id",
+        "run",
         "order",
         "type",
         "payload",

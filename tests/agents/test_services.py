@@ -313,11 +313,11 @@ def test_a_worker_stops_once_its_run_is_cancelled_swept_or_deleted():
     """The recorder's stop signal: the run is no longer `running`."""
     from asgiref.sync import async_to_sync
 
-    from agents.services.runs import _DatabaseRecorder
+    from agents.services.runs import DatabaseRecorder
 
     run = make_run(make_agent())
     services.run_claim(run_id=run.pk, worker="w1")
-    recorder = _DatabaseRecorder(run, next_order=2)
+    recorder = DatabaseRecorder(run, next_order=2)
     assert async_to_sync(recorder.cancelled)() is False
     Run.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
     assert async_to_sync(recorder.cancelled)() is True

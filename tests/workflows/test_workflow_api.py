@@ -51,12 +51,14 @@ def full_graph(agents) -> dict:
                 "max_iterations": 3,
             },
             {"id": "ok", "kind": "approval", "message": "Publish this?"},
-            {"id": "chain", "kind": "sequential", "steps": ["merge", "polish"]},
+            {"id": "chain", "kind": "sequential", "steps": ["draft", "review"]},
         ],
         "edges": [
+            {"from": "classify", "to": "both"},
             {"from": "both", "to": "merge"},
             {"from": "merge", "to": "polish"},
             {"from": "polish", "to": "ok"},
+            {"from": "ok", "to": "chain"},
         ],
     }
 
@@ -111,7 +113,7 @@ BAD_GRAPHS = [
     (
         "dangling edge",
         lambda g, o: g["edges"].append({"from": "ok", "to": "publish"}),
-        "Edge 4 (ok → publish) is dangling: no node publish.",
+        "Edge 6 (ok → publish) is dangling: no node publish.",
     ),
     (
         "unknown kind",
@@ -147,6 +149,43 @@ BAD_GRAPHS = [
         "loop of one node",
         lambda g, o: g["nodes"][7].update(reviewer="draft"),
         "polish: the worker and the reviewer are different nodes.",
+    ),
+    (
+        "edge of a node inside another",
+        lambda g, o: g["edges"].append({"from": "solve", "to": "ok"}),
+        "solve runs inside another node, so it cannot have edges",
+    ),
+    (
+        "a node containing itself",
+        lambda g, o: (
+            g["nodes"].append(
+                {"id": "again", "kind": "sequential", "steps": ["chain", "again2"]}
+            )
+            or g["nodes"].append(
+                {"id": "again2", "kind": "sequential", "steps": ["again", "draft"]}
+            )
+        ),
+        "contains itself: again → again2 → again.",
+    ),
+    (
+        "a node never reached",
+        lambda g, o: g["nodes"].append({"id": "lost", "kind": "approval"}),
+        "lost is never reached",
+    ),
+    (
+        "a reviewer that is not an agent",
+        lambda g, o: g["nodes"][7].update(reviewer="ok"),
+        "polish: the reviewer must be an agent node.",
+    ),
+    (
+        "a template reading an unknown node",
+        lambda g, o: g["nodes"][5].update(input="{{input}} then {{nothing}}"),
+        "the input reads {{nothing}}, which is not a node",
+    ),
+    (
+        "a router threshold out of range",
+        lambda g, o: g["nodes"][0].update(min_confidence=2),
+        "classify: min_confidence is a number from 0 to 1.",
     ),
     (
         "no nodes",

@@ -166,7 +166,11 @@ def fill_output(
     number: int | float,
 ) -> Any:
     """A value valid against ``schema``: the answer in strings, ``number`` in
-    numbers, enums at their first value, one item in arrays."""
+    numbers, enums at the first value the question names (else the first),
+    one item in arrays. A ``confidence`` from 0 to 1 is high when an enum
+    value was named, low when it was not: a classifier's answer."""
+    lower = question.lower()
+    named: list[bool] = []
 
     def value(node: Any, name: str) -> Any:
         chosen, _nullable = _non_null(_resolve(node, schema), schema)
@@ -174,8 +178,19 @@ def fill_output(
             return chosen["const"]
         enum = [item for item in chosen.get("enum", []) if item is not None]
         if enum:
+            for item in enum:
+                if re.search(rf"\b{re.escape(str(item).lower())}\b", lower):
+                    named.append(True)
+                    return item
+            named.append(False)
             return enum[0]
         kind = chosen.get("type")
+        if (
+            kind == "number"
+            and name.lower() == "confidence"
+            and chosen.get("maximum", 2) <= 1
+        ):
+            return 0.9 if any(named) else 0.3
         if kind == "object":
             return {
                 key: value(subschema, key)

@@ -5,7 +5,7 @@ from billing.services import credits_grant_signup
 from community.demo import demo_community_ensure
 from community.services import demo_users_ensure
 from files.demo import demo_files_ensure
-from workflows.demo import demo_handoffs_ensure
+from workflows.demo import demo_handoffs_ensure, demo_workflow_ensure
 
 
 class Command(BaseCommand):
@@ -34,3 +34,5 @@ class Command(BaseCommand):
         self.stdout.write(f"  files: {added} handbook, agent, attachment added")
         added = demo_handoffs_ensure(users)
         self.stdout.write(f"  handoffs: {added} tutors, triage agent, handoffs added")
+        added = demo_workflow_ensure(users)
+        self.stdout.write(f"  workflows: {added} helper agents and workflow added")

@@ -14,6 +14,9 @@ AGENT_CONVERSATION_TURNS = env.int("AGENT_CONVERSATION_TURNS", default=20)
 # network failure, with exponential backoff from AGENT_PROVIDER_RETRY_DELAY s.
 AGENT_PROVIDER_RETRIES = env.int("AGENT_PROVIDER_RETRIES", default=3)
 AGENT_PROVIDER_RETRY_DELAY = env.float("AGENT_PROVIDER_RETRY_DELAY", default=1.0)
+# A workflow's agent node with retries waits this many seconds before its
+# second try, doubling for each try after (at most 30 s).
+WORKFLOW_RETRY_DELAY = env.float("WORKFLOW_RETRY_DELAY", default=1.0)
 # The site-wide OpenAI key that `openai/...` models use ("" for none); a user's
 # own key, saved in their settings, takes its place for their runs.
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
