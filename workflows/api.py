@@ -11,7 +11,7 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, JSONParser
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -152,19 +152,35 @@ class WorkflowSerializer(serializers.ModelSerializer):
         '[{"from", "to"}]}; see docs/api.md "Workflows"'
     )
 
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    forked_from = serializers.IntegerField(source="forked_from_id", read_only=True)
+
     class Meta:
         model = Workflow
         fields = [
             "id",
+            "owner",
             "name",
             "description",
             "visibility",
             "graph",
             "version_number",
+            "forked_from",
+            "run_count",
+            "fork_count",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "version_number", "created_at", "updated_at"]
+        read_only_fields = [
+            "id",
+            "owner",
+            "version_number",
+            "forked_from",
+            "run_count",
+            "fork_count",
+            "created_at",
+            "updated_at",
+        ]
 
 
 def _body(request) -> dict:
@@ -406,3 +422,53 @@ class WorkflowValidateView(APIView):
             agent_usable=services.usable_agents(request.user),
         )
         return Response({"graph": graph})
+
+
+class WorkflowDiscoverFilter(serializers.Serializer):
+    q = serializers.CharField(
+        required=False, max_length=200, help_text="Words the name or description has."
+    )
+    sort = serializers.ChoiceField(
+        choices=list(selectors.PUBLIC_SORTS), required=False, default="new"
+    )
+
+
+class WorkflowDiscoverView(GenericAPIView):
+    """Public workflows of others: search by words, sort by newest, most run
+    or most forked. Anyone may look; running or forking one needs an account."""
+
+    permission_classes = [AllowAny]
+    serializer_class = WorkflowSerializer
+
+    @extend_schema(
+        operation_id="workflows_discover", parameters=[WorkflowDiscoverFilter]
+    )
+    def get(self, request):
+        filters = WorkflowDiscoverFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        workflows = selectors.workflow_list_public(
+            exclude_owner=request.user,
+            q=filters.validated_data.get("q", ""),
+            sort=filters.validated_data["sort"],
+        )
+        page = self.paginate_queryset(workflows)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class WorkflowForkView(APIView):
+    """Fork a shared workflow: a private copy of its graph, yours to change.
+    `400` when it uses agents you cannot use."""
+
+    @extend_schema(
+        operation_id="workflows_fork", request=None, responses={201: WorkflowSerializer}
+    )
+    def post(self, request, workflow_id: int):
+        workflow = selectors.workflow_get_runnable(
+            user=request.user, workflow_id=workflow_id
+        )
+        if workflow is None:
+            raise NotFound()
+        fork = call_service(
+            services.workflow_fork, workflow=workflow, user=request.user
+        )
+        return Response(WorkflowSerializer(fork).data, status=status.HTTP_201_CREATED)

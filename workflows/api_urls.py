@@ -5,6 +5,16 @@ from workflows import api
 urlpatterns = [
     path("workflows/", api.WorkflowListView.as_view(), name="workflow-list"),
     path(
+        "workflows/discover/",
+        api.WorkflowDiscoverView.as_view(),
+        name="workflow-discover",
+    ),
+    path(
+        "workflows/<int:workflow_id>/fork/",
+        api.WorkflowForkView.as_view(),
+        name="workflow-fork",
+    ),
+    path(
         "workflows/validate/",
         api.WorkflowValidateView.as_view(),
         name="workflow-validate",

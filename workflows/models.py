@@ -83,12 +83,30 @@ class Workflow(models.Model):
     )
     graph = models.JSONField(default=dict)
     version_number = models.PositiveIntegerField(default=1)
+    # The shared workflow this one was forked from (workflows.services).
+    forked_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="forks",
+    )
+    # Runs ever started and forks ever made, for sorting shared workflows.
+    run_count = models.PositiveIntegerField(default=0)
+    fork_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
-        indexes = [models.Index(fields=["owner", "-updated_at"])]
+        indexes = [
+            models.Index(fields=["owner", "-updated_at"]),
+            models.Index(
+                fields=["-updated_at"],
+                name="workflow_public",
+                condition=Q(visibility="public"),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(visibility__in=Visibility.values),

@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -141,6 +141,8 @@ def workflow_run_start(*, workflow: Workflow, user, input, max_credits=None) -> 
         billing_services.run_reserve(run=run, user=user, cap=cap, minimum=estimate)
     except billing_services.InsufficientCreditsError as error:
         raise ValidationError({"credits": [str(error)]}) from None
+    # Runs ever started, for sorting shared workflows (deleting runs keeps it).
+    Workflow.objects.filter(pk=workflow.pk).update(run_count=F("run_count") + 1)
     run_step_save(run=run, order=1, type=StepType.USER_REQUEST, payload={"text": input})
     _enqueue(run)
     return run

@@ -96,7 +96,11 @@ def handoff_graph(*, agent_id: int) -> tuple[dict[int, list[dict]], dict[int, di
 def workflow_list(*, owner) -> QuerySet:
     from workflows.models import Workflow
 
-    return Workflow.objects.filter(owner=owner).order_by("-updated_at", "-id")
+    return (
+        Workflow.objects.filter(owner=owner)
+        .select_related("owner")
+        .order_by("-updated_at", "-id")
+    )
 
 
 def workflow_get(*, owner, workflow_id):
@@ -124,8 +128,18 @@ def workflow_runnable_q(user):
     return Q(owner=user) | shared
 
 
-def workflow_list_public(*, exclude_owner=None) -> QuerySet:
-    """Public workflows of active people, newest change first."""
+PUBLIC_SORTS = {
+    "new": ("-updated_at", "-id"),
+    "runs": ("-run_count", "-updated_at", "-id"),
+    "forks": ("-fork_count", "-updated_at", "-id"),
+}
+
+
+def workflow_list_public(*, exclude_owner=None, q: str = "", sort: str = "new"):
+    """Public workflows of active people: those whose name or description
+    has every word of ``q``; newest change, most run or most forked first."""
+    from django.db.models import Q
+
     from agents.models import Visibility
     from workflows.models import Workflow
 
@@ -134,7 +148,11 @@ def workflow_list_public(*, exclude_owner=None) -> QuerySet:
     ).select_related("owner")
     if exclude_owner is not None and exclude_owner.is_authenticated:
         workflows = workflows.exclude(owner=exclude_owner)
-    return workflows.order_by("-updated_at", "-id")
+    for word in q.split()[:10]:
+        workflows = workflows.filter(
+            Q(name__icontains=word) | Q(description__icontains=word)
+        )
+    return workflows.order_by(*PUBLIC_SORTS.get(sort, PUBLIC_SORTS["new"]))
 
 
 def workflow_get_runnable(*, user, workflow_id):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from workflows.models import Handoff, InputFilter
@@ -212,3 +213,58 @@ def workflow_delete(*, workflow, user) -> None:
     if workflow.owner_id != user.pk:
         raise PermissionDenied(_("Only the workflow's owner can delete it."))
     workflow.delete()
+
+
+@transaction.atomic
+def workflow_fork(*, workflow, user):
+    """Copy a shared workflow's graph into a new private workflow of
+    ``user``'s, remembering where it came from. Every agent it uses must be
+    one ``user`` may use (their own, or shared): a fork runs with the
+    forker's agents' permissions, not the original owner's."""
+    from django.db.models import F
+
+    from agents.models import Visibility
+    from workflows.graph import clean_graph
+    from workflows.models import Workflow
+
+    if workflow.visibility == Visibility.PRIVATE:
+        raise ValidationError(
+            {"non_field_errors": [_("A private workflow cannot be forked.")]}
+        )
+    try:
+        graph = clean_graph(workflow.graph, agent_usable=usable_agents(user))
+    except ValidationError as error:
+        raise ValidationError(
+            {
+                "graph": [
+                    _(
+                        "It uses agents you cannot use (their owner has not "
+                        "shared them), so it cannot be forked: %(problems)s"
+                    )
+                    % {"problems": " ".join(error.message_dict.get("graph", []))}
+                ]
+            }
+        ) from None
+    fork = Workflow.objects.create(
+        owner=user,
+        name=workflow.name[:MAX_NAME],
+        description=workflow.description,
+        graph=graph,
+        forked_from=workflow,
+    )
+    _version_create(fork, user)
+    Workflow.objects.filter(pk=workflow.pk).update(fork_count=F("fork_count") + 1)
+    if workflow.owner_id != user.pk:
+        from community.models import NotificationKind
+        from community.services import notify
+
+        notify(
+            recipient=workflow.owner,
+            kind=NotificationKind.FORK,
+            actor=user,
+            text=_("%(user)s forked your workflow %(name)s")
+            % {"user": user.username, "name": workflow.name},
+            url=reverse("workflows:detail", args=[workflow.pk]),
+            data={"workflow": workflow.pk, "fork": fork.pk},
+        )
+    return fork

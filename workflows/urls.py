@@ -10,6 +10,7 @@ urlpatterns = [
     path("workflows/<int:workflow_id>/", views.workflow_detail, name="detail"),
     path("workflows/<int:workflow_id>/edit/", views.workflow_edit, name="edit"),
     path("workflows/<int:workflow_id>/run/", views.workflow_run, name="run"),
+    path("workflows/<int:workflow_id>/fork/", views.workflow_fork, name="fork"),
     path(
         "workflows/runs/<int:run_id>/approval/",
         views.run_approval,

@@ -11,12 +11,15 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agents.models import Run
 from agents.selectors import agent_list_owned
 from workflows import selectors, services
 from workflows.models import InputFilter
+
+PUBLIC_PER_PAGE = 30
 
 
 def _flash(request, error: ValidationError) -> None:
@@ -105,14 +108,39 @@ def workflow_list(request):
         if request.user.is_authenticated
         else None
     )
+    q = request.GET.get("q", "")[:200]
+    sort = request.GET.get("sort", "new")
     return render(
         request,
         "workflows/workflow_list.html",
         {
             "workflows": mine,
-            "public": selectors.workflow_list_public(exclude_owner=request.user)[:20],
+            "public": selectors.workflow_list_public(
+                exclude_owner=request.user, q=q, sort=sort
+            )[:PUBLIC_PER_PAGE],
+            "q": q,
+            "sort": sort if sort in selectors.PUBLIC_SORTS else "new",
         },
     )
+
+
+@login_required
+@require_POST
+def workflow_fork(request, workflow_id: int):
+    workflow = selectors.workflow_get_runnable(
+        user=request.user, workflow_id=workflow_id
+    )
+    if workflow is None:
+        raise Http404
+    try:
+        fork = services.workflow_fork(workflow=workflow, user=request.user)
+    except ValidationError as error:
+        _flash(request, error)
+        return redirect("workflows:detail", workflow_id=workflow.pk)
+    messages.success(
+        request, _("Forked: this copy is yours (private) to change and run.")
+    )
+    return redirect("workflows:edit", workflow_id=fork.pk)
 
 
 def _builder(request, workflow=None):

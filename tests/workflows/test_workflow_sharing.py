@@ -1,0 +1,124 @@
+"""Shared workflows: found by search and sorted, run by others, forked into a
+private copy (only when every agent it uses is one the forker may use)."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.models import Visibility
+from community.models import Notification
+from tests.agents.factories import make_agent
+from tests.community.factories import UserFactory
+from workflows.models import Workflow, WorkflowVersion
+from workflows.services import workflow_create
+
+pytestmark = pytest.mark.django_db
+
+
+def shared_workflow(owner, name="Essay pipeline", agent_visibility="public", **data):
+    agent = make_agent(owner, name="Writer", visibility=agent_visibility)
+    graph = {"entry": "w", "nodes": [{"id": "w", "kind": "agent", "agent": agent.pk}]}
+    return workflow_create(
+        owner=owner,
+        data={"name": name, "graph": graph, "visibility": "public", **data},
+    )
+
+
+def test_a_shared_workflow_is_forked_into_a_private_copy(as_user):
+    owner = UserFactory()
+    original = shared_workflow(owner, description="Drafts essays")
+    forker = UserFactory()
+    response = as_user(forker).post(f"/api/v1/workflows/{original.pk}/fork/")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["owner"] == forker.username
+    assert body["visibility"] == "private"
+    assert body["forked_from"] == original.pk
+    assert body["graph"]["nodes"] == original.graph["nodes"]
+    fork = Workflow.objects.get(pk=body["id"])
+    assert WorkflowVersion.objects.filter(workflow=fork, number=1).exists()
+    original.refresh_from_db()
+    assert original.fork_count == 1
+    notice = Notification.objects.get(recipient=owner)
+    assert notice.kind == "fork"
+    assert "forked your workflow Essay pipeline" in notice.text
+
+
+def test_a_workflow_using_a_private_agent_cannot_be_forked(as_user):
+    owner = UserFactory()
+    original = shared_workflow(owner, agent_visibility="private")
+    client = as_user(UserFactory())
+    response = client.post(f"/api/v1/workflows/{original.pk}/fork/")
+    assert response.status_code == 400
+    assert "uses agents you cannot use" in response.json()["graph"][0]
+    assert Workflow.objects.count() == 1
+    # Running it is another matter: its owner's agents run it.
+    assert (
+        client.post(
+            f"/api/v1/workflows/{original.pk}/run/", {"input": "Hi"}, format="json"
+        ).status_code
+        == 202
+    )
+
+
+def test_private_workflows_are_neither_forked_nor_found(as_user):
+    owner = UserFactory()
+    private = shared_workflow(owner, visibility="private")
+    assert (
+        as_user(UserFactory()).post(f"/api/v1/workflows/{private.pk}/fork/").status_code
+        == 404
+    )
+    own = as_user(owner).post(f"/api/v1/workflows/{private.pk}/fork/")
+    assert own.status_code == 400
+    assert own.json()["non_field_errors"] == ["A private workflow cannot be forked."]
+    assert as_user(UserFactory()).get("/api/v1/workflows/discover/").json()[
+        "results"
+    ] == []
+
+
+def test_discover_searches_and_sorts_shared_workflows(client):
+    owner = UserFactory()
+    essays = shared_workflow(owner, name="Essay pipeline", description="Drafts")
+    triage = shared_workflow(owner, name="Support triage", description="Tickets")
+    Workflow.objects.filter(pk=triage.pk).update(run_count=5)
+    Workflow.objects.filter(pk=essays.pk).update(fork_count=3)
+    hidden = shared_workflow(owner, name="Mine only", visibility=Visibility.PRIVATE)
+
+    def names(**query):
+        response = client.get("/api/v1/workflows/discover/", query)
+        assert response.status_code == 200
+        return [w["name"] for w in response.json()["results"]]
+
+    assert set(names()) == {"Essay pipeline", "Support triage"}
+    assert hidden.name not in names()
+    assert names(q="tickets") == ["Support triage"]
+    assert names(q="essay drafts") == ["Essay pipeline"]
+    assert names(sort="runs")[0] == "Support triage"
+    assert names(sort="forks")[0] == "Essay pipeline"
+    assert client.get("/api/v1/workflows/discover/", {"sort": "x"}).status_code == 400
+    page = client.get("/workflows/", {"q": "triage"}).content.decode()
+    assert "Support triage" in page
+    assert "Essay pipeline" not in page
+
+
+def test_starting_a_run_counts_it(as_user):
+    owner = UserFactory(credits=10)
+    flow = shared_workflow(owner)
+    as_user(owner).post(
+        f"/api/v1/workflows/{flow.pk}/run/", {"input": "Go"}, format="json"
+    )
+    flow.refresh_from_db()
+    assert flow.run_count == 1
+
+
+def test_the_fork_button_makes_a_copy_and_opens_its_builder(client):
+    owner = UserFactory()
+    original = shared_workflow(owner)
+    forker = UserFactory()
+    client.force_login(forker)
+    assert b"Fork" in client.get(f"/workflows/{original.pk}/").content
+    response = client.post(f"/workflows/{original.pk}/fork/")
+    fork = Workflow.objects.get(owner=forker)
+    assert response.url == f"/workflows/{fork.pk}/edit/"
+    page = client.get(f"/workflows/{fork.pk}/").content.decode()
+    assert "forked from" in page
