@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -73,6 +74,10 @@ def listing(request, username: str, slug: str):
     user = request.user
     context = {
         "agent": agent,
+        # What the shared ratings and comments partials are about.
+        "listing": agent,
+        "rate_url": reverse("community:rate", args=[agent.pk]),
+        "comment_url": reverse("community:comment", args=[agent.pk]),
         "can_edit": selectors.agent_can_edit(user=user, agent=agent),
         "model_label": selectors.model_labels().get(agent.model, agent.model),
         "forks": selectors.agent_forks(agent=agent),

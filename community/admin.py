@@ -310,7 +310,13 @@ class ReportAdmin(admin.ModelAdmin):
         "user__username",
         "comment__body",
     ]
-    list_select_related = ["reporter", "agent__owner", "comment__agent", "user"]
+    list_select_related = [
+        "reporter",
+        "agent__owner",
+        "comment__agent",
+        "comment__workflow",
+        "user",
+    ]
     fields = [
         "status",
         "target_link",
@@ -365,8 +371,8 @@ class ReportAdmin(admin.ModelAdmin):
         if report.agent_id:
             url, label = target.get_listing_url(), _("Agent: %s") % target.name
         elif report.comment_id:
-            url = f"{target.agent.get_listing_url()}#comment-{target.pk}"
-            label = _("Comment on %s") % target.agent.name
+            url = f"{target.target.get_listing_url()}#comment-{target.pk}"
+            label = _("Comment on %s") % target.target.name
         else:
             url, label = target.get_absolute_url(), _("Person: %s") % target.username
         return format_html('<a href="{}" target="_blank">{}</a>', url, label)

@@ -1,5 +1,6 @@
-"""Ratings, comments and reactions over the API. Reading a public agent's
-ratings and comments needs no account; writing does."""
+"""Ratings, comments and reactions over the API, for agents and workflows
+alike. Reading a shared one's ratings and comments needs no account; writing
+does."""
 
 from __future__ import annotations
 
@@ -25,15 +26,27 @@ def _agent_for(request, agent_id) -> Agent:
     return agent
 
 
+def _workflow_for(request, workflow_id):
+    from workflows.selectors import workflow_get_runnable
+
+    workflow = workflow_get_runnable(user=request.user, workflow_id=workflow_id)
+    if workflow is None:
+        raise NotFound()
+    return workflow
+
+
 def _comment_for(request, comment_id) -> Comment:
     comment = (
-        Comment.objects.select_related("agent__owner", "author")
+        Comment.objects.select_related("agent__owner", "workflow__owner", "author")
         .filter(reviews.comment_visible_q(), pk=comment_id)
         .first()
     )
     if comment is None:
         raise NotFound()
-    _agent_for(request, comment.agent_id)
+    if comment.workflow_id:
+        _workflow_for(request, comment.workflow_id)
+    else:
+        _agent_for(request, comment.agent_id)
     return comment
 
 
@@ -70,23 +83,40 @@ class RatingWriteSerializer(serializers.Serializer):
     review = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
-class AgentRatingsView(GenericAPIView):
-    """An agent's ratings, newest first. POST rates it (1 to 5 stars and an
-    optional markdown review); posting again edits your rating."""
-
+class _RatingsView(GenericAPIView):
     permission_classes = [ReadOpenWriteSignedIn]
     serializer_class = RatingSerializer
 
-    @extend_schema(operation_id="agent_ratings_list")
-    def get(self, request, agent_id: int):
-        agent = _agent_for(request, agent_id)
-        page = self.paginate_queryset(reviews.rating_list(agent=agent))
+    def _list(self, request, **target):
+        (thing,) = target.values()
+        page = self.paginate_queryset(reviews.rating_list(**target))
         response = self.get_paginated_response(
             self.get_serializer(page, many=True).data
         )
-        response.data["average"] = agent.rating_average
-        response.data["distribution"] = reviews.rating_distribution(agent=agent)
+        response.data["average"] = thing.rating_average
+        response.data["distribution"] = reviews.rating_distribution(**target)
         return response
+
+    def _save(self, request, **target):
+        body = RatingWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        existed = Rating.objects.filter(**target, user=request.user).exists()
+        rating = call_service(
+            reviews.rating_save, user=request.user, **target, **body.validated_data
+        )
+        return Response(
+            RatingSerializer(rating).data,
+            status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
+        )
+
+
+class AgentRatingsView(_RatingsView):
+    """An agent's ratings, newest first. POST rates it (1 to 5 stars and an
+    optional markdown review); posting again edits your rating."""
+
+    @extend_schema(operation_id="agent_ratings_list")
+    def get(self, request, agent_id: int):
+        return self._list(request, agent=_agent_for(request, agent_id))
 
     @extend_schema(
         operation_id="agent_ratings_save",
@@ -94,17 +124,23 @@ class AgentRatingsView(GenericAPIView):
         responses={201: RatingSerializer, 200: RatingSerializer},
     )
     def post(self, request, agent_id: int):
-        agent = _agent_for(request, agent_id)
-        body = RatingWriteSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        existed = Rating.objects.filter(agent=agent, user=request.user).exists()
-        rating = call_service(
-            reviews.rating_save, agent=agent, user=request.user, **body.validated_data
-        )
-        return Response(
-            RatingSerializer(rating).data,
-            status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
-        )
+        return self._save(request, agent=_agent_for(request, agent_id))
+
+
+class WorkflowRatingsView(_RatingsView):
+    """A shared workflow's ratings, as an agent's."""
+
+    @extend_schema(operation_id="workflow_ratings_list")
+    def get(self, request, workflow_id: int):
+        return self._list(request, workflow=_workflow_for(request, workflow_id))
+
+    @extend_schema(
+        operation_id="workflow_ratings_save",
+        request=RatingWriteSerializer,
+        responses={201: RatingSerializer, 200: RatingSerializer},
+    )
+    def post(self, request, workflow_id: int):
+        return self._save(request, workflow=_workflow_for(request, workflow_id))
 
 
 class CommentSerializer(serializers.ModelSerializer):
@@ -156,41 +192,30 @@ class CommentWriteSerializer(serializers.Serializer):
     parent = serializers.IntegerField(required=False, allow_null=True)
 
 
-class AgentCommentsView(GenericAPIView):
-    """An agent's comments, newest threads first, each with its replies.
-    POST comments (markdown), or replies with `parent`."""
-
+class _CommentsView(GenericAPIView):
     permission_classes = [ReadOpenWriteSignedIn]
     serializer_class = ThreadSerializer
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "user": self.request.user}
 
-    @extend_schema(operation_id="agent_comments_list")
-    def get(self, request, agent_id: int):
-        agent = _agent_for(request, agent_id)
-        page = self.paginate_queryset(reviews.comment_threads(agent=agent))
+    def _list(self, request, **target):
+        page = self.paginate_queryset(reviews.comment_threads(**target))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(
-        operation_id="agent_comments_create",
-        request=CommentWriteSerializer,
-        responses={201: CommentSerializer},
-    )
-    def post(self, request, agent_id: int):
-        agent = _agent_for(request, agent_id)
+    def _create(self, request, **target):
         body = CommentWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         parent = None
         if body.validated_data.get("parent"):
             parent = Comment.objects.filter(
-                pk=body.validated_data["parent"], agent=agent
+                pk=body.validated_data["parent"], **target
             ).first()
             if parent is None:
                 raise serializers.ValidationError({"parent": ["No such comment here."]})
         comment = call_service(
             reviews.comment_create,
-            agent=agent,
+            **target,
             user=request.user,
             body=body.validated_data["body"],
             parent=parent,
@@ -199,6 +224,39 @@ class AgentCommentsView(GenericAPIView):
             CommentSerializer(comment, context={"user": request.user}).data,
             status=status.HTTP_201_CREATED,
         )
+
+
+class AgentCommentsView(_CommentsView):
+    """An agent's comments, newest threads first, each with its replies.
+    POST comments (markdown), or replies with `parent`."""
+
+    @extend_schema(operation_id="agent_comments_list")
+    def get(self, request, agent_id: int):
+        return self._list(request, agent=_agent_for(request, agent_id))
+
+    @extend_schema(
+        operation_id="agent_comments_create",
+        request=CommentWriteSerializer,
+        responses={201: CommentSerializer},
+    )
+    def post(self, request, agent_id: int):
+        return self._create(request, agent=_agent_for(request, agent_id))
+
+
+class WorkflowCommentsView(_CommentsView):
+    """A shared workflow's comments, as an agent's."""
+
+    @extend_schema(operation_id="workflow_comments_list")
+    def get(self, request, workflow_id: int):
+        return self._list(request, workflow=_workflow_for(request, workflow_id))
+
+    @extend_schema(
+        operation_id="workflow_comments_create",
+        request=CommentWriteSerializer,
+        responses={201: CommentSerializer},
+    )
+    def post(self, request, workflow_id: int):
+        return self._create(request, workflow=_workflow_for(request, workflow_id))
 
 
 class CommentDetailView(APIView):
@@ -237,9 +295,13 @@ class CommentHideView(APIView):
         responses={204: None},
     )
     def post(self, request, comment_id: int):
-        comment = Comment.objects.select_related("agent").filter(pk=comment_id).first()
+        comment = (
+            Comment.objects.select_related("agent", "workflow")
+            .filter(pk=comment_id)
+            .first()
+        )
         if comment is None or not (
-            request.user.is_staff or comment.agent.owner_id == request.user.pk
+            request.user.is_staff or comment.target.owner_id == request.user.pk
         ):
             raise NotFound()
         hidden = serializers.BooleanField().to_internal_value(
@@ -285,7 +347,7 @@ class _ReactionView(APIView):
             emoji=body.validated_data["emoji"],
             **target,
         )
-        owner = target.get("agent") or target.get("comment")
+        (owner,) = target.values()
         return Response(
             {
                 "on": on,
@@ -302,6 +364,14 @@ class AgentReactionsView(_ReactionView):
     @extend_schema(request=ReactionWriteSerializer, responses=ReactionSchema)
     def post(self, request, agent_id: int):
         return self._toggle(request, agent=_agent_for(request, agent_id))
+
+
+class WorkflowReactionsView(_ReactionView):
+    """Toggle a reaction (👍 ❤️ 🚀 🤔) on a shared workflow."""
+
+    @extend_schema(request=ReactionWriteSerializer, responses=ReactionSchema)
+    def post(self, request, workflow_id: int):
+        return self._toggle(request, workflow=_workflow_for(request, workflow_id))
 
 
 class CommentReactionsView(_ReactionView):

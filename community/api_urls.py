@@ -86,6 +86,21 @@ urlpatterns = [
         name="agent-reactions",
     ),
     path(
+        "workflows/<int:workflow_id>/ratings/",
+        api_reviews.WorkflowRatingsView.as_view(),
+        name="workflow-ratings",
+    ),
+    path(
+        "workflows/<int:workflow_id>/comments/",
+        api_reviews.WorkflowCommentsView.as_view(),
+        name="workflow-comments",
+    ),
+    path(
+        "workflows/<int:workflow_id>/reactions/",
+        api_reviews.WorkflowReactionsView.as_view(),
+        name="workflow-reactions",
+    ),
+    path(
         "comments/<int:comment_id>/",
         api_reviews.CommentDetailView.as_view(),
         name="comment-detail",

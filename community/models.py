@@ -217,8 +217,20 @@ class Rating(models.Model):
     """One person's stars (and optional review) for one agent; rating again
     edits it. The agent keeps the count and sum (community.reviews)."""
 
+    # One of the two: an agent's rating, or a workflow's.
     agent = models.ForeignKey(
-        "agents.Agent", on_delete=models.CASCADE, related_name="ratings"
+        "agents.Agent",
+        on_delete=models.CASCADE,
+        related_name="ratings",
+        null=True,
+        blank=True,
+    )
+    workflow = models.ForeignKey(
+        "workflows.Workflow",
+        on_delete=models.CASCADE,
+        related_name="ratings",
+        null=True,
+        blank=True,
     )
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="ratings")
     stars = models.PositiveSmallIntegerField(_("stars"))
@@ -236,22 +248,52 @@ class Rating(models.Model):
             models.UniqueConstraint(
                 fields=["agent", "user"], name="rating_one_per_user_per_agent"
             ),
+            models.UniqueConstraint(
+                fields=["workflow", "user"],
+                condition=models.Q(workflow__isnull=False),
+                name="rating_one_per_user_per_workflow",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(agent__isnull=False, workflow__isnull=True)
+                | models.Q(agent__isnull=True, workflow__isnull=False),
+                name="rating_one_target",
+            ),
             models.CheckConstraint(
                 condition=models.Q(stars__gte=1, stars__lte=5),
                 name="rating_stars_1_to_5",
             ),
         ]
-        indexes = [models.Index(fields=["agent", "-updated_at"])]
+        indexes = [
+            models.Index(fields=["agent", "-updated_at"]),
+            models.Index(fields=["workflow", "-updated_at"]),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.stars}★ by {self.user_id} for {self.agent_id}"
+        return f"{self.stars}★ by {self.user_id} for {self.target}"
+
+    @property
+    def target(self):
+        """The agent or workflow rated."""
+        return self.agent if self.agent_id else self.workflow
 
 
 class Comment(models.Model):
-    """A comment on an agent, or a reply to one (one level deep)."""
+    """A comment on an agent or a workflow, or a reply to one (one level
+    deep)."""
 
     agent = models.ForeignKey(
-        "agents.Agent", on_delete=models.CASCADE, related_name="comments"
+        "agents.Agent",
+        on_delete=models.CASCADE,
+        related_name="comments",
+        null=True,
+        blank=True,
+    )
+    workflow = models.ForeignKey(
+        "workflows.Workflow",
+        on_delete=models.CASCADE,
+        related_name="comments",
+        null=True,
+        blank=True,
     )
     author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="comments")
     parent = models.ForeignKey(
@@ -277,15 +319,28 @@ class Comment(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["agent", "parent", "-created_at"]),
+            models.Index(fields=["workflow", "parent", "-created_at"]),
             models.Index(fields=["author", "-created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(agent__isnull=False, workflow__isnull=True)
+                | models.Q(agent__isnull=True, workflow__isnull=False),
+                name="comment_one_target",
+            )
         ]
 
     def __str__(self) -> str:
-        return f"comment {self.pk} on {self.agent_id}"
+        return f"comment {self.pk} on {self.target}"
+
+    @property
+    def target(self):
+        """The agent or workflow commented on."""
+        return self.agent if self.agent_id else self.workflow
 
 
 class Reaction(models.Model):
-    """One person's emoji on an agent or a comment (toggled)."""
+    """One person's emoji on an agent, a workflow or a comment (toggled)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     agent = models.ForeignKey(
@@ -302,14 +357,28 @@ class Reaction(models.Model):
         blank=True,
         related_name="reactions",
     )
+    workflow = models.ForeignKey(
+        "workflows.Workflow",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reactions",
+    )
     emoji = models.CharField(max_length=8, choices=[(e, e) for e in REACTIONS])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(agent__isnull=False, comment__isnull=True)
-                | models.Q(agent__isnull=True, comment__isnull=False),
+                condition=models.Q(
+                    agent__isnull=False, comment__isnull=True, workflow__isnull=True
+                )
+                | models.Q(
+                    agent__isnull=True, comment__isnull=False, workflow__isnull=True
+                )
+                | models.Q(
+                    agent__isnull=True, comment__isnull=True, workflow__isnull=False
+                ),
                 name="reaction_one_target",
             ),
             models.CheckConstraint(
@@ -324,6 +393,11 @@ class Reaction(models.Model):
                 fields=["user", "comment", "emoji"],
                 condition=models.Q(comment__isnull=False),
                 name="reaction_once_per_comment",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "workflow", "emoji"],
+                condition=models.Q(workflow__isnull=False),
+                name="reaction_once_per_workflow",
             ),
         ]
 

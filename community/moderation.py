@@ -39,6 +39,8 @@ from community.models import (
 )
 from community.reviews import comment_remove, comment_visible_q, rating_set_hidden
 from community.services import notify
+from workflows.models import Workflow
+from workflows.selectors import workflow_runnable_q
 
 MAX_DETAILS = 2000
 # Report floods: at most this many reports per person in the window.
@@ -78,11 +80,12 @@ def report_target(*, reporter: User, target_type: str, target_id):
         )
     elif target_type == "comment":
         target = (
-            Comment.objects.select_related("author", "agent")
+            Comment.objects.select_related("author", "agent", "workflow")
             .filter(comment_visible_q(), pk=target_id, deleted_at__isnull=True)
             .filter(
                 Q(agent__in=Agent.objects.filter(agent_visible_q(reporter)))
                 | Q(agent__in=Agent.objects.filter(agent_published_q()))
+                | Q(workflow__in=Workflow.objects.filter(workflow_runnable_q(reporter)))
             )
             .first()
         )
@@ -281,7 +284,7 @@ def _describe(target) -> str:
     if isinstance(target, Agent):
         return _("your agent %(name)s") % {"name": target.name}
     if isinstance(target, Comment):
-        return _("your comment on %(name)s") % {"name": target.agent.name}
+        return _("your comment on %(name)s") % {"name": target.target.name}
     return _("your profile")
 
 

@@ -1,8 +1,10 @@
-"""The conversation around agents: ratings with reviews, threaded comments and
-reactions — the writes (services) and the reads (selectors) in one place.
+"""The conversation around agents and workflows: ratings with reviews,
+threaded comments and reactions — the writes (services) and the reads
+(selectors) in one place. Each function takes ``agent=`` or ``workflow=``
+(the *target*); both keep the same counts and have the same page.
 
 Every write runs in a transaction, checks who may do it, and keeps the
-agent's counts (``rating_count``, ``rating_sum``) right with F() so pages
+target's counts (``rating_count``, ``rating_sum``) right with F() so pages
 never aggregate. Comment and review text is markdown, shown sanitized
 (config.markdown); nothing a person types is ever rendered raw.
 """
@@ -28,6 +30,7 @@ from community.models import (
 )
 from community.services import notify
 from config.markdown import render_markdown
+from workflows.models import Workflow
 
 MAX_TEXT = 5000
 # Comment floods: at most this many comments per person in the window.
@@ -42,11 +45,46 @@ def _require_active(user: User) -> None:
         )
 
 
-def _require_shared(agent: Agent) -> None:
-    if agent.visibility == Visibility.PRIVATE or agent.is_playground:
-        raise ValidationError(
-            {"non_field_errors": [_("Private agents have no ratings or comments.")]}
+def _target(agent=None, workflow=None):
+    """The agent or the workflow a call is about: exactly one of them."""
+    if (agent is None) == (workflow is None):
+        raise ValueError("Give an agent or a workflow.")
+    return agent if agent is not None else workflow
+
+
+def _is_workflow(target) -> bool:
+    return isinstance(target, Workflow)
+
+
+def _where(target) -> dict:
+    """The lookup that selects the target's ratings, comments, reactions."""
+    return {"workflow": target} if _is_workflow(target) else {"agent": target}
+
+
+def _require_shared(target) -> None:
+    if target.visibility == Visibility.PRIVATE or getattr(
+        target, "is_playground", False
+    ):
+        message = (
+            _("Private workflows have no ratings or comments.")
+            if _is_workflow(target)
+            else _("Private agents have no ratings or comments.")
         )
+        raise ValidationError({"non_field_errors": [message]})
+
+
+def _lock(target) -> None:
+    """Lock the target's row: its counts move with its ratings."""
+    type(target).objects.select_for_update().filter(pk=target.pk).first()
+
+
+def _counts(target):
+    return type(target).objects.filter(pk=target.pk)
+
+
+def _data(target, **more) -> dict:
+    key = "workflow" if _is_workflow(target) else "agent"
+    return {key: target.pk, **more}
 
 
 def _clean_text(value, *, field: str, required: bool) -> str:
@@ -78,38 +116,45 @@ def _clean_stars(value) -> int:
 
 
 @transaction.atomic
-def rating_save(*, agent: Agent, user: User, stars, review: str = "") -> Rating:
-    """Rate an agent (1 to 5 stars, an optional review); rating it again edits
-    the same rating. Not your own agent, not a private one."""
+def rating_save(
+    *, user: User, stars, review: str = "", agent=None, workflow=None
+) -> Rating:
+    """Rate an agent or a workflow (1 to 5 stars, an optional review); rating
+    it again edits the same rating. Not your own, not a private one."""
+    target = _target(agent, workflow)
     _require_active(user)
-    _require_shared(agent)
-    if agent.owner_id == user.pk:
-        raise ValidationError({"stars": [_("You cannot rate your own agent.")]})
+    _require_shared(target)
+    if target.owner_id == user.pk:
+        message = (
+            _("You cannot rate your own workflow.")
+            if _is_workflow(target)
+            else _("You cannot rate your own agent.")
+        )
+        raise ValidationError({"stars": [message]})
     stars = _clean_stars(stars)
     review = _clean_text(review, field="review", required=False)
-    # Lock the agent row: its counts move with this rating.
-    Agent.objects.select_for_update().filter(pk=agent.pk).first()
-    rating = Rating.objects.filter(agent=agent, user=user).first()
+    _lock(target)
+    rating = Rating.objects.filter(**_where(target), user=user).first()
     if rating is None:
         rating = Rating.objects.create(
-            agent=agent,
+            **_where(target),
             user=user,
             stars=stars,
             review=review,
             review_html=render_markdown(review),
         )
         if not rating.is_hidden:
-            Agent.objects.filter(pk=agent.pk).update(
+            _counts(target).update(
                 rating_count=F("rating_count") + 1, rating_sum=F("rating_sum") + stars
             )
         notify(
-            recipient=agent.owner,
+            recipient=target.owner,
             kind=NotificationKind.RATING,
             actor=user,
             text=_("%(user)s rated %(agent)s %(stars)d★")
-            % {"user": user.username, "agent": agent.name, "stars": stars},
-            url=agent.get_listing_url() + "#reviews",
-            data={"agent": agent.pk, "stars": stars},
+            % {"user": user.username, "agent": target.name, "stars": stars},
+            url=target.get_listing_url() + "#reviews",
+            data=_data(target, stars=stars),
         )
         return rating
     delta = stars - rating.stars
@@ -117,7 +162,7 @@ def rating_save(*, agent: Agent, user: User, stars, review: str = "") -> Rating:
     rating.review_html = render_markdown(review)
     rating.save(update_fields=["stars", "review", "review_html", "updated_at"])
     if delta and not rating.is_hidden:
-        Agent.objects.filter(pk=agent.pk).update(rating_sum=F("rating_sum") + delta)
+        _counts(target).update(rating_sum=F("rating_sum") + delta)
     return rating
 
 
@@ -125,9 +170,10 @@ def rating_save(*, agent: Agent, user: User, stars, review: str = "") -> Rating:
 def rating_delete(*, rating: Rating, user: User) -> None:
     if rating.user_id != user.pk:
         raise PermissionDenied(_("Only its author can delete a rating."))
-    Agent.objects.select_for_update().filter(pk=rating.agent_id).first()
+    target = rating.target
+    _lock(target)
     if not rating.is_hidden:
-        Agent.objects.filter(pk=rating.agent_id).update(
+        _counts(target).update(
             rating_count=F("rating_count") - 1,
             rating_sum=F("rating_sum") - rating.stars,
         )
@@ -137,12 +183,13 @@ def rating_delete(*, rating: Rating, user: User) -> None:
 @transaction.atomic
 def rating_set_hidden(*, rating: Rating, hidden: bool) -> Rating:
     """Staff hide a rating (moderation): it leaves the pages and the counts."""
-    Agent.objects.select_for_update().filter(pk=rating.agent_id).first()
+    target = rating.target
+    _lock(target)
     rating = Rating.objects.select_for_update().get(pk=rating.pk)
     if rating.is_hidden == hidden:
         return rating
     sign = -1 if hidden else 1
-    Agent.objects.filter(pk=rating.agent_id).update(
+    _counts(target).update(
         rating_count=F("rating_count") + sign,
         rating_sum=F("rating_sum") + sign * rating.stars,
     )
@@ -151,19 +198,21 @@ def rating_set_hidden(*, rating: Rating, hidden: bool) -> Rating:
     return rating
 
 
-def rating_list(*, agent: Agent) -> QuerySet[Rating]:
+def rating_list(*, agent=None, workflow=None) -> QuerySet[Rating]:
     return (
-        Rating.objects.filter(agent=agent, is_hidden=False, user__is_hidden=False)
+        Rating.objects.filter(
+            **_where(_target(agent, workflow)), is_hidden=False, user__is_hidden=False
+        )
         .select_related("user")
         .order_by("-updated_at", "-pk")
     )
 
 
-def rating_distribution(*, agent: Agent) -> list[dict]:
+def rating_distribution(*, agent=None, workflow=None) -> list[dict]:
     """How many ratings of each star, 5 down to 1, with their share (one
-    query, over the agent's ratings only)."""
+    query, over the target's ratings only)."""
     counts = dict(
-        Rating.objects.filter(agent=agent, is_hidden=False)
+        Rating.objects.filter(**_where(_target(agent, workflow)), is_hidden=False)
         .values_list("stars")
         .annotate(n=Count("pk"))
         .values_list("stars", "n")
@@ -184,15 +233,22 @@ def rating_distribution(*, agent: Agent) -> list[dict]:
 
 @transaction.atomic
 def comment_create(
-    *, agent: Agent, user: User, body: str, parent: Comment | None = None
+    *,
+    user: User,
+    body: str,
+    parent: Comment | None = None,
+    agent=None,
+    workflow=None,
 ) -> Comment:
-    """A comment on an agent, or a reply to one (one level: a reply to a
-    reply joins its thread). Limited to COMMENT_RATE a minute per person."""
+    """A comment on an agent or a workflow, or a reply to one (one level: a
+    reply to a reply joins its thread). Limited to COMMENT_RATE a minute per
+    person."""
+    target = _target(agent, workflow)
     _require_active(user)
-    _require_shared(agent)
+    _require_shared(target)
     body = _clean_text(body, field="body", required=True)
     if parent is not None:
-        if parent.agent_id != agent.pk or parent.is_hidden or parent.deleted_at:
+        if not _same(parent.target, target) or parent.is_hidden or parent.deleted_at:
             raise ValidationError({"parent": [_("That comment cannot be replied to.")]})
         parent = parent.parent or parent
     recent = Comment.objects.filter(
@@ -203,33 +259,37 @@ def comment_create(
             {"body": [_("You are commenting very fast: wait a minute and try again.")]}
         )
     comment = Comment.objects.create(
-        agent=agent,
+        **_where(target),
         author=user,
         body=body,
         body_html=render_markdown(body),
         parent=parent,
     )
-    url = f"{agent.get_listing_url()}#comment-{comment.pk}"
+    url = f"{target.get_listing_url()}#comment-{comment.pk}"
     notify(
-        recipient=agent.owner,
+        recipient=target.owner,
         kind=NotificationKind.COMMENT,
         actor=user,
         text=_("%(user)s commented on %(agent)s")
-        % {"user": user.username, "agent": agent.name},
+        % {"user": user.username, "agent": target.name},
         url=url,
-        data={"agent": agent.pk, "comment": comment.pk},
+        data=_data(target, comment=comment.pk),
     )
-    if parent is not None and parent.author_id != agent.owner_id:
+    if parent is not None and parent.author_id != target.owner_id:
         notify(
             recipient=parent.author,
             kind=NotificationKind.REPLY,
             actor=user,
             text=_("%(user)s replied to your comment on %(agent)s")
-            % {"user": user.username, "agent": agent.name},
+            % {"user": user.username, "agent": target.name},
             url=url,
-            data={"agent": agent.pk, "comment": comment.pk},
+            data=_data(target, comment=comment.pk),
         )
     return comment
+
+
+def _same(first, second) -> bool:
+    return type(first) is type(second) and first.pk == second.pk
 
 
 @transaction.atomic
@@ -265,10 +325,10 @@ def comment_remove(*, comment: Comment) -> None:
 
 @transaction.atomic
 def comment_set_hidden(*, comment: Comment, user: User, hidden: bool) -> Comment:
-    """The agent's owner (or staff) hides a comment on the agent: it
+    """The agent's (or workflow's) owner, or staff, hides a comment on it: it
     disappears from every public page and the API."""
-    if not (user.is_staff or comment.agent.owner_id == user.pk):
-        raise PermissionDenied(_("Only the agent's owner can hide its comments."))
+    if not (user.is_staff or comment.target.owner_id == user.pk):
+        raise PermissionDenied(_("Only the owner can hide its comments."))
     if comment.hidden_by_staff and not user.is_staff:
         raise PermissionDenied(_("The moderators hid this comment."))
     comment.is_hidden = hidden
@@ -277,19 +337,25 @@ def comment_set_hidden(*, comment: Comment, user: User, hidden: bool) -> Comment
 
 
 def comment_visible_q(prefix: str = "") -> Q:
-    """Comments anyone may see: not hidden (by the agent's owner or staff),
-    on an agent not hidden, by an author not hidden."""
-    return Q(
+    """Comments anyone may see: not hidden (by the owner or staff), on an
+    agent or workflow not hidden, by an author not hidden."""
+    shown = Q(**{f"{prefix}is_hidden": False, f"{prefix}author__is_hidden": False})
+    on_agent = Q(
         **{
-            f"{prefix}is_hidden": False,
-            f"{prefix}author__is_hidden": False,
             f"{prefix}agent__is_hidden": False,
             f"{prefix}agent__owner__is_hidden": False,
         }
     )
+    on_workflow = Q(
+        **{
+            f"{prefix}workflow__is_hidden": False,
+            f"{prefix}workflow__owner__is_hidden": False,
+        }
+    )
+    return shown & (on_agent | on_workflow)
 
 
-def comment_threads(*, agent: Agent, user=None) -> QuerySet[Comment]:
+def comment_threads(*, agent=None, workflow=None, user=None) -> QuerySet[Comment]:
     """Top-level visible comments, newest first, each with its visible
     replies (oldest first) and everyone's reactions, in a fixed number of
     queries however many there are."""
@@ -303,7 +369,9 @@ def comment_threads(*, agent: Agent, user=None) -> QuerySet[Comment]:
         .order_by("created_at", "pk")
     )
     return (
-        Comment.objects.filter(visible, agent=agent, parent__isnull=True)
+        Comment.objects.filter(
+            visible, **_where(_target(agent, workflow)), parent__isnull=True
+        )
         .select_related("author")
         .prefetch_related(Prefetch("replies", queryset=replies), "reactions")
         .order_by("-created_at", "-pk")
@@ -320,20 +388,30 @@ def reaction_toggle(
     emoji: str,
     agent: Agent | None = None,
     comment: Comment | None = None,
+    workflow=None,
 ) -> bool:
-    """Add the reaction, or take it back if it is there. Returns whether it
-    is on now."""
+    """Add the reaction (to an agent, a workflow or a comment), or take it
+    back if it is there. Returns whether it is on now."""
     _require_active(user)
     if emoji not in REACTIONS:
         raise ValidationError(
             {"emoji": [_("React with one of: %(set)s.") % {"set": " ".join(REACTIONS)}]}
         )
-    if (agent is None) == (comment is None):
-        raise ValidationError(
-            {"non_field_errors": [_("React to an agent or a comment.")]}
+    given = {
+        key: value
+        for key, value in (
+            ("agent", agent),
+            ("comment", comment),
+            ("workflow", workflow),
         )
-    _require_shared(agent or comment.agent)
-    target = {"agent": agent} if agent is not None else {"comment": comment}
+        if value is not None
+    }
+    if len(given) != 1:
+        raise ValidationError(
+            {"non_field_errors": [_("React to an agent, a workflow or a comment.")]}
+        )
+    _require_shared(comment.target if comment is not None else agent or workflow)
+    target = given
     deleted, _counts = Reaction.objects.filter(
         user=user, emoji=emoji, **target
     ).delete()

@@ -38,6 +38,21 @@ urlpatterns = [
     path("agents/<int:agent_id>/comment/", views_reviews.comment, name="comment"),
     path("agents/<int:agent_id>/react/", views_reviews.react, name="agent-react"),
     path(
+        "workflows/<int:workflow_id>/rate/",
+        views_reviews.rate,
+        name="workflow-rate",
+    ),
+    path(
+        "workflows/<int:workflow_id>/comment/",
+        views_reviews.comment,
+        name="workflow-comment",
+    ),
+    path(
+        "workflows/<int:workflow_id>/react/",
+        views_reviews.react,
+        name="workflow-react",
+    ),
+    path(
         "comments/<int:comment_id>/edit/",
         views_reviews.comment_edit,
         name="comment-edit",

@@ -23,8 +23,9 @@ def _next_url(request, target) -> str:
         return wanted
     if hasattr(target, "get_listing_url"):
         return target.get_listing_url()
-    if hasattr(target, "agent"):
-        return target.agent.get_listing_url() + f"#comment-{target.pk}"
+    if hasattr(target, "target"):
+        # A comment: on its agent's or workflow's page.
+        return target.target.get_listing_url() + f"#comment-{target.pk}"
     return target.get_absolute_url()
 
 

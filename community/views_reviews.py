@@ -1,6 +1,7 @@
-"""The forms on an agent's public page: rate, comment, reply, edit, delete,
-hide and react. Each posts, calls one service in community.reviews, and goes
-back to the page (at the right place) with a message."""
+"""The forms on an agent's public page, and a shared workflow's: rate,
+comment, reply, edit, delete, hide and react. Each posts, calls one service
+in community.reviews, and goes back to the page (at the right place) with a
+message."""
 
 from __future__ import annotations
 
@@ -25,20 +26,41 @@ def _agent(request, agent_id) -> Agent:
     return agent
 
 
+def _workflow(request, workflow_id):
+    from workflows.selectors import workflow_get_runnable
+
+    workflow = workflow_get_runnable(user=request.user, workflow_id=workflow_id)
+    if workflow is None:
+        raise Http404
+    return workflow
+
+
+def _target(request, agent_id=None, workflow_id=None) -> tuple:
+    """The agent or workflow the form is about, and how services name it."""
+    if workflow_id is not None:
+        workflow = _workflow(request, workflow_id)
+        return workflow, {"workflow": workflow}
+    agent = _agent(request, agent_id)
+    return agent, {"agent": agent}
+
+
 def _comment(request, comment_id) -> Comment:
     comment = (
-        Comment.objects.select_related("agent__owner")
+        Comment.objects.select_related("agent__owner", "workflow__owner")
         .filter(reviews.comment_visible_q(), pk=comment_id)
         .first()
     )
     if comment is None:
         raise Http404
-    _agent(request, comment.agent_id)
+    if comment.workflow_id:
+        _workflow(request, comment.workflow_id)
+    else:
+        _agent(request, comment.agent_id)
     return comment
 
 
-def _back(agent: Agent, anchor: str = ""):
-    return redirect(agent.get_listing_url() + (f"#{anchor}" if anchor else ""))
+def _back(target, anchor: str = ""):
+    return redirect(target.get_listing_url() + (f"#{anchor}" if anchor else ""))
 
 
 def _errors(request, error) -> None:
@@ -52,11 +74,11 @@ def _errors(request, error) -> None:
 
 @login_required
 @require_POST
-def rate(request, agent_id: int):
-    agent = _agent(request, agent_id)
+def rate(request, agent_id: int | None = None, workflow_id: int | None = None):
+    agent, target = _target(request, agent_id, workflow_id)
     try:
         reviews.rating_save(
-            agent=agent,
+            **target,
             user=request.user,
             stars=request.POST.get("stars", ""),
             review=request.POST.get("review", ""),
@@ -72,19 +94,19 @@ def rate(request, agent_id: int):
 
 @login_required
 @require_POST
-def comment(request, agent_id: int):
-    agent = _agent(request, agent_id)
+def comment(request, agent_id: int | None = None, workflow_id: int | None = None):
+    agent, target = _target(request, agent_id, workflow_id)
     parent = None
     if request.POST.get("parent"):
         parent = Comment.objects.filter(
             pk=request.POST["parent"] if request.POST["parent"].isdigit() else 0,
-            agent=agent,
+            **target,
         ).first()
         if parent is None:
             raise Http404
     try:
         created = reviews.comment_create(
-            agent=agent,
+            **target,
             user=request.user,
             body=request.POST.get("body", ""),
             parent=parent,
@@ -105,7 +127,7 @@ def comment_edit(request, comment_id: int):
         )
     except (ValidationError, PermissionDenied) as error:
         _errors(request, error)
-    return _back(target.agent, f"comment-{target.pk}")
+    return _back(target.target, f"comment-{target.pk}")
 
 
 @login_required
@@ -116,7 +138,7 @@ def comment_delete(request, comment_id: int):
         reviews.comment_delete(comment=target, user=request.user)
     except PermissionDenied as error:
         _errors(request, error)
-    return _back(target.agent, "comments")
+    return _back(target.target, "comments")
 
 
 @login_required
@@ -129,22 +151,27 @@ def comment_hide(request, comment_id: int):
         _errors(request, error)
     else:
         messages.success(request, _("The comment is hidden."))
-    return _back(target.agent, "comments")
+    return _back(target.target, "comments")
 
 
 @login_required
 @require_POST
-def react(request, agent_id: int | None = None, comment_id: int | None = None):
+def react(
+    request,
+    agent_id: int | None = None,
+    comment_id: int | None = None,
+    workflow_id: int | None = None,
+):
     if comment_id is not None:
         target = _comment(request, comment_id)
         agent, kwargs, anchor = (
-            target.agent,
+            target.target,
             {"comment": target},
             f"comment-{comment_id}",
         )
     else:
-        agent = _agent(request, agent_id)
-        kwargs, anchor = {"agent": agent}, "reactions"
+        agent, kwargs = _target(request, agent_id, workflow_id)
+        anchor = "reactions"
     try:
         reviews.reaction_toggle(
             user=request.user, emoji=request.POST.get("emoji", ""), **kwargs

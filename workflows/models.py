@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import Visibility
@@ -94,6 +95,11 @@ class Workflow(models.Model):
     # Runs ever started and forks ever made, for sorting shared workflows.
     run_count = models.PositiveIntegerField(default=0)
     fork_count = models.PositiveIntegerField(default=0)
+    # Kept by community.reviews with each rating, as for agents.
+    rating_count = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveIntegerField(default=0)
+    # Hidden by moderators: off every shared list and page but its owner's.
+    is_hidden = models.BooleanField(_("hidden by moderators"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -116,6 +122,18 @@ class Workflow(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:detail", args=[self.pk])
+
+    # Its page is also where it is rated and discussed (community.reviews).
+    get_listing_url = get_absolute_url
+
+    @property
+    def rating_average(self) -> float | None:
+        if not self.rating_count:
+            return None
+        return round(self.rating_sum / self.rating_count, 2)
 
 
 class WorkflowVersion(models.Model):

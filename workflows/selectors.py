@@ -122,6 +122,7 @@ def workflow_runnable_q(user):
         visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED],
         owner__is_active=True,
         owner__is_hidden=False,
+        is_hidden=False,
     )
     if not user.is_authenticated:
         return shared
@@ -144,7 +145,10 @@ def workflow_list_public(*, exclude_owner=None, q: str = "", sort: str = "new"):
     from workflows.models import Workflow
 
     workflows = Workflow.objects.filter(
-        visibility=Visibility.PUBLIC, owner__is_active=True, owner__is_hidden=False
+        visibility=Visibility.PUBLIC,
+        owner__is_active=True,
+        owner__is_hidden=False,
+        is_hidden=False,
     ).select_related("owner")
     if exclude_owner is not None and exclude_owner.is_authenticated:
         workflows = workflows.exclude(owner=exclude_owner)

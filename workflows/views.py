@@ -201,12 +201,14 @@ def workflow_detail(request, workflow_id: int):
         if request.user.is_authenticated
         else Run.objects.none()
     )
+    is_owner = workflow.owner_id == request.user.pk
     return render(
         request,
         "workflows/workflow_detail.html",
         {
+            **_conversation(request, workflow, is_owner=is_owner),
             "workflow": workflow,
-            "is_owner": workflow.owner_id == request.user.pk,
+            "is_owner": is_owner,
             "graph_data": {
                 "graph": workflow.graph,
                 "agents": _graph_agent_names(workflow),
@@ -217,6 +219,43 @@ def workflow_detail(request, workflow_id: int):
             "errors": {},
         },
     )
+
+
+RATINGS_SHOWN = 10
+THREADS_PER_PAGE = 20
+
+
+def _conversation(request, workflow, *, is_owner: bool) -> dict:
+    """A shared workflow's ratings, comments and reactions, through the same
+    services and partials as an agent's public page."""
+    from django.core.paginator import Paginator
+    from django.db.models import prefetch_related_objects
+
+    from agents.models import Visibility
+    from community import reviews
+
+    if workflow.visibility == Visibility.PRIVATE:
+        return {"shared": False}
+    user = request.user
+    prefetch_related_objects([workflow], "reactions")
+    threads = Paginator(reviews.comment_threads(workflow=workflow), THREADS_PER_PAGE)
+    return {
+        "shared": True,
+        "listing": workflow,
+        "rate_url": reverse("community:workflow-rate", args=[workflow.pk]),
+        "comment_url": reverse("community:workflow-comment", args=[workflow.pk]),
+        "react_url": reverse("community:workflow-react", args=[workflow.pk]),
+        "can_edit": is_owner,
+        "distribution": reviews.rating_distribution(workflow=workflow),
+        "ratings": reviews.rating_list(workflow=workflow)[:RATINGS_SHOWN],
+        "my_rating": (
+            reviews.rating_list(workflow=workflow).filter(user=user).first()
+            if user.is_authenticated
+            else None
+        ),
+        "star_choices": [5, 4, 3, 2, 1],
+        "threads_page": threads.get_page(request.GET.get("comments")),
+    }
 
 
 def _graph_agent_names(workflow) -> dict[str, str]:

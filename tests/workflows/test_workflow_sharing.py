@@ -71,9 +71,10 @@ def test_private_workflows_are_neither_forked_nor_found(as_user):
     own = as_user(owner).post(f"/api/v1/workflows/{private.pk}/fork/")
     assert own.status_code == 400
     assert own.json()["non_field_errors"] == ["A private workflow cannot be forked."]
-    assert as_user(UserFactory()).get("/api/v1/workflows/discover/").json()[
-        "results"
-    ] == []
+    assert (
+        as_user(UserFactory()).get("/api/v1/workflows/discover/").json()["results"]
+        == []
+    )
 
 
 def test_discover_searches_and_sorts_shared_workflows(client):
@@ -122,3 +123,105 @@ def test_the_fork_button_makes_a_copy_and_opens_its_builder(client):
     assert response.url == f"/workflows/{fork.pk}/edit/"
     page = client.get(f"/workflows/{fork.pk}/").content.decode()
     assert "forked from" in page
+
+
+# --- ratings, comments and reactions: the agents' machinery, for workflows ----
+
+
+def test_a_shared_workflow_is_rated_commented_and_reacted_to_over_the_api(as_user):
+    owner = UserFactory()
+    flow = shared_workflow(owner)
+    fan = UserFactory()
+    client = as_user(fan)
+    base = f"/api/v1/workflows/{flow.pk}"
+    rated = client.post(f"{base}/ratings/", {"stars": 4, "review": "**Neat**"})
+    assert rated.status_code == 201, rated.content
+    assert "<strong>Neat</strong>" in rated.json()["review_html"]
+    again = client.post(f"{base}/ratings/", {"stars": 2})
+    assert again.status_code == 200
+    flow.refresh_from_db()
+    assert (flow.rating_count, flow.rating_sum) == (1, 2)
+    listed = client.get(f"{base}/ratings/").json()
+    assert listed["average"] == 2
+    assert listed["distribution"][3] == {"stars": 2, "count": 1, "percent": 100}
+
+    made = client.post(f"{base}/comments/", {"body": "Handy <script>x</script>"})
+    assert made.status_code == 201
+    assert "<script>" not in made.json()["body_html"]
+    reply = as_user(owner).post(
+        f"{base}/comments/", {"body": "Thanks", "parent": made.json()["id"]}
+    )
+    assert reply.status_code == 201
+    threads = as_user(fan).get(f"{base}/comments/").json()["results"]
+    assert [t["id"] for t in threads] == [made.json()["id"]]
+    assert [r["body"] for r in threads[0]["replies"]] == ["Thanks"]
+
+    reacted = client.post(f"{base}/reactions/", {"emoji": "🚀"})
+    assert reacted.json()["on"] is True
+    assert {"emoji": "🚀", "count": 1, "mine": True} in reacted.json()["reactions"]
+
+    kinds = set(
+        Notification.objects.filter(recipient=owner).values_list("kind", flat=True)
+    )
+    assert {"rating", "comment"} <= kinds
+    assert Notification.objects.filter(recipient=fan, kind="reply").exists()
+    # Owner hides the comment: gone from the list.
+    hidden = as_user(owner).post(f"/api/v1/comments/{made.json()['id']}/hide/")
+    assert hidden.status_code == 204
+    assert client.get(f"{base}/comments/").json()["results"] == []
+
+
+def test_own_and_private_workflows_take_no_ratings(as_user):
+    owner = UserFactory()
+    flow = shared_workflow(owner)
+    own = as_user(owner).post(f"/api/v1/workflows/{flow.pk}/ratings/", {"stars": 5})
+    assert own.status_code == 400
+    assert own.json()["stars"] == ["You cannot rate your own workflow."]
+    private = shared_workflow(owner, name="Quiet", visibility="private")
+    client = as_user(UserFactory())
+    url = f"/api/v1/workflows/{private.pk}"
+    assert client.post(f"{url}/ratings/", {"stars": 5}).status_code == 404
+    assert client.get(f"{url}/comments/").status_code == 404
+    # Its owner sees it, and is told why nobody can rate it.
+    refused = as_user(owner).post(f"{url}/comments/", {"body": "Note to self"})
+    assert refused.status_code == 400
+    assert "Private workflows have no ratings or comments." in str(refused.json())
+
+
+def test_the_workflow_page_has_the_rating_and_comment_forms(client):
+    owner = UserFactory()
+    flow = shared_workflow(owner)
+    fan = UserFactory()
+    client.force_login(fan)
+    page = client.get(f"/workflows/{flow.pk}/").content.decode()
+    assert f'action="/workflows/{flow.pk}/rate/"' in page
+    assert f'action="/workflows/{flow.pk}/comment/"' in page
+    response = client.post(
+        f"/workflows/{flow.pk}/rate/", {"stars": "5", "review": "Saved me hours"}
+    )
+    assert response.url == f"/workflows/{flow.pk}/#reviews"
+    client.post(f"/workflows/{flow.pk}/comment/", {"body": "How do I add a loop?"})
+    client.post(f"/workflows/{flow.pk}/react/", {"emoji": "❤️"})
+    page = client.get(f"/workflows/{flow.pk}/").content.decode()
+    assert "Saved me hours" in page
+    assert "How do I add a loop?" in page
+    assert "❤️ 1" in page
+    flow.refresh_from_db()
+    assert flow.rating_average == 5
+
+
+def test_a_comment_on_a_workflow_can_be_reported(as_user):
+    from community.models import Comment, Report
+
+    owner = UserFactory()
+    flow = shared_workflow(owner)
+    author = UserFactory()
+    as_user(author).post(f"/api/v1/workflows/{flow.pk}/comments/", {"body": "Spam"})
+    comment = Comment.objects.get()
+    assert comment.target == flow
+    response = as_user(UserFactory()).post(
+        "/api/v1/reports/",
+        {"target_type": "comment", "target_id": comment.pk, "reason": "spam"},
+    )
+    assert response.status_code == 201, response.content
+    assert Report.objects.get().comment == comment
