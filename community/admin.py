@@ -193,12 +193,21 @@ class NotificationAdmin(admin.ModelAdmin):
 
 @admin.register(Comment)
 class CommentAdmin(admin.ModelAdmin):
-    list_display = ["pk", "agent", "author", "excerpt", "is_hidden", "created_at"]
+    list_display = [
+        "pk",
+        "agent",
+        "workflow",
+        "author",
+        "excerpt",
+        "is_hidden",
+        "created_at",
+    ]
     list_filter = ["is_hidden", "hidden_by_staff", "created_at"]
-    search_fields = ["body", "author__username", "agent__name"]
-    list_select_related = ["agent", "author"]
+    search_fields = ["body", "author__username", "agent__name", "workflow__name"]
+    list_select_related = ["agent", "workflow", "author"]
     fields = [
         "agent",
+        "workflow",
         "author",
         "parent",
         "body",
@@ -235,11 +244,19 @@ class CommentAdmin(admin.ModelAdmin):
 
 @admin.register(Rating)
 class RatingAdmin(admin.ModelAdmin):
-    list_display = ["pk", "agent", "user", "stars", "is_hidden", "updated_at"]
+    list_display = [
+        "pk",
+        "agent",
+        "workflow",
+        "user",
+        "stars",
+        "is_hidden",
+        "updated_at",
+    ]
     list_filter = ["is_hidden", "stars"]
-    search_fields = ["review", "user__username", "agent__name"]
-    list_select_related = ["agent", "user"]
-    fields = ["agent", "user", "stars", "review", "is_hidden", "updated_at"]
+    search_fields = ["review", "user__username", "agent__name", "workflow__name"]
+    list_select_related = ["agent", "workflow", "user"]
+    fields = ["agent", "workflow", "user", "stars", "review", "is_hidden", "updated_at"]
     # Through the actions: the agent's counts move with a hidden rating.
     readonly_fields = fields
     actions = ["hide_ratings", "show_ratings"]

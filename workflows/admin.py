@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from workflows.models import Handoff, Workflow, WorkflowRun, WorkflowVersion
 
@@ -24,13 +25,46 @@ class WorkflowVersionInline(admin.TabularInline):
 
 @admin.register(Workflow)
 class WorkflowAdmin(admin.ModelAdmin):
-    list_display = ["name", "owner", "visibility", "version_number", "updated_at"]
-    list_filter = ["visibility", "updated_at"]
+    list_display = [
+        "name",
+        "owner",
+        "visibility",
+        "is_hidden",
+        "version_number",
+        "run_count",
+        "rating_count",
+        "updated_at",
+    ]
+    list_filter = ["visibility", "is_hidden", "updated_at"]
     search_fields = ["name", "owner__username"]
     list_select_related = ["owner"]
-    # The graph is checked by workflows.services; staff look, rename or delete.
-    readonly_fields = ["owner", "graph", "version_number", "created_at", "updated_at"]
+    # The graph is checked by workflows.services; staff look, rename, hide
+    # (moderation: off every shared list and page) or delete.
+    readonly_fields = [
+        "owner",
+        "graph",
+        "version_number",
+        "forked_from",
+        "run_count",
+        "fork_count",
+        "rating_count",
+        "rating_sum",
+        "is_hidden",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [WorkflowVersionInline]
+    actions = ["hide_workflows", "show_workflows"]
+
+    @admin.action(description=_("Hide from the community (moderation)"))
+    def hide_workflows(self, request, queryset):
+        count = queryset.update(is_hidden=True)
+        self.message_user(request, _("Hid %(n)d workflows.") % {"n": count})
+
+    @admin.action(description=_("Show in the community again"))
+    def show_workflows(self, request, queryset):
+        count = queryset.update(is_hidden=False)
+        self.message_user(request, _("Showed %(n)d workflows.") % {"n": count})
 
 
 @admin.register(WorkflowRun)

@@ -225,3 +225,29 @@ def test_a_comment_on_a_workflow_can_be_reported(as_user):
     )
     assert response.status_code == 201, response.content
     assert Report.objects.get().comment == comment
+
+
+def test_staff_hide_a_workflow_from_the_community(client, as_user):
+    owner = UserFactory()
+    flow = shared_workflow(owner, name="Spammy")
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    assert client.get("/admin/workflows/workflow/").status_code == 200
+    response = client.post(
+        "/admin/workflows/workflow/",
+        {"action": "hide_workflows", "_selected_action": [flow.pk]},
+    )
+    assert response.status_code == 302
+    flow.refresh_from_db()
+    assert flow.is_hidden
+    stranger = as_user(UserFactory())
+    assert stranger.get("/api/v1/workflows/discover/").json()["results"] == []
+    assert stranger.get(f"/api/v1/workflows/{flow.pk}/comments/").status_code == 404
+    assert (
+        stranger.post(
+            f"/api/v1/workflows/{flow.pk}/run/", {"input": "x"}, format="json"
+        ).status_code
+        == 404
+    )
+    # Its owner still has it.
+    assert as_user(owner).get(f"/api/v1/workflows/{flow.pk}/").status_code == 200
