@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
@@ -193,6 +193,54 @@ def _body(request) -> dict:
     return data.dict() if hasattr(data, "dict") else dict(data)
 
 
+GRAPH_EXAMPLE = OpenApiExample(
+    "Every node kind",
+    request_only=True,
+    value={
+        "name": "Homework explainer",
+        "visibility": "private",
+        "graph": {
+            "entry": "classify",
+            "nodes": [
+                {
+                    "id": "classify",
+                    "kind": "router",
+                    "agent": 12,
+                    "routes": {"math": "solve", "history": "explain"},
+                    "default": "explain",
+                    "min_confidence": 0.5,
+                },
+                {"id": "solve", "kind": "agent", "agent": 13, "retries": 2},
+                {"id": "explain", "kind": "agent", "agent": 15},
+                {"id": "both", "kind": "parallel", "branches": ["solve", "explain"]},
+                {"id": "merge", "kind": "aggregate", "mode": "join"},
+                {
+                    "id": "draft",
+                    "kind": "agent",
+                    "agent": 16,
+                    "input": "Write for: {{input}}\nNotes: {{previous}}",
+                },
+                {"id": "review", "kind": "agent", "agent": 17},
+                {
+                    "id": "polish",
+                    "kind": "loop",
+                    "worker": "draft",
+                    "reviewer": "review",
+                    "max_iterations": 3,
+                },
+                {"id": "ok", "kind": "approval", "message": "Publish this?"},
+            ],
+            "edges": [
+                {"from": "classify", "to": "both"},
+                {"from": "both", "to": "merge"},
+                {"from": "merge", "to": "polish"},
+                {"from": "polish", "to": "ok"},
+            ],
+        },
+    },
+)
+
+
 class WorkflowListView(GenericAPIView):
     """Your workflows, last changed first; POST makes one (`name`, `graph`,
     optional `description` and `visibility`): 400 with field messages and
@@ -208,7 +256,11 @@ class WorkflowListView(GenericAPIView):
         page = self.paginate_queryset(selectors.workflow_list(owner=request.user))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(request=WorkflowSerializer, responses={201: WorkflowSerializer})
+    @extend_schema(
+        request=WorkflowSerializer,
+        responses={201: WorkflowSerializer},
+        examples=[GRAPH_EXAMPLE],
+    )
     def post(self, request):
         workflow = call_service(
             services.workflow_create, owner=request.user, data=_body(request)

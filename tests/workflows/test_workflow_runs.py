@@ -524,3 +524,54 @@ def test_a_workflow_whose_agent_is_gone_cannot_start(owner, as_user):
     assert response.status_code == 400
     assert "cannot run as it is" in response.json()["graph"][0]
     assert not Run.objects.exists()
+
+
+def test_an_aggregate_agent_merges_what_several_nodes_lead_to_it(owner):
+    """Two nodes fed by one edge each run at once (fan-out by edges) and an
+    aggregate with an agent merges both of their outputs (fan-in)."""
+    left, right, merger = (
+        agent(owner, name) for name in ("Left", "Right", "Merger")
+    )
+    flow = workflow(
+        owner,
+        [
+            {"id": "start", "kind": "approval"},
+            {"id": "l", "kind": "agent", "agent": left.pk},
+            {"id": "r", "kind": "agent", "agent": right.pk},
+            {"id": "merge", "kind": "aggregate", "mode": "agent", "agent": merger.pk},
+        ],
+        edges=[
+            {"from": "start", "to": "l"},
+            {"from": "start", "to": "r"},
+            {"from": "l", "to": "merge"},
+            {"from": "r", "to": "merge"},
+        ],
+    )
+    paused = run(flow, input="Two views on tides")
+    assert paused.status == RunStatus.PAUSED
+    from workflows.runs import workflow_run_decide
+
+    workflow_run_decide(run=paused, user=owner, decision="approve")
+    workflow_run_execute(run_id=paused.pk, worker="test")
+    paused.refresh_from_db()
+    assert paused.status == RunStatus.COMPLETED, paused.error
+    (merged,) = steps(paused, "agent-response", node="merge")
+    # The merger was asked to merge both, each under its node's name.
+    assert merged.payload["agent"] == "Merger"
+    assert "Merge these results" in merged.payload["text"]
+    assert paused.final_output == merged.payload["text"]
+    state = WorkflowRun.objects.get(pk=paused.pk).state
+    assert set(state["results"]["merge"]["parts"]) == {"l", "r"}
+
+
+def test_a_paused_run_can_be_cancelled_and_then_nothing_resumes_it(owner, as_user):
+    done = run(approval_flow(owner))
+    client = as_user(owner)
+    cancelled = client.post(f"/api/v1/runs/{done.pk}/cancel/")
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    late = client.post(
+        f"/api/v1/runs/{done.pk}/approval/", {"decision": "approve"}, format="json"
+    )
+    assert late.status_code == 400
+    assert CreditAccount.objects.get(user=owner).held == 0
