@@ -115,6 +115,28 @@
     }
   });
 
+  // ---------- A workflow run's node filter ----------
+  // Shows the steps of one node (and the steps that contain them, such as
+  // the parallel node whose lane holds them); live steps follow the filter.
+
+  function applyNodeFilter() {
+    var select = document.getElementById("node-filter");
+    if (!select) return;
+    var node = select.value;
+    document.querySelectorAll("#steps li.step").forEach(function (item) {
+      var shown =
+        !node ||
+        item.getAttribute("data-node") === node ||
+        item.querySelector('li.step[data-node="' + CSS.escape(node) + '"]') !== null;
+      item.hidden = !shown;
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.id === "node-filter") applyNodeFilter();
+  });
+  document.addEventListener("htmx:oobAfterSwap", applyNodeFilter);
+
   // ---------- Live run timeline: never show a step twice ----------
   // A freshly connected websocket re-sends every step saved so far, and the
   // page already rendered some of them: a step whose id is on the page is

@@ -155,3 +155,12 @@ def test_build_run_approve_and_inspect_a_workflow(
     expect(page.locator(".lanes .lane").nth(0)).to_contain_text("You are Solver")
     expect(page.locator("#run-result")).to_contain_text("You are Writer")
     screenshot(page, "run")
+    # One node's steps at a time: the reviewer's, then the solver's (inside
+    # its lane of the parallel node).
+    page.locator("#node-filter").select_option("review")
+    expect(page.locator("li.step[data-node=review]").first).to_be_visible()
+    expect(page.locator("li.step[data-node=write]").first).to_be_hidden()
+    page.locator("#node-filter").select_option("solve")
+    expect(page.locator("li.step[data-node=solve]").first).to_be_visible()
+    expect(page.locator("li.step[data-node=explain]").first).to_be_hidden()
+    expect(page.locator("li.step[data-node=review]").first).to_be_hidden()

@@ -529,9 +529,7 @@ def test_a_workflow_whose_agent_is_gone_cannot_start(owner, as_user):
 def test_an_aggregate_agent_merges_what_several_nodes_lead_to_it(owner):
     """Two nodes fed by one edge each run at once (fan-out by edges) and an
     aggregate with an agent merges both of their outputs (fan-in)."""
-    left, right, merger = (
-        agent(owner, name) for name in ("Left", "Right", "Merger")
-    )
+    left, right, merger = (agent(owner, name) for name in ("Left", "Right", "Merger"))
     flow = workflow(
         owner,
         [
