@@ -330,6 +330,46 @@ def workflow_run_execute(*, run_id: int, worker: str = "", provider=None):
     return run
 
 
+# How many times a workflow run whose worker died is queued again before the
+# sweep fails it (a run that kills its workers must not loop forever).
+MAX_RECOVERIES = 2
+
+
+@transaction.atomic
+def workflow_run_recover(*, run: Run) -> bool:
+    """Queue again a running workflow whose worker died: another worker goes
+    on from its state (finished nodes are kept; the node that was running
+    starts over). False when it was recovered MAX_RECOVERIES times already:
+    the caller fails it."""
+    workflow_run = WorkflowRun.objects.select_for_update().get(pk=run.pk)
+    state = dict(workflow_run.state)
+    recoveries = state.get("recoveries", 0)
+    if recoveries >= MAX_RECOVERIES:
+        return False
+    requeued = Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+        status=RunStatus.QUEUED, worker=""
+    )
+    if not requeued:
+        return True  # it ended meanwhile: nothing to recover
+    state["recoveries"] = recoveries + 1
+    WorkflowRun.objects.filter(pk=run.pk).update(state=state)
+    step = run_step_save(
+        run=run,
+        order=_next_order(run),
+        type=StepType.NODE,
+        payload={
+            "event": "recovered",
+            "message": _(
+                "The worker running this workflow stopped. Another one goes on "
+                "from the last finished node."
+            ),
+        },
+    )
+    _enqueue(run)
+    _told(run, step)
+    return True
+
+
 @transaction.atomic
 def _pause(*, run: Run, reason: str) -> Run | None:
     """Pause a running workflow: its hold released, what it spent recorded."""

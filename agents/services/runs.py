@@ -702,6 +702,14 @@ def run_sweep_dead(*, now=None) -> int:
             run.agent_id is None or run.started_at > now - overrun
         ):
             continue
+        if run.agent_id is None:
+            from workflows.runs import workflow_run_recover
+
+            # A workflow goes on from its last finished node on another
+            # worker (a few times at most).
+            if workflow_run_recover(run=run):
+                swept += 1
+                continue
         message = _(
             "The worker running this run stopped before it finished (it may have "
             "crashed or been restarted). Run it again."

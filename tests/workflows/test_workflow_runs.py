@@ -573,3 +573,57 @@ def test_a_paused_run_can_be_cancelled_and_then_nothing_resumes_it(owner, as_use
     )
     assert late.status_code == 400
     assert CreditAccount.objects.get(user=owner).held == 0
+
+
+def _claimed_by_a_dead_worker(run) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from agents.services.runs import run_claim
+
+    assert run_claim(run_id=run.pk, worker="gone@nowhere") is not None
+    Run.objects.filter(pk=run.pk).update(
+        started_at=timezone.now() - timedelta(minutes=5)
+    )
+
+
+def test_a_workflow_whose_worker_died_goes_on_from_its_last_finished_node(
+    owner, monkeypatch
+):
+    from agents.services.runs import run_sweep_dead
+    from workflows import tasks
+    from workflows.runs import workflow_run_decide
+
+    monkeypatch.setattr(tasks.workflow_run_execute_task, "delay", lambda run_id: None)
+    paused = run(approval_flow(owner))
+    workflow_run_decide(run=paused, user=owner, decision="approve")
+    _claimed_by_a_dead_worker(paused)
+    assert run_sweep_dead() == 1
+    paused.refresh_from_db()
+    assert paused.status == RunStatus.QUEUED
+    assert steps(paused, "node", event="recovered")
+    workflow_run_execute(run_id=paused.pk, worker="test")
+    paused.refresh_from_db()
+    assert paused.status == RunStatus.COMPLETED, paused.error
+    assert len(steps(paused, "agent-response", node="draft")) == 1
+    assert WorkflowRun.objects.get(pk=paused.pk).state["recoveries"] == 1
+
+
+def test_a_workflow_that_keeps_losing_its_worker_fails_in_the_end(owner, monkeypatch):
+    from agents.services.runs import run_sweep_dead
+    from workflows import tasks
+    from workflows.runs import MAX_RECOVERIES
+
+    monkeypatch.setattr(tasks.workflow_run_execute_task, "delay", lambda run_id: None)
+    started = workflow_run_start(workflow=approval_flow(owner), user=owner, input="Go")
+    for _attempt in range(MAX_RECOVERIES):
+        _claimed_by_a_dead_worker(started)
+        run_sweep_dead()
+        assert Run.objects.get(pk=started.pk).status == RunStatus.QUEUED
+    _claimed_by_a_dead_worker(started)
+    run_sweep_dead()
+    started.refresh_from_db()
+    assert started.status == RunStatus.FAILED
+    assert "worker running this run stopped" in started.error
+    assert CreditAccount.objects.get(user=owner).held == 0
