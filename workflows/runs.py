@@ -156,23 +156,34 @@ def _enqueue(run: Run) -> None:
 
 class _NodeRecorder:
     """An agent's steps inside a workflow: tagged with the node, the agent and
-    the model they are priced at (a handoff target's steps keep their own)."""
+    the model they are priced at (a handoff target's steps keep their own).
+    The agent stops when it has spent its own limit per run (``cap``)."""
 
-    def __init__(self, recorder: DatabaseRecorder, marks: dict) -> None:
+    def __init__(self, recorder: DatabaseRecorder, marks: dict, cap=None) -> None:
         self.recorder = recorder
         self.marks = marks
+        self.cap = cap
+        self.spent = 0
+        self.over_cap = False
 
     async def step(self, type: str, payload: dict, **costs) -> int:
         if type == StepType.FALLBACK:
             # The fallback model prices the rest of this agent's steps.
             self.marks = {**self.marks, "model": payload.get("to") or ""}
-        return await self.recorder.step(type, {**self.marks, **payload}, **costs)
+        limit = None if self.cap is None else self.cap - self.spent
+        order = await self.recorder.step(
+            type, {**self.marks, **payload}, cost_limit=limit, **costs
+        )
+        self.spent += self.recorder.charged.get(order, 0)
+        # Like a run's budget: charged less than it cost means spent.
+        self.over_cap = self.over_cap or order in self.recorder.capped
+        return order
 
     async def delta(self, text: str) -> None:
         await self.recorder.delta(text)
 
     async def cancelled(self) -> bool:
-        return await self.recorder.cancelled()
+        return self.over_cap or await self.recorder.cancelled()
 
 
 class _Host:
@@ -235,9 +246,19 @@ class _Host:
             "agent_id": agent_id,
             "model": definition.get("model") or "local/demo",
         }
-        outcome = await execute(
-            spec, _NodeRecorder(self.recorder, node_marks), self.provider
+        recorder = _NodeRecorder(
+            self.recorder, node_marks, cap=definition.get("max_credits_per_run")
         )
+        outcome = await execute(spec, recorder, self.provider)
+        if recorder.over_cap and not self.recorder.out_of_credits:
+            # As for a run of the agent: its owner's limit ends it, failed.
+            message = _(
+                "%(agent)s spent its limit of %(cap)s credits a run and was stopped."
+            ) % {"agent": agent["name"], "cap": f"{recorder.cap / MILLI:g}"}
+            await self.recorder.step(
+                "error", {**node_marks, "kind": "agent_cap", "message": message}
+            )
+            outcome = Outcome("failed", error=message, usage=outcome.usage)
         for key, value in (outcome.usage or {}).items():
             if isinstance(value, int | float):
                 self.usage[key] = self.usage.get(key, 0) + value

@@ -315,8 +315,15 @@ class DatabaseRecorder:
         self.pending_text: list[str] = []
         self.last_delta = 0.0
         self.lock = asyncio.Lock()
+        # What each step was charged, by order, and the steps charged less
+        # than they cost (a workflow's node keeps its agent's limit per run).
+        self.charged: dict[int, int] = {}
+        self.capped: set[int] = set()
 
-    async def step(self, type, payload, **costs) -> int:
+    async def step(self, type, payload, *, cost_limit=None, **costs) -> int:
+        """Save, charge and push a step; returns its order. ``cost_limit``
+        charges at most that much (a workflow node's agent keeps its own limit
+        per run); ``capped`` then holds the orders charged less than cost."""
         # Steps can come at once (an agent run as a tool streams its own while
         # the outer run waits): one at a time keeps orders unique and in order.
         async with self.lock:
@@ -324,6 +331,9 @@ class DatabaseRecorder:
             await self.flush_text()
             order, self.order = self.order, self.order + 1
             cost = self.meter.cost(type, payload, costs)
+            if cost_limit is not None and cost > cost_limit:
+                cost = max(cost_limit, 0)
+                self.capped.add(order)
             step, exhausted = await sync_to_async(run_step_record)(
                 run=self.run,
                 order=order,
@@ -333,6 +343,8 @@ class DatabaseRecorder:
                 **costs,
             )
             self.out_of_credits = self.out_of_credits or exhausted
+            if step.cost:
+                self.charged[order] = step.cost
             await self.layer.group_send(self.group, step_message(step))
             return order
 

@@ -627,3 +627,29 @@ def test_a_workflow_that_keeps_losing_its_worker_fails_in_the_end(owner, monkeyp
     assert started.status == RunStatus.FAILED
     assert "worker running this run stopped" in started.error
     assert CreditAccount.objects.get(user=owner).held == 0
+
+
+def test_an_agent_node_keeps_its_agents_own_limit_per_run(owner):
+    """Charged as a run of that agent: its owner's cap stops it there."""
+    thrifty = agent(owner, "Thrifty", max_credits_per_run="0.05")
+    after = agent(owner, "After")
+    flow = workflow(
+        owner,
+        [
+            {"id": "a", "kind": "agent", "agent": thrifty.pk},
+            {"id": "b", "kind": "agent", "agent": after.pk},
+        ],
+        edges=[{"from": "a", "to": "b"}],
+    )
+    started = workflow_run_start(workflow=flow, user=owner, input="Go")
+    LanguageModel.objects.filter(provider="local").update(
+        input_price_per_1k=Decimal("20"), output_price_per_1k=Decimal("20")
+    )
+    workflow_run_execute(run_id=started.pk, worker="test")
+    started.refresh_from_db()
+    assert started.status == RunStatus.FAILED
+    assert "Thrifty spent its limit of 0.05 credits a run" in started.error
+    assert steps(started, "error", kind="agent_cap")
+    spent_on_a = sum(s.cost for s in steps(started, node="a"))
+    assert spent_on_a == 50  # milli-credits: the cap, not what it would cost
+    assert not steps(started, node="b")
