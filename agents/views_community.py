@@ -39,6 +39,17 @@ def discover_filters(params) -> dict[str, str]:
     }
 
 
+WORKFLOWS_SHOWN = 6
+
+
+def _workflows_to_discover(request) -> list:
+    if request.htmx:
+        return []  # the results partial alone
+    from workflows.selectors import workflow_list_public
+
+    return list(workflow_list_public(sort="runs")[:WORKFLOWS_SHOWN])
+
+
 @require_GET
 def discover(request):
     filters = discover_filters(request.GET)
@@ -56,6 +67,8 @@ def discover(request):
             ("new", _("Newest")),
         ],
         "tags": selectors.agent_tag_cloud(),
+        # The most run shared workflows, below the agents.
+        "workflows": _workflows_to_discover(request),
         "filter_query": urlencode(query),
         "model_labels": selectors.model_labels(),
     }

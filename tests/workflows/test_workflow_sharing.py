@@ -251,3 +251,13 @@ def test_staff_hide_a_workflow_from_the_community(client, as_user):
     )
     # Its owner still has it.
     assert as_user(owner).get(f"/api/v1/workflows/{flow.pk}/").status_code == 200
+
+
+def test_discover_lists_the_most_run_shared_workflows(client):
+    owner = UserFactory()
+    popular = shared_workflow(owner, name="Popular pipeline")
+    Workflow.objects.filter(pk=popular.pk).update(run_count=9)
+    shared_workflow(owner, name="Secret pipeline", visibility="private")
+    page = client.get("/discover/").content.decode()
+    assert f'href="/workflows/{popular.pk}/"' in page
+    assert "Secret pipeline" not in page
