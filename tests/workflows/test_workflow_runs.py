@@ -653,3 +653,29 @@ def test_an_agent_node_keeps_its_agents_own_limit_per_run(owner):
     spent_on_a = sum(s.cost for s in steps(started, node="a"))
     assert spent_on_a == 50  # milli-credits: the cap, not what it would cost
     assert not steps(started, node="b")
+
+
+def test_deleting_a_workflow_deletes_its_runs_everyone_s_and_frees_their_credits(
+    owner, as_user
+):
+    flow = approval_flow(owner)
+    Workflow.objects.filter(pk=flow.pk).update(visibility="public")
+    flow.refresh_from_db()
+    other = UserFactory(credits=20)
+    mine = run(flow)
+    theirs = workflow_run_start(workflow=flow, user=other, input="Queued")
+    assert CreditAccount.objects.get(user=other).held > 0
+    assert as_user(owner).delete(f"/api/v1/workflows/{flow.pk}/").status_code == 204
+    assert not Run.objects.filter(pk__in=[mine.pk, theirs.pk]).exists()
+    assert not WorkflowRun.objects.exists()
+    assert CreditAccount.objects.get(user=other).held == 0
+    client = as_user(other)
+    assert client.get("/api/v1/runs/").status_code == 200
+    # A bulk delete (the admin's) takes the runs too.
+    flow = approval_flow(owner)
+    Workflow.objects.filter(pk=flow.pk).update(visibility="public")
+    flow.refresh_from_db()
+    theirs = workflow_run_start(workflow=flow, user=other, input="Again")
+    Workflow.objects.filter(pk=flow.pk).delete()
+    assert not Run.objects.filter(pk=theirs.pk).exists()
+    assert CreditAccount.objects.get(user=other).held == 0
