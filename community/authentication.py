@@ -34,6 +34,10 @@ class ApiKeyAuthentication(BaseAuthentication):
         if api_key is None:
             raise AuthenticationFailed(_("Invalid, expired or revoked API key."))
         services.api_key_mark_used(api_key=api_key)
+        # Rate limits count this key's actions apart from its owner's others.
+        from config import throttles
+
+        throttles.use_api_key(api_key.pk)
         return (api_key.user, api_key)
 
     def authenticate_header(self, request) -> str:

@@ -137,8 +137,10 @@ def file_upload(
     """Store an uploaded file and queue its ingestion. ``upload`` is a Django
     UploadedFile. A field error (``file``, ``collection``, ``chunk_size``,
     ``chunk_overlap``) for anything wrong; nothing is stored then."""
+    from config import throttles
     from files.extraction import ExtractionError, detect_kind
 
+    throttles.check(user=owner, action="upload")
     _check_upload(upload)
     size, overlap = _clean_chunking(chunk_size, chunk_overlap)
     collection = None

@@ -91,9 +91,11 @@ def workflow_run_start(*, workflow: Workflow, user, input, max_credits=None) -> 
     pinned at its latest version for the whole run. The run holds one budget
     for all its nodes: ``max_credits``, else the site's default per run.
     """
+    from config import throttles
     from workflows.graph import clean_graph
     from workflows.services import usable_agents
 
+    throttles.check(user=user, action="run_start")
     errors = _check_input(input)
     cap, budget_errors = _budget(max_credits)
     errors.update(budget_errors)

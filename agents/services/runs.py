@@ -77,6 +77,9 @@ def run_start(
     budget when neither cap is given). It cannot start without credits, nor
     when its estimate is above the agent's cap.
     """
+    from config import throttles
+
+    throttles.check(user=user, action="run_start")
     errors = {}
     if conversation is not None and (
         conversation.owner_id != user.pk or conversation.agent_id != agent.pk

@@ -1,4 +1,7 @@
-"""Django REST framework and the OpenAPI schema (drf-spectacular)."""
+"""Django REST framework, the OpenAPI schema (drf-spectacular) and rate
+limits."""
+
+from config.env import env
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -32,4 +35,13 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Choice sets used by several fields get one name.
     "ENUM_NAME_OVERRIDES": {"FileKindEnum": "files.models.FileKind"},
+}
+
+# Rate limits (config.throttles), per API key, else per person, in DRF's
+# notation ("30/min": per second, min, hour or day); "" switches one off.
+# Over the limit: 429 with Retry-After, on the API and the pages alike.
+RATE_LIMITS = {
+    # Agent runs, playground runs and workflow runs started.
+    "run_start": env.str("RATE_LIMIT_RUN_STARTS", default="30/min"),
+    "upload": env.str("RATE_LIMIT_UPLOADS", default="60/min"),
 }
