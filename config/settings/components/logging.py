@@ -1,4 +1,5 @@
-"""Logging to stderr; LOG_LEVEL sets the project's level."""
+"""Logging to stderr; LOG_LEVEL sets the project's level. Error reporting to
+a Sentry-compatible service when SENTRY_DSN is set."""
 
 from config.env import env
 
@@ -22,3 +23,14 @@ LOGGING = {
         "channels_postgres.core": {"level": "ERROR"},
     },
 }
+
+# Errors in requests and Celery tasks go to this DSN when set (config.observability).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from config.observability import init_sentry
+
+    init_sentry(
+        SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
