@@ -339,6 +339,13 @@ def workflow_run_execute(*, run_id: int, worker: str = "", provider=None):
             await host.save_state(engine.state)
         finally:
             await sync_to_async(close_old_connections)()
+        logger.info(
+            "Run %s of workflow %s %s on %s",
+            run.pk,
+            workflow_run.workflow_id,
+            f"paused ({paused})" if paused else f"ended {outcome.status}",
+            worker,
+        )
         if paused is not None:
             changed = await sync_to_async(_pause)(run=run, reason=paused)
         else:

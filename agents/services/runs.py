@@ -644,6 +644,13 @@ def run_execute(*, run_id: int, worker: str = "", provider=None) -> Run | None:
         finally:
             await sync_to_async(close_old_connections)()
         finished = await sync_to_async(run_finish)(run=run, outcome=outcome)
+        logger.info(
+            "Run %s of agent %s ended %s on %s",
+            run.pk,
+            run.agent_id,
+            outcome.status,
+            worker,
+        )
         if finished is not None:
             await recorder.status(finished)
         else:
