@@ -6,7 +6,7 @@ from datetime import date
 
 from django.db.models import F, QuerySet
 
-from billing.models import CreditAccount, CreditLot, LedgerEntry
+from billing.models import CreditAccount, CreditLot, LedgerEntry, RunBudget
 
 
 def account_for(*, user) -> CreditAccount | None:
@@ -94,3 +94,9 @@ def run_estimate(*, definition: dict, input: str, owner) -> dict:
         "input_tokens": input_tokens,
         "output_tokens": output_tokens,
     }
+
+
+def run_charged(*, run) -> int | None:
+    """What ``run`` has been charged so far, in milli-credits; None for a run
+    that holds no budget (one from before metering)."""
+    return RunBudget.objects.filter(run=run).values_list("charged", flat=True).first()

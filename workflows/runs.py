@@ -33,7 +33,7 @@ from agents.services.runs import (
 from agents.services.steps import run_push, run_step_save, status_message, step_message
 from billing import selectors as billing_selectors
 from billing import services as billing_services
-from billing.models import MILLI, RunBudget
+from billing.models import MILLI
 from workflows.engine import (
     Engine,
     NodeFailedError,
@@ -462,9 +462,7 @@ def _remaining(run: Run, workflow_run: WorkflowRun) -> int:
     total = workflow_run.budget
     if total is None:
         total = billing_services.to_millicredits(settings.CREDITS_RUN_BUDGET)
-    charged = (
-        RunBudget.objects.filter(run=run).values_list("charged", flat=True).first() or 0
-    )
+    charged = billing_selectors.run_charged(run=run) or 0
     return max(total - charged, 0)
 
 
@@ -540,9 +538,7 @@ def workflow_run_resume(*, run: Run, user, max_credits=None) -> Run:
     if errors:
         raise ValidationError(errors)
     amount = cap or billing_services.to_millicredits(settings.CREDITS_RUN_BUDGET)
-    charged = (
-        RunBudget.objects.filter(run=run).values_list("charged", flat=True).first() or 0
-    )
+    charged = billing_selectors.run_charged(run=run) or 0
     WorkflowRun.objects.filter(pk=run.pk).update(budget=charged + amount)
     _resume(run, workflow_run, user, amount)
     step = run_step_save(

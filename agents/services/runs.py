@@ -48,7 +48,7 @@ from agents.services.steps import (
 from billing import pricing
 from billing import selectors as billing_selectors
 from billing import services as billing_services
-from billing.models import MILLI, RunBudget
+from billing.models import MILLI
 from config import crypto, heartbeat
 
 logger = logging.getLogger(__name__)
@@ -188,9 +188,7 @@ def run_claim(*, run_id: int, worker: str) -> Run | None:
 def run_settle(run: Run) -> None:
     """Give back the run's unused budget and record what it cost."""
     billing_services.run_release(run=run)
-    charged = (
-        RunBudget.objects.filter(run=run).values_list("charged", flat=True).first()
-    )
+    charged = billing_selectors.run_charged(run=run)
     if charged is not None:
         Run.objects.filter(pk=run.pk).update(cost=charged)
 
