@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "channels",
     "channels_postgres",
     "djstripe",
@@ -62,6 +63,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After WhiteNoise: static files need no policy; every other response,
+    # errors and 429s included, gets one.
+    "config.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -177,3 +181,4 @@ from config.settings.components.logging import *  # noqa: E402, F403
 from config.settings.components.rest import *  # noqa: E402, F403
 from config.settings.components.security import *  # noqa: E402, F403
 from config.settings.components.stripe import *  # noqa: E402, F403
+from config.settings.components.csp import *  # noqa: E402, F403

@@ -72,3 +72,32 @@
     window.htmx.ajax("GET", url, { target: "#run-share", swap: "outerHTML" });
   });
 })();
+
+// Behaviour that would otherwise sit in inline handlers, which the
+// Content-Security-Policy blocks:
+// - a plain form with data-confirm="<question>" submits only once confirmed
+//   (htmx requests use hx-confirm instead);
+// - an htmx form with data-reset-after-success empties itself once its request
+//   succeeds (e.g. the API key form, ready for the next key).
+(function () {
+  "use strict";
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (
+      event.detail.successful &&
+      form instanceof HTMLFormElement &&
+      form.hasAttribute("data-reset-after-success")
+    ) {
+      form.reset();
+    }
+  });
+})();

@@ -117,3 +117,50 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+PRINT_CSP = """
+import json, django
+from django.conf import settings
+django.setup()
+print(json.dumps([
+    settings.CONTENT_SECURITY_POLICY, settings.CONTENT_SECURITY_POLICY_REPORT_ONLY
+]))
+"""
+
+
+def resolve_csp(**environment) -> tuple[dict | None, dict | None]:
+    result = run_fresh(
+        ["-c", PRINT_CSP],
+        DATABASE_URL="postgresql://agentry@db.internal/prod",
+        **environment,
+    )
+    assert result.returncode == 0, result.stderr
+    enforced, report_only = json.loads(result.stdout.strip().splitlines()[-1])
+    return enforced, report_only
+
+
+def test_csp_report_only_sends_the_policy_for_reports_instead_of_enforcing_it():
+    """An operator trying the policy on a live site: browsers report what it
+    would block, to CSP_REPORT_URI when set, and block nothing."""
+    enforced, report_only = resolve_csp(
+        CSP_REPORT_ONLY="true", CSP_REPORT_URI="https://reports.example.com/csp"
+    )
+    assert enforced is None
+    assert report_only["DIRECTIVES"]["script-src"] == ["'self'"]
+    assert report_only["DIRECTIVES"]["report-uri"] == [
+        "https://reports.example.com/csp"
+    ]
+
+
+def test_csp_lets_forms_reach_only_the_social_login_providers_configured():
+    """allauth's social login posts to the site, which redirects to the
+    provider: browsers check that redirect against form-action."""
+    enforced, report_only = resolve_csp(
+        GITHUB_CLIENT_ID="id", GITHUB_CLIENT_SECRET="secret"
+    )
+    assert report_only is None
+    assert "report-uri" not in enforced["DIRECTIVES"]
+    form_action = enforced["DIRECTIVES"]["form-action"]
+    assert "https://github.com" in form_action
+    assert "https://accounts.google.com" not in form_action

@@ -69,6 +69,36 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(autouse=True)
+def policy_violations(context):
+    """Fail any browser test in which the Content-Security-Policy blocked
+    something: an inline script or handler, an inline style, eval, a
+    connection, a form's destination. Chromium reports each as a console
+    message naming the policy; the page itself may look fine."""
+    seen: list[str] = []
+
+    def record(message) -> None:
+        if "Content Security Policy" in message.text:
+            seen.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    # Chromium's own message does not say which element or line was refused.
+    context.add_init_script(
+        """
+        document.addEventListener("securitypolicyviolation", (event) => {
+          const element = event.target instanceof Element ? event.target : null;
+          console.error(
+            "Content Security Policy: refused by " + event.effectiveDirective +
+            " at " + event.sourceFile + ":" + event.lineNumber + " " +
+            (element ? element.outerHTML.slice(0, 300) : "")
+          );
+        });
+        """
+    )
+    context.on("console", record)
+    yield seen
+    assert not seen, "Content-Security-Policy violations:\n" + "\n".join(seen)
+
+
 @pytest.fixture
 def screenshot(request):
     """Return `shot(page, step="")`: save a full-page PNG named after the test.

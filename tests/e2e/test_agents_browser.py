@@ -168,8 +168,9 @@ def test_a_run_page_opened_while_the_run_is_live_shows_each_step_once(
     page.add_init_script(
         """
         window.streamedText = "";
-        window.socketOpen = false;
-        document.addEventListener("htmx:wsOpen", () => { window.socketOpen = true; });
+        document.addEventListener("htmx:wsOpen", () => {
+          document.documentElement.dataset.socketOpen = "true";
+        });
         document.addEventListener("htmx:oobBeforeSwap", (event) => {
           if (event.detail.target.id === "live-text") {
             window.streamedText += event.detail.fragment.textContent;
@@ -192,7 +193,9 @@ def test_a_run_page_opened_while_the_run_is_live_shows_each_step_once(
     expect(page.locator("#run-status [data-status=queued]")).to_be_visible()
     expect(page.locator("#steps > li")).to_have_count(1)
     # Text deltas are live only, never replayed: listen before the run starts.
-    page.wait_for_function("window.socketOpen")
+    # A locator, not wait_for_function: Playwright evaluates that with eval(),
+    # which the page's Content-Security-Policy refuses.
+    expect(page.locator("html[data-socket-open]")).to_be_attached()
 
     start_worker()
     expect_calculator_timeline(page)
