@@ -75,7 +75,7 @@ class AgentAdmin(admin.ModelAdmin):
         from community.moderation import agent_set_hidden
 
         for agent in queryset:
-            agent_set_hidden(agent=agent, hidden=hidden)
+            agent_set_hidden(agent=agent, hidden=hidden, staff=request.user)
         self.message_user(
             request,
             (_("Hid %(n)d agents.") if hidden else _("Showed %(n)d agents."))

@@ -18,9 +18,15 @@ MILLI = 1000  # milli-credits per credit
 
 
 class CreditAccount(models.Model):
+    # None once the account is closed: its person deleted their account, and
+    # the ledger stays, anonymous, for the books (billing.services
+    # account_close). An account with entries cannot be deleted (the entries
+    # are PROTECTed): account deletion detaches it first.
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="credit_account",
     )
     balance = models.BigIntegerField(_("balance (milli-credits)"), default=0)
@@ -34,6 +40,7 @@ class CreditAccount(models.Model):
     # When the low-balance email went out; cleared once the balance is back
     # above the threshold, so each dip warns once.
     low_balance_warned_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -41,6 +48,12 @@ class CreditAccount(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(balance__gte=0), name="creditaccount_balance_not_negative"
+            ),
+            # A closed account has no person, nothing left and nothing held.
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True, user__isnull=False)
+                | Q(closed_at__isnull=False, user__isnull=True, balance=0, held=0),
+                name="creditaccount_closed_is_anonymous_and_empty",
             ),
             models.CheckConstraint(
                 condition=Q(low_balance_threshold__gte=0),
@@ -52,6 +65,8 @@ class CreditAccount(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.user_id is None:
+            return f"closed account {self.pk}"
         return f"{self.user} ({self.balance / MILLI:g} credits)"
 
     @property
@@ -68,6 +83,8 @@ class EntryKind(models.TextChoices):
     REFUND = "refund", _("Refund")
     EXPIRY = "expiry", _("Expired")
     ADJUSTMENT = "adjustment", _("Staff adjustment")
+    # What was left when the person deleted their account (forfeited).
+    CLOSURE = "closure", _("Account closed")
 
 
 class LedgerEntry(models.Model):
@@ -235,8 +252,13 @@ class Purchase(models.Model):
     (ledger key ``purchase:<session>``) however many webhooks announce it.
     """
 
+    # None once the buyer deleted their account (kept for the books).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="purchases"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="purchases",
     )
     checkout_session_id = models.CharField(max_length=255, unique=True)
     pack = models.CharField(max_length=40)

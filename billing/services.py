@@ -271,8 +271,13 @@ def credits_grant_signup(*, user) -> LedgerEntry:
     )
 
 
+@transaction.atomic
 def credit_adjust(*, user, amount: int, reason: str, staff) -> LedgerEntry:
-    """A staff grant (positive) or claw-back (negative), with the reason."""
+    """A staff grant (positive) or claw-back (negative), with the reason;
+    recorded in the audit log with the entry."""
+    from community.audit import audit_record
+    from community.models import AuditAction
+
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("Say why, for the user's history.")]})
@@ -280,7 +285,7 @@ def credit_adjust(*, user, amount: int, reason: str, staff) -> LedgerEntry:
         raise ValidationError({"amount": [_("Give an amount other than zero.")]})
     key = f"adjustment:{staff.pk}:{timezone.now().isoformat()}:{user.pk}"
     if amount > 0:
-        return credit_add(
+        entry = credit_add(
             user=user,
             amount=amount,
             kind=EntryKind.ADJUSTMENT,
@@ -288,19 +293,36 @@ def credit_adjust(*, user, amount: int, reason: str, staff) -> LedgerEntry:
             description=reason,
             created_by=staff,
         )
-    try:
-        return credit_spend(
-            user=user,
-            amount=-amount,
-            kind=EntryKind.ADJUSTMENT,
-            key=key,
-            description=reason,
-            created_by=staff,
-        )
-    except InsufficientCreditsError:
-        raise ValidationError(
-            {"amount": [_("That is more than the balance; it cannot go below zero.")]}
-        ) from None
+    else:
+        try:
+            entry = credit_spend(
+                user=user,
+                amount=-amount,
+                kind=EntryKind.ADJUSTMENT,
+                key=key,
+                description=reason,
+                created_by=staff,
+            )
+        except InsufficientCreditsError:
+            raise ValidationError(
+                {
+                    "amount": [
+                        _("That is more than the balance; it cannot go below zero.")
+                    ]
+                }
+            ) from None
+    audit_record(
+        action=AuditAction.CREDITS_ADJUSTED,
+        actor=staff,
+        target=user,
+        details={
+            "amount": amount,
+            "reason": reason,
+            "ledger_entry": entry.pk,
+            "balance_after": entry.balance_after,
+        },
+    )
+    return entry
 
 
 def credits_expire(*, now: datetime | None = None) -> int:
@@ -527,6 +549,8 @@ def purchase_refund(
     purchase.save()
     if purchase.entry_id is None or newly <= 0:
         return None  # not credited yet: purchase_fulfil adds only the rest
+    if purchase.user_id is None:
+        return None  # a closed account: what was left was forfeited at closing
     account = _locked_account(purchase.user)
     lot = CreditLot.objects.select_for_update().get(entry_id=purchase.entry_id)
     take = min(newly, lot.remaining, account.balance)
@@ -541,3 +565,68 @@ def purchase_refund(
         description=_("Refund of a %(credits)s-credit pack: unspent credits removed")
         % {"credits": f"{purchase.credits / MILLI:g}"},
     )
+
+
+# Checkout Sessions expire after a day: until then a pending purchase may
+# still be paid, and its credits would have no account to go to.
+OPEN_CHECKOUT_WINDOW = timedelta(hours=24)
+
+
+def account_close_problems(*, user) -> list[str]:
+    """Why ``user``'s credits cannot be closed now (empty: they can)."""
+    problems = []
+    account = CreditAccount.objects.filter(user=user).first()
+    if account is not None and account.held > 0:
+        problems.append(
+            _("Runs of yours are holding credits: wait for them to finish.")
+        )
+    if Purchase.objects.filter(
+        user=user,
+        status=PurchaseStatus.PENDING,
+        created_at__gte=timezone.now() - OPEN_CHECKOUT_WINDOW,
+    ).exists():
+        problems.append(
+            _(
+                "A credit purchase you started is still open: finish or abandon "
+                "it and try again tomorrow."
+            )
+        )
+    return problems
+
+
+@transaction.atomic
+def account_close(*, user) -> CreditAccount | None:
+    """Close ``user``'s credits as their account is deleted.
+
+    The ledger is money history and stays: what is left of the balance is
+    forfeited by one closing entry (so the entries still sum to the cached
+    balance, now 0), and the account and the purchases are detached from
+    the person. The rows keep their ids, idempotency keys and amounts but
+    name nobody. Callers check ``account_close_problems`` first.
+    """
+    account = CreditAccount.objects.select_for_update().filter(user=user).first()
+    if account is not None:
+        if account.held:
+            raise ValidationError(
+                _("Runs of yours are holding credits: wait for them to finish.")
+            )
+        # No low-balance email for an account that is going away.
+        account.low_balance_threshold = 0
+        account.low_balance_warned_at = None
+        account.save(update_fields=["low_balance_threshold", "low_balance_warned_at"])
+        if account.balance > 0:
+            CreditLot.objects.filter(account=account, remaining__gt=0).update(
+                remaining=0
+            )
+            _post(
+                account,
+                kind=EntryKind.CLOSURE,
+                amount=-account.balance,
+                key=f"closure:{account.pk}",
+                description=_("Account deleted: unused credits forfeited"),
+            )
+        account.user = None
+        account.closed_at = timezone.now()
+        account.save(update_fields=["user", "closed_at", "updated_at"])
+    Purchase.objects.filter(user=user).update(user=None)
+    return account

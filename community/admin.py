@@ -10,6 +10,7 @@ from rest_framework_api_key.models import APIKey
 
 from community import moderation
 from community.models import (
+    AuditEntry,
     Comment,
     Follow,
     ModerationAction,
@@ -64,7 +65,7 @@ class UserAdmin(DjangoUserAdmin):
 
     def _apply(self, request, queryset, function, field, value, done):
         for user in queryset:
-            function(user=user, **{field: value})
+            function(user=user, staff=request.user, **{field: value})
         self.message_user(request, done % {"n": queryset.count()})
 
     @admin.action(description=_("Suspend (no publishing, comments or messages)"))
@@ -230,13 +231,17 @@ class CommentAdmin(admin.ModelAdmin):
     @admin.action(description=_("Hide (the agent's owner cannot show it again)"))
     def hide_comments(self, request, queryset):
         for comment in queryset:
-            moderation.comment_set_hidden_by_staff(comment=comment, hidden=True)
+            moderation.comment_set_hidden_by_staff(
+                comment=comment, hidden=True, staff=request.user
+            )
         self.message_user(request, _("Hid %(n)d comments.") % {"n": queryset.count()})
 
     @admin.action(description=_("Show again"))
     def show_comments(self, request, queryset):
         for comment in queryset:
-            moderation.comment_set_hidden_by_staff(comment=comment, hidden=False)
+            moderation.comment_set_hidden_by_staff(
+                comment=comment, hidden=False, staff=request.user
+            )
         self.message_user(
             request, _("Showed %(n)d comments.") % {"n": queryset.count()}
         )
@@ -266,18 +271,18 @@ class RatingAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Hide (out of the page and the counts)"))
     def hide_ratings(self, request, queryset):
-        from community.reviews import rating_set_hidden
-
         for rating in queryset:
-            rating_set_hidden(rating=rating, hidden=True)
+            moderation.rating_set_hidden_by_staff(
+                rating=rating, hidden=True, staff=request.user
+            )
         self.message_user(request, _("Hid %(n)d ratings.") % {"n": queryset.count()})
 
     @admin.action(description=_("Show again"))
     def show_ratings(self, request, queryset):
-        from community.reviews import rating_set_hidden
-
         for rating in queryset:
-            rating_set_hidden(rating=rating, hidden=False)
+            moderation.rating_set_hidden_by_staff(
+                rating=rating, hidden=False, staff=request.user
+            )
         self.message_user(request, _("Showed %(n)d ratings.") % {"n": queryset.count()})
 
 
@@ -460,3 +465,55 @@ class ReportAdmin(admin.ModelAdmin):
                     reverse("admin:community_report_changelist")
                 )
         return super().response_change(request, obj)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit log, for staff to read: nothing here adds, changes or
+    deletes an entry (the database refuses the last two anyway)."""
+
+    list_display = [
+        "created_at",
+        "action",
+        "actor_username",
+        "target_type",
+        "target_label",
+        "ip_address",
+    ]
+    list_filter = [
+        "action",
+        ("actor", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+    ]
+    date_hierarchy = "created_at"
+    search_fields = [
+        "actor_username",
+        "target_label",
+        "target_id",
+        "ip_address",
+        "request_id",
+    ]
+    list_select_related = ["actor"]
+    fields = [
+        "created_at",
+        "action",
+        "actor",
+        "actor_username",
+        "target_type",
+        "target_id",
+        "target_label",
+        "details",
+        "ip_address",
+        "user_agent",
+        "request_id",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from community import api, api_messages, api_moderation, api_reviews
+from community import api, api_account, api_messages, api_moderation, api_reviews
 
 
 class PublicUsernameConverter:
@@ -20,6 +20,16 @@ register_converter(PublicUsernameConverter, "public_username")
 
 urlpatterns = [
     path("me/", api.MeView.as_view(), name="me"),
+    path(
+        "account/export/",
+        api_account.AccountExportView.as_view(),
+        name="account-export",
+    ),
+    path(
+        "account/delete/",
+        api_account.AccountDeleteView.as_view(),
+        name="account-delete",
+    ),
     path("tokens/", api.ApiKeyListCreateView.as_view(), name="token-list"),
     path("tokens/<str:prefix>/", api.ApiKeyDetailView.as_view(), name="token-detail"),
     # Before users/<username>/...: "me" here is the signed-in user.

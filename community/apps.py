@@ -8,4 +8,7 @@ class CommunityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from community import schema  # noqa: F401 (registers the OpenAPI extension)
+        from community import (
+            schema,  # noqa: F401 (registers the OpenAPI extension)
+            signals,  # noqa: F401 (sign-ins into the audit log)
+        )

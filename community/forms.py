@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from community.account_deletion import SHARED_CHOICES, TRANSFER
 from community.models import ReportReason
 
 
@@ -89,3 +90,44 @@ class ReportForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+
+class AccountDeleteForm(forms.Form):
+    """The delete-account form. It only parses; account_deletion.account_delete
+    checks and deletes (the API calls the same service)."""
+
+    shared_items = forms.ChoiceField(
+        label=_("Your shared (public or unlisted) agents and workflows"),
+        choices=list(
+            zip(
+                SHARED_CHOICES,
+                [
+                    _(
+                        "Keep them for others under “deleted-user”, so their "
+                        "forks, runs and workflows keep working"
+                    ),
+                    _("Delete them too"),
+                ],
+                strict=True,
+            )
+        ),
+        initial=TRANSFER,
+        widget=forms.RadioSelect,
+    )
+    password = forms.CharField(
+        label=_("Your password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirmation = forms.CharField(
+        label=_("Type your username to confirm"),
+        required=False,
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for field, messages in errors.items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)

@@ -16,6 +16,11 @@ username_validator = RegexValidator(
 )
 
 
+# The account that keeps what deleted accounts shared (community.account_deletion):
+# inactive, with no usable password; the name is reserved at sign-up.
+DELETED_USER_USERNAME = "deleted-user"
+
+
 class User(AbstractUser):
     """A person with an account. `username` appears in public URLs (/u/<username>/)."""
 
@@ -634,3 +639,88 @@ class Report(models.Model):
     @property
     def target(self):
         return self.agent or self.comment or self.user
+
+
+# --- The audit log of sensitive actions (community.audit) -------------------
+
+
+class AuditAction(models.TextChoices):
+    SIGNED_IN = "user.signed_in", _("Signed in")
+    SIGN_IN_FAILED = "user.sign_in_failed", _("Sign-in failed")
+    API_KEY_CREATED = "api_key.created", _("API key created")
+    API_KEY_REVOKED = "api_key.revoked", _("API key revoked")
+    PROVIDER_KEY_ADDED = "provider_key.added", _("Provider key added")
+    PROVIDER_KEY_REMOVED = "provider_key.removed", _("Provider key removed")
+    CREDITS_ADJUSTED = "credits.adjusted", _("Credits adjusted by staff")
+    AGENT_PUBLISHED = "agent.published", _("Agent published")
+    AGENT_UNPUBLISHED = "agent.unpublished", _("Agent unpublished")
+    AGENT_SHARED = "agent.shared", _("Agent visibility changed (not public)")
+    WORKFLOW_PUBLISHED = "workflow.published", _("Workflow published")
+    WORKFLOW_UNPUBLISHED = "workflow.unpublished", _("Workflow unpublished")
+    WORKFLOW_SHARED = "workflow.shared", _("Workflow visibility changed (not public)")
+    AGENT_HIDDEN = "moderation.agent_hidden", _("Agent hidden by staff")
+    AGENT_SHOWN = "moderation.agent_shown", _("Agent shown again by staff")
+    WORKFLOW_HIDDEN = "moderation.workflow_hidden", _("Workflow hidden by staff")
+    WORKFLOW_SHOWN = "moderation.workflow_shown", _("Workflow shown again by staff")
+    COMMENT_HIDDEN = "moderation.comment_hidden", _("Comment hidden by staff")
+    COMMENT_SHOWN = "moderation.comment_shown", _("Comment shown again by staff")
+    RATING_HIDDEN = "moderation.rating_hidden", _("Rating hidden by staff")
+    RATING_SHOWN = "moderation.rating_shown", _("Rating shown again by staff")
+    USER_HIDDEN = "moderation.user_hidden", _("Person hidden by staff")
+    USER_SHOWN = "moderation.user_shown", _("Person shown again by staff")
+    USER_SUSPENDED = "moderation.user_suspended", _("Person suspended")
+    USER_UNSUSPENDED = "moderation.user_unsuspended", _("Suspension lifted")
+    REPORT_RESOLVED = "moderation.report_resolved", _("Report resolved")
+    ACCOUNT_EXPORTED = "account.exported", _("Account data exported")
+    ACCOUNT_DELETED = "account.deleted", _("Account deleted")
+
+
+class AuditEntry(models.Model):
+    """One sensitive action: who, what, when and from where.
+
+    Append-only: only community.audit.audit_record writes entries, the admin
+    shows them read-only, and a trigger in PostgreSQL (migration 0008)
+    refuses UPDATE and DELETE, except setting ``actor`` to NULL when that
+    person's account is deleted. ``actor_username`` keeps the name.
+    ``details`` is small and never holds a secret.
+    """
+
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    # The actor's username then: it outlives the account.
+    actor_username = models.CharField(_("actor's username"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=40, choices=AuditAction.choices)
+    target_type = models.CharField(_("target type"), max_length=40, blank=True)
+    target_id = models.CharField(_("target id"), max_length=64, blank=True)
+    target_label = models.CharField(_("target"), max_length=200, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action__in=AuditAction.values),
+                name="auditentry_action_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["-created_at"], name="auditentry_recent"),
+            models.Index(fields=["actor", "-created_at"], name="auditentry_actor"),
+            models.Index(fields=["action", "-created_at"], name="auditentry_action"),
+            models.Index(fields=["target_type", "target_id"], name="auditentry_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.actor_username or '-'}"

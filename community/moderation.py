@@ -27,7 +27,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import Agent
+from community.audit import audit_record
 from community.models import (
+    AuditAction,
     Comment,
     ModerationAction,
     NotificationKind,
@@ -237,23 +239,65 @@ def open_counts_by_target(reports) -> dict[tuple[str, int], int]:
 
 
 @transaction.atomic
-def agent_set_hidden(*, agent: Agent, hidden: bool) -> Agent:
+def agent_set_hidden(*, agent: Agent, hidden: bool, staff: User | None = None) -> Agent:
     Agent.objects.filter(pk=agent.pk).update(is_hidden=hidden)
     agent.is_hidden = hidden
+    audit_record(
+        action=AuditAction.AGENT_HIDDEN if hidden else AuditAction.AGENT_SHOWN,
+        actor=staff,
+        target=agent,
+    )
     return agent
 
 
 @transaction.atomic
-def comment_set_hidden_by_staff(*, comment: Comment, hidden: bool) -> Comment:
+def workflow_set_hidden(
+    *, workflow: Workflow, hidden: bool, staff: User | None = None
+) -> Workflow:
+    Workflow.objects.filter(pk=workflow.pk).update(is_hidden=hidden)
+    workflow.is_hidden = hidden
+    audit_record(
+        action=AuditAction.WORKFLOW_HIDDEN if hidden else AuditAction.WORKFLOW_SHOWN,
+        actor=staff,
+        target=workflow,
+    )
+    return workflow
+
+
+@transaction.atomic
+def comment_set_hidden_by_staff(
+    *, comment: Comment, hidden: bool, staff: User | None = None
+) -> Comment:
     """Staff hide a comment; the agent's owner cannot show it again."""
     comment.is_hidden = hidden
     comment.hidden_by_staff = hidden
     comment.save(update_fields=["is_hidden", "hidden_by_staff"])
+    audit_record(
+        action=AuditAction.COMMENT_HIDDEN if hidden else AuditAction.COMMENT_SHOWN,
+        actor=staff,
+        target=("comment", comment.pk, comment.body[:80]),
+        details={"author_id": comment.author_id},
+    )
     return comment
 
 
 @transaction.atomic
-def user_set_hidden(*, user: User, hidden: bool) -> User:
+def rating_set_hidden_by_staff(
+    *, rating: Rating, hidden: bool, staff: User | None = None
+) -> Rating:
+    """Staff hide a rating: it leaves the pages and the counts."""
+    rating = rating_set_hidden(rating=rating, hidden=hidden)
+    audit_record(
+        action=AuditAction.RATING_HIDDEN if hidden else AuditAction.RATING_SHOWN,
+        actor=staff,
+        target=("rating", rating.pk, f"{rating.stars}★ on {rating.target}"),
+        details={"author_id": rating.user_id},
+    )
+    return rating
+
+
+@transaction.atomic
+def user_set_hidden(*, user: User, hidden: bool, staff: User | None = None) -> User:
     """Hide a person: their profile, agents, comments and reviews leave every
     public page, and their ratings leave the agents' counts. Showing them
     again brings all of it back."""
@@ -261,13 +305,27 @@ def user_set_hidden(*, user: User, hidden: bool) -> User:
     user.is_hidden = hidden
     for rating in Rating.objects.filter(user=user, is_hidden=not hidden):
         rating_set_hidden(rating=rating, hidden=hidden)
+    audit_record(
+        action=AuditAction.USER_HIDDEN if hidden else AuditAction.USER_SHOWN,
+        actor=staff,
+        target=user,
+    )
     return user
 
 
 @transaction.atomic
-def user_set_suspended(*, user: User, suspended: bool) -> User:
+def user_set_suspended(
+    *, user: User, suspended: bool, staff: User | None = None
+) -> User:
     User.objects.filter(pk=user.pk).update(is_suspended=suspended)
     user.is_suspended = suspended
+    audit_record(
+        action=AuditAction.USER_SUSPENDED
+        if suspended
+        else AuditAction.USER_UNSUSPENDED,
+        actor=staff,
+        target=user,
+    )
     return user
 
 
@@ -339,13 +397,13 @@ def report_resolve(*, report: Report, staff: User, action: str, note: str = "") 
         author = author_of(target)
         if action in (ModerationAction.HIDE, ModerationAction.SUSPEND):
             if isinstance(target, Agent):
-                agent_set_hidden(agent=target, hidden=True)
+                agent_set_hidden(agent=target, hidden=True, staff=staff)
             elif isinstance(target, Comment):
-                comment_set_hidden_by_staff(comment=target, hidden=True)
+                comment_set_hidden_by_staff(comment=target, hidden=True, staff=staff)
             else:
-                user_set_hidden(user=target, hidden=True)
+                user_set_hidden(user=target, hidden=True, staff=staff)
         if action == ModerationAction.SUSPEND:
-            user_set_suspended(user=author, suspended=True)
+            user_set_suspended(user=author, suspended=True, staff=staff)
         if action == ModerationAction.DELETE:
             if isinstance(target, User):
                 raise ValidationError(
@@ -366,6 +424,17 @@ def report_resolve(*, report: Report, staff: User, action: str, note: str = "") 
         ReportStatus.DISMISSED
         if action == ModerationAction.DISMISS
         else ReportStatus.RESOLVED
+    )
+    audit_record(
+        action=AuditAction.REPORT_RESOLVED,
+        actor=staff,
+        target=report,
+        details={
+            "action": action,
+            "target_type": report.target_type,
+            "target_id": getattr(target, "pk", None),
+            "reports_closed": len({*same, report.pk}),
+        },
     )
     return Report.objects.filter(pk__in={*same, report.pk}).update(
         status=status,

@@ -15,8 +15,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from community.audit import audit_record
 from community.avatars import avatar_process
 from community.models import (
+    AuditAction,
     Follow,
     Notification,
     NotificationKind,
@@ -56,6 +58,12 @@ def api_key_create(
     secret = PersonalApiKey.objects.assign_key(api_key)
     api_key.full_clean()
     api_key.save(force_insert=True)
+    audit_record(
+        action=AuditAction.API_KEY_CREATED,
+        actor=user,
+        target=("api_key", api_key.prefix, api_key.name),
+        details={"expires_at": expires_at.isoformat() if expires_at else None},
+    )
     return api_key, secret
 
 
@@ -65,6 +73,11 @@ def api_key_revoke(*, api_key: PersonalApiKey) -> PersonalApiKey:
     if not api_key.revoked:
         api_key.revoked = True
         api_key.save(update_fields=["revoked"])
+        audit_record(
+            action=AuditAction.API_KEY_REVOKED,
+            actor=api_key.user,
+            target=("api_key", api_key.prefix, api_key.name),
+        )
     return api_key
 
 

@@ -1,6 +1,12 @@
 from django.urls import path
 
-from community import views, views_messages, views_moderation, views_reviews
+from community import (
+    views,
+    views_account,
+    views_messages,
+    views_moderation,
+    views_reviews,
+)
 
 app_name = "community"
 
@@ -13,6 +19,17 @@ urlpatterns = [
         name="api_key_revoke",
     ),
     path("settings/profile/", views.profile_settings, name="profile_settings"),
+    path("settings/account/", views_account.account_settings, name="account_settings"),
+    path(
+        "settings/account/export/",
+        views_account.account_export_download,
+        name="account_export",
+    ),
+    path(
+        "settings/account/delete/",
+        views_account.account_delete_submit,
+        name="account_delete",
+    ),
     path("u/<str:username>/", views.profile, name="profile"),
     # Not under /u/<username>/: what follows that prefix is an agent's slug.
     path("people/<str:username>/follow/", views.follow_toggle, name="follow"),

@@ -58,13 +58,22 @@ class WorkflowAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Hide from the community (moderation)"))
     def hide_workflows(self, request, queryset):
-        count = queryset.update(is_hidden=True)
+        count = self._set_hidden(request, queryset, hidden=True)
         self.message_user(request, _("Hid %(n)d workflows.") % {"n": count})
 
     @admin.action(description=_("Show in the community again"))
     def show_workflows(self, request, queryset):
-        count = queryset.update(is_hidden=False)
+        count = self._set_hidden(request, queryset, hidden=False)
         self.message_user(request, _("Showed %(n)d workflows.") % {"n": count})
+
+    def _set_hidden(self, request, queryset, *, hidden: bool) -> int:
+        # Through the moderation service, so each is in the audit log.
+        from community.moderation import workflow_set_hidden
+
+        workflows = list(queryset)
+        for workflow in workflows:
+            workflow_set_hidden(workflow=workflow, hidden=hidden, staff=request.user)
+        return len(workflows)
 
 
 @admin.register(WorkflowRun)

@@ -117,10 +117,13 @@ def workflow_runnable_q(user):
     from django.db.models import Q
 
     from agents.models import Visibility
+    from community.models import DELETED_USER_USERNAME
 
+    # What deleted accounts shared lives on under the (inactive)
+    # "deleted-user" account, still runnable by others.
     shared = Q(
+        Q(owner__is_active=True) | Q(owner__username=DELETED_USER_USERNAME),
         visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED],
-        owner__is_active=True,
         owner__is_hidden=False,
         is_hidden=False,
     )

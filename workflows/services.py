@@ -183,7 +183,21 @@ def workflow_create(*, owner, data: dict):
     cleaned = _clean_workflow(data, owner=owner, partial=False)
     workflow = Workflow.objects.create(owner=owner, **cleaned)
     _version_create(workflow, owner)
+    _audit_visibility(workflow, user=owner, before="private")
     return workflow
+
+
+def _audit_visibility(workflow, *, user, before: str) -> None:
+    from community.audit import audit_record, visibility_action
+
+    action = visibility_action("workflow", before, workflow.visibility)
+    if action is not None:
+        audit_record(
+            action=action,
+            actor=user,
+            target=workflow,
+            details={"from": before, "to": workflow.visibility},
+        )
 
 
 @transaction.atomic
@@ -194,6 +208,7 @@ def workflow_update(*, workflow, user, data: dict):
     if workflow.owner_id != user.pk:
         raise PermissionDenied(_("Only the workflow's owner can change it."))
     workflow = Workflow.objects.select_for_update().get(pk=workflow.pk)
+    visibility_before = workflow.visibility
     cleaned = _clean_workflow(data, owner=workflow.owner, partial=True)
     changed = [key for key, value in cleaned.items() if getattr(workflow, key) != value]
     if not changed:
@@ -206,6 +221,19 @@ def workflow_update(*, workflow, user, data: dict):
     workflow.save(update_fields=[*changed, "updated_at"])
     if "graph" in changed:
         _version_create(workflow, user)
+    _audit_visibility(workflow, user=user, before=visibility_before)
+    return workflow
+
+
+@transaction.atomic
+def workflow_transfer(*, workflow, owner):
+    """Give ``workflow`` to ``owner`` (account deletion hands shared
+    workflows to the "deleted-user" account, so others may still run and
+    fork them). Its graph and versions stay as they are."""
+    from workflows.models import Workflow
+
+    Workflow.objects.filter(pk=workflow.pk).update(owner=owner)
+    workflow.owner = owner
     return workflow
 
 

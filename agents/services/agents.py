@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from agents import definitions, selectors
 from agents.models import Agent, AgentVersion, Category, CustomTool, Visibility
 from agents.services.search import agent_search_index
+from community.audit import audit_record, visibility_action
 
 SEARCHED_FIELDS = {"name", "tags", "description", "long_description"}
 LISTING_FIELDS = ("category", "long_description", "example_prompts")
@@ -274,7 +275,19 @@ def agent_create(*, owner, data: dict[str, Any]) -> Agent:
     agent.save(force_insert=True)
     _version_create(agent=agent, user=owner)
     agent_search_index(agent_id=agent.pk)
+    _audit_visibility(agent, user=owner, before=Visibility.PRIVATE)
     return agent
+
+
+def _audit_visibility(agent: Agent, *, user, before: str) -> None:
+    action = visibility_action("agent", before, agent.visibility)
+    if action is not None:
+        audit_record(
+            action=action,
+            actor=user,
+            target=agent,
+            details={"from": before, "to": agent.visibility},
+        )
 
 
 @transaction.atomic
@@ -286,6 +299,7 @@ def agent_update(*, agent: Agent, user, data: dict[str, Any]) -> Agent:
     # Lock the row so two saves cannot both take the same version number.
     agent = Agent.objects.select_for_update().get(pk=agent.pk)
     cleaned = _clean(agent, data, user=user)
+    visibility_before = agent.visibility
     before = definitions.definition_of(agent)
     changed = [f for f, v in cleaned.items() if getattr(agent, f) != v]
     for field in changed:
@@ -305,6 +319,7 @@ def agent_update(*, agent: Agent, user, data: dict[str, Any]) -> Agent:
         _version_create(agent=agent, user=user)
     if set(changed) & SEARCHED_FIELDS:
         agent_search_index(agent_id=agent.pk)
+    _audit_visibility(agent, user=user, before=visibility_before)
     return agent
 
 
@@ -312,6 +327,29 @@ def agent_update(*, agent: Agent, user, data: dict[str, Any]) -> Agent:
 def agent_delete(*, agent: Agent) -> None:
     """Delete the agent with its versions and runs."""
     agent.delete()
+
+
+@transaction.atomic
+def agent_transfer(*, agent: Agent, owner) -> Agent:
+    """Give ``agent`` to ``owner`` (account deletion hands shared agents to
+    the "deleted-user" account, so others' forks, runs and workflows keep
+    working). The previous owner's webhook tools are not the new owner's and
+    leave with the previous account: they are dropped from the definition,
+    which then makes a new version. The slug is made unique for the new
+    owner."""
+    agent = Agent.objects.select_for_update().get(pk=agent.pk)
+    before = definitions.definition_of(agent)
+    agent.tools = [
+        name
+        for name in agent.tools or []
+        if not name.startswith(definitions.CUSTOM_PREFIX)
+    ]
+    agent.owner = owner
+    agent.slug = _unique_slug(owner, agent.name, exclude_pk=agent.pk)
+    agent.save(update_fields=["owner", "slug", "tools", "updated_at"])
+    if definitions.definition_of(agent) != before:
+        _version_create(agent=agent, user=None)
+    return agent
 
 
 def _same_webhook_tool(tool: CustomTool, entry: dict[str, Any]) -> bool:

@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import Provider, ProviderKey
+from community.audit import audit_record
+from community.models import AuditAction
 from config import crypto, outbound
 
 MAX_KEY_CHARS = 500
@@ -72,7 +74,7 @@ def provider_key_save(*, owner, provider: str, key, base_url="") -> ProviderKey:
         errors["base_url"] = [_("Only an OpenAI-compatible endpoint takes a base URL.")]
     if errors:
         raise ValidationError(errors)
-    provider_key, _created = ProviderKey.objects.update_or_create(
+    provider_key, created = ProviderKey.objects.update_or_create(
         owner=owner,
         provider=provider,
         defaults={
@@ -85,11 +87,23 @@ def provider_key_save(*, owner, provider: str, key, base_url="") -> ProviderKey:
             "test_message": "",
         },
     )
+    audit_record(
+        action=AuditAction.PROVIDER_KEY_ADDED,
+        actor=owner,
+        target=("provider_key", provider_key.pk, provider),
+        details={"provider": provider, "replaced": not created},
+    )
     return provider_key
 
 
 @transaction.atomic
 def provider_key_delete(*, provider_key: ProviderKey) -> None:
+    audit_record(
+        action=AuditAction.PROVIDER_KEY_REMOVED,
+        actor=provider_key.owner,
+        target=("provider_key", provider_key.pk, provider_key.provider),
+        details={"provider": provider_key.provider},
+    )
     provider_key.delete()
 
 

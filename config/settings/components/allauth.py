@@ -17,6 +17,8 @@ ACCOUNT_USERNAME_BLACKLIST = [
     # (/api/v1/users/me/..., /api/v1/users/api-keys/).
     "me", "api-keys", "report", "feed", "messages", "notifications", "people",
     "playground", "conversations", "tools", "workflows", "moderators", "staff",
+    # Holds what deleted accounts shared (community.account_deletion).
+    "deleted-user",
 ]  # fmt: skip
 ACCOUNT_ADAPTER = "community.adapters.AccountAdapter"
 

@@ -14,3 +14,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 if env.bool("DJANGO_BEHIND_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# How many reverse proxies in front of the site append to X-Forwarded-For:
+# the client's address for the audit log is taken that many entries from the
+# right. 0 (the default): the header is ignored, the socket's peer is the
+# client. Set it only when every request passes through those proxies.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
