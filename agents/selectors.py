@@ -7,9 +7,12 @@ the person who started it (and staff), whoever owns the agent.
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Trunc
 
 from agents.models import (
+    FINISHED_STATUSES,
     Agent,
     AgentVersion,
     Conversation,
@@ -17,10 +20,13 @@ from agents.models import (
     LanguageModel,
     ProviderKey,
     Run,
+    RunStatus,
     RunStep,
     ToolSetting,
     Visibility,
 )
+from billing.models import EntryKind
+from config.periods import Window, fill_periods
 
 
 def _can_see_all(user) -> bool:
@@ -534,3 +540,107 @@ def agent_forks(*, agent: Agent, limit: int = 12) -> QuerySet[Agent]:
         .select_related("owner")
         .order_by("-published_at")[:limit]
     )
+
+
+# Site activity for the staff dashboard (config/dashboard.py). Runs count in
+# the period they were started (created_at), whatever they became since.
+
+RUN_OUTCOMES = ("completed", "failed", "cancelled", "other")
+
+
+def _require_staff(user) -> None:
+    if not _can_see_all(user):
+        raise PermissionDenied
+
+
+def _runs_started_in(window: Window) -> QuerySet[Run]:
+    return Run.objects.filter(created_at__gte=window.start, created_at__lt=window.end)
+
+
+def run_outcomes_by_period(*, user, window: Window) -> list[dict]:
+    """Runs started in each period of ``window``, oldest first, by outcome:
+    completed, failed, cancelled, and other (still queued, running or paused).
+
+    One query; periods without runs are there with zeros. Staff only.
+    """
+    _require_staff(user)
+    rows = (
+        _runs_started_in(window)
+        .annotate(period=Trunc("created_at", window.unit))
+        .values("period")
+        .annotate(
+            completed=Count("pk", filter=Q(status=RunStatus.COMPLETED)),
+            failed=Count("pk", filter=Q(status=RunStatus.FAILED)),
+            cancelled=Count("pk", filter=Q(status=RunStatus.CANCELLED)),
+            other=Count("pk", filter=~Q(status__in=FINISHED_STATUSES)),
+        )
+        .order_by()
+    )
+    found = {row.pop("period"): row for row in rows}
+    return fill_periods(window, found, dict.fromkeys(RUN_OUTCOMES, 0))
+
+
+def run_list_failed_recently(*, user, window: Window, limit: int = 10) -> QuerySet[Run]:
+    """The latest failed runs started in ``window``, newest first, with what
+    their rows name (agent or workflow, and who ran them). Staff only."""
+    _require_staff(user)
+    return (
+        _runs_started_in(window)
+        .filter(status=RunStatus.FAILED)
+        .select_related("agent", "owner", "workflow_run__workflow")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def run_leaders(*, user, window: Window, limit: int = 10) -> list[dict]:
+    """The agents and workflows with the most runs started in ``window``:
+    runs, failures and milli-credits spent (their runs' ledger charges, so
+    far for runs still going), most runs first. A workflow's run has no agent
+    and counts under its workflow. One query. Staff only.
+    """
+    _require_staff(user)
+    # Joined with each run's charges: runs are counted distinct, charges summed.
+    rows = (
+        _runs_started_in(window)
+        .values(
+            "agent_id",
+            "agent__name",
+            "agent__owner_id",
+            "agent__owner__username",
+            "workflow_run__workflow_id",
+            "workflow_run__workflow__name",
+            "workflow_run__workflow__owner_id",
+            "workflow_run__workflow__owner__username",
+        )
+        .annotate(
+            runs=Count("pk", distinct=True),
+            failures=Count("pk", distinct=True, filter=Q(status=RunStatus.FAILED)),
+            charged=Sum(
+                "ledger_entries__amount",
+                filter=Q(ledger_entries__kind=EntryKind.RUN_CHARGE),
+                default=0,
+            ),
+        )
+        .order_by("-runs", "-failures", "agent_id", "workflow_run__workflow_id")[:limit]
+    )
+    leaders = []
+    for row in rows:
+        is_workflow = row["agent_id"] is None
+        prefix = "workflow_run__workflow__" if is_workflow else "agent__"
+        leaders.append(
+            {
+                "kind": "workflow" if is_workflow else "agent",
+                # None for a run whose workflow row is gone: shown as unknown.
+                "id": row["workflow_run__workflow_id"]
+                if is_workflow
+                else row["agent_id"],
+                "name": row[f"{prefix}name"],
+                "owner_id": row[f"{prefix}owner_id"],
+                "owner_username": row[f"{prefix}owner__username"],
+                "runs": row["runs"],
+                "failures": row["failures"],
+                # Charges are negative entries; spending reads as positive.
+                "spent": -row["charged"],
+            }
+        )
+    return leaders

@@ -1,12 +1,16 @@
-"""Reads of credits: a user's balance, what expires when, and their history."""
+"""Reads of credits: a user's balance, what expires when, and their history;
+for staff, the site's credits sold and spent over time."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import F, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import F, Q, QuerySet, Sum
+from django.db.models.functions import Trunc
 
-from billing.models import CreditAccount, CreditLot, LedgerEntry, RunBudget
+from billing.models import CreditAccount, CreditLot, EntryKind, LedgerEntry, RunBudget
+from config.periods import Window, fill_periods
 
 
 def account_for(*, user) -> CreditAccount | None:
@@ -100,3 +104,32 @@ def run_charged(*, run) -> int | None:
     """What ``run`` has been charged so far, in milli-credits; None for a run
     that holds no budget (one from before metering)."""
     return RunBudget.objects.filter(run=run).values_list("charged", flat=True).first()
+
+
+def credits_by_period(*, user, window: Window) -> list[dict]:
+    """Milli-credits sold (purchases and subscription allocations) and spent
+    (run charges) in each period of ``window``, oldest first, both positive.
+
+    Sold is gross: refunds, grants and staff adjustments are not in it. One
+    query; periods without entries are there with zeros. Staff only.
+    """
+    if not (user.is_authenticated and user.is_staff):
+        raise PermissionDenied
+    sold = Q(kind__in=[EntryKind.PURCHASE, EntryKind.ALLOCATION])
+    spent = Q(kind=EntryKind.RUN_CHARGE)
+    rows = (
+        LedgerEntry.objects.filter(
+            sold | spent, created_at__gte=window.start, created_at__lt=window.end
+        )
+        .annotate(period=Trunc("created_at", window.unit))
+        .values("period")
+        .annotate(
+            sold=Sum("amount", filter=sold, default=0),
+            charged=Sum("amount", filter=spent, default=0),
+        )
+        .order_by()
+    )
+    found = {
+        row["period"]: {"sold": row["sold"], "spent": -row["charged"]} for row in rows
+    }
+    return fill_periods(window, found, {"sold": 0, "spent": 0})

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from agents import views_community as agents_community_views
 from community import views as community_views
-from config import views
+from config import dashboard, views
 
 api_v1 = [
     path("", include("community.api_urls")),
@@ -27,6 +27,12 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("admin/", admin.site.urls),
+    # Before the admin's own URLs, and behind its sign-in: staff only.
+    path(
+        "admin/dashboard/",
+        admin.site.admin_view(dashboard.dashboard),
+        name="admin-dashboard",
+    ),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
