@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -78,6 +79,11 @@ class AgentSerializer(serializers.ModelSerializer):
         source="get_listing_url", read_only=True, help_text="The agent's page."
     )
     version = serializers.IntegerField(source="version_number", read_only=True)
+    # Declared for the schema: a read-only field built from the model loses
+    # allow_blank, and an agent with no category has "".
+    category = serializers.ChoiceField(
+        choices=Category.choices, allow_blank=True, read_only=True
+    )
     model_label = serializers.SerializerMethodField()
     max_credits_per_run = serializers.SerializerMethodField(
         help_text="The most credits one run of this agent may spend; null for "
@@ -407,7 +413,8 @@ class TextYamlParser(YamlTextParser):
 class AgentExportView(APIView):
     """The agent as one YAML file, which POST /api/v1/agents/import/ accepts."""
 
-    @extend_schema(responses={(200, "application/yaml"): str})
+    # The YAML document is a mapping, which clients parse as an object.
+    @extend_schema(responses={(200, "application/yaml"): OpenApiTypes.OBJECT})
     def get(self, request, agent_id: int):
         from agents import portability
 
@@ -850,7 +857,13 @@ class ProviderModelListView(APIView):
 
     @extend_schema(
         operation_id="provider_models_list",
-        responses=LanguageModelSerializer(many=True),
+        responses=inline_serializer(
+            "ProviderModelList",
+            {
+                "count": serializers.IntegerField(),
+                "results": LanguageModelSerializer(many=True),
+            },
+        ),
     )
     def get(self, request, provider_id: str):
         state = _provider_state(request, provider_id)

@@ -215,7 +215,10 @@ def conversation_list_mine(*, user, agent_id=None) -> QuerySet[Conversation]:
     conversations = Conversation.objects.filter(owner=user).select_related("agent")
     if agent_id:
         conversations = conversations.filter(agent_id=agent_id)
-    return conversations.annotate(turn_count=Count("runs"))
+    # Explicit: a query grouped for the count ignores Meta.ordering.
+    return conversations.annotate(turn_count=Count("runs")).order_by(
+        "-updated_at", "-id"
+    )
 
 
 def conversation_get_visible(*, user, conversation_id) -> Conversation | None:

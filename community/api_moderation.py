@@ -10,13 +10,18 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from community import moderation
-from community.models import Report, ReportReason
+from community.models import ModerationAction, Report, ReportReason
 from config.api import call_service
 
 
 class ReportSerializer(serializers.ModelSerializer):
     target_type = serializers.CharField(read_only=True)
     target_id = serializers.SerializerMethodField()
+    # Declared for the schema: a read-only field built from the model loses
+    # allow_blank, and a report not yet acted on has "".
+    action = serializers.ChoiceField(
+        choices=ModerationAction.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Report
@@ -56,7 +61,7 @@ class ReportListCreateView(GenericAPIView):
     def get_queryset(self):
         return moderation.report_list_mine(user=self.request.user)
 
-    @extend_schema(operation_id="reports_list")
+    @extend_schema(operation_id="reports_list", responses=ReportSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

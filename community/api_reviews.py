@@ -83,6 +83,29 @@ class RatingWriteSerializer(serializers.Serializer):
     review = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
+RatingPage = inline_serializer(
+    "RatingPage",
+    {
+        "count": serializers.IntegerField(),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": RatingSerializer(many=True),
+        "average": serializers.FloatField(allow_null=True),
+        "distribution": serializers.ListField(
+            child=inline_serializer(
+                "RatingShare",
+                {
+                    "stars": serializers.IntegerField(),
+                    "count": serializers.IntegerField(),
+                    "percent": serializers.IntegerField(),
+                },
+            ),
+            help_text="How many ratings of each star, 5 down to 1.",
+        ),
+    },
+)
+
+
 class _RatingsView(GenericAPIView):
     permission_classes = [ReadOpenWriteSignedIn]
     serializer_class = RatingSerializer
@@ -114,7 +137,7 @@ class AgentRatingsView(_RatingsView):
     """An agent's ratings, newest first. POST rates it (1 to 5 stars and an
     optional markdown review); posting again edits your rating."""
 
-    @extend_schema(operation_id="agent_ratings_list")
+    @extend_schema(operation_id="agent_ratings_list", responses=RatingPage)
     def get(self, request, agent_id: int):
         return self._list(request, agent=_agent_for(request, agent_id))
 
@@ -130,7 +153,7 @@ class AgentRatingsView(_RatingsView):
 class WorkflowRatingsView(_RatingsView):
     """A shared workflow's ratings, as an agent's."""
 
-    @extend_schema(operation_id="workflow_ratings_list")
+    @extend_schema(operation_id="workflow_ratings_list", responses=RatingPage)
     def get(self, request, workflow_id: int):
         return self._list(request, workflow=_workflow_for(request, workflow_id))
 
@@ -230,7 +253,9 @@ class AgentCommentsView(_CommentsView):
     """An agent's comments, newest threads first, each with its replies.
     POST comments (markdown), or replies with `parent`."""
 
-    @extend_schema(operation_id="agent_comments_list")
+    @extend_schema(
+        operation_id="agent_comments_list", responses=ThreadSerializer(many=True)
+    )
     def get(self, request, agent_id: int):
         return self._list(request, agent=_agent_for(request, agent_id))
 
@@ -246,7 +271,9 @@ class AgentCommentsView(_CommentsView):
 class WorkflowCommentsView(_CommentsView):
     """A shared workflow's comments, as an agent's."""
 
-    @extend_schema(operation_id="workflow_comments_list")
+    @extend_schema(
+        operation_id="workflow_comments_list", responses=ThreadSerializer(many=True)
+    )
     def get(self, request, workflow_id: int):
         return self._list(request, workflow=_workflow_for(request, workflow_id))
 

@@ -28,7 +28,7 @@ class FileSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="uploaded, extracting, chunking, embedding, ready or failed",
     )
-    collection = serializers.PrimaryKeyRelatedField(read_only=True)
+    collection = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = File
@@ -95,7 +95,7 @@ class FileListView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = FileSerializer
 
-    @extend_schema(operation_id="files_list")
+    @extend_schema(operation_id="files_list", responses=FileSerializer(many=True))
     def get(self, request):
         stage = request.query_params.get("stage", "")
         files = selectors.file_list(
@@ -291,7 +291,10 @@ class CollectionListView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = CollectionSerializer
 
-    @extend_schema(operation_id="files_collections_list")
+    @extend_schema(
+        operation_id="files_collections_list",
+        responses=CollectionSerializer(many=True),
+    )
     def get(self, request):
         page = self.paginate_queryset(selectors.collection_list(owner=request.user))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -153,7 +153,9 @@ class WorkflowSerializer(serializers.ModelSerializer):
     )
 
     owner = serializers.CharField(source="owner.username", read_only=True)
-    forked_from = serializers.IntegerField(source="forked_from_id", read_only=True)
+    forked_from = serializers.IntegerField(
+        source="forked_from_id", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Workflow
@@ -251,7 +253,9 @@ class WorkflowListView(GenericAPIView):
     parser_classes = [JSONParser]
     serializer_class = WorkflowSerializer
 
-    @extend_schema(operation_id="workflows_list")
+    @extend_schema(
+        operation_id="workflows_list", responses=WorkflowSerializer(many=True)
+    )
     def get(self, request):
         page = self.paginate_queryset(selectors.workflow_list(owner=request.user))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -493,7 +497,9 @@ class WorkflowDiscoverView(GenericAPIView):
     serializer_class = WorkflowSerializer
 
     @extend_schema(
-        operation_id="workflows_discover", parameters=[WorkflowDiscoverFilter]
+        operation_id="workflows_discover",
+        parameters=[WorkflowDiscoverFilter],
+        responses=WorkflowSerializer(many=True),
     )
     def get(self, request):
         filters = WorkflowDiscoverFilter(data=request.query_params)

@@ -1,8 +1,11 @@
 """The agents, runs, models and tools API, with its permissions."""
 
-import pytest
+from datetime import timedelta
 
-from agents.models import Agent, AgentVersion, Run
+import pytest
+from django.utils import timezone
+
+from agents.models import Agent, AgentVersion, Conversation, Run
 from agents.tools import get_tool
 from tests.agents.factories import (
     CALCULATOR_QUESTION,
@@ -11,6 +14,7 @@ from tests.agents.factories import (
     make_calculator_agent,
     make_run,
 )
+from tests.api_schema import assert_documented
 from tests.community.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -301,3 +305,52 @@ def test_the_schema_documents_the_agent_endpoints(as_user, owner):
         "/api/v1/tools/",
     ]:
         assert path in paths
+
+
+def test_an_agent_without_a_category_is_answered_as_documented(as_user, owner):
+    """An agent's category may be blank; the schema says so (it listed only
+    the eight categories, found by tests/config/test_api_fuzz.py)."""
+    agent = make_agent(owner)
+    response = as_user(owner).get(f"/api/v1/agents/{agent.pk}/")
+    assert response.json()["category"] == ""
+    assert_documented(response, method="get", path="/api/v1/agents/{agent_id}/")
+
+
+def test_the_yaml_export_is_answered_as_documented(as_user, owner):
+    """The export is a YAML mapping, documented as an object (it was
+    documented as a string, which a client parsing YAML never gets)."""
+    agent = make_agent(owner)
+    response = as_user(owner).get(f"/api/v1/agents/{agent.pk}/export/")
+    assert response["Content-Type"].startswith("application/yaml")
+    assert_documented(response, method="get", path="/api/v1/agents/{agent_id}/export/")
+
+
+def test_a_providers_model_list_is_answered_as_documented(as_user, owner):
+    """One provider's models come as {count, results}, as documented (the
+    schema said a bare array)."""
+    response = as_user(owner).get("/api/v1/models/providers/local/models/")
+    assert response.json()["count"] == len(response.json()["results"]) > 0
+    assert_documented(
+        response,
+        method="get",
+        path="/api/v1/models/providers/{provider_id}/models/",
+    )
+
+
+def test_my_conversations_are_listed_most_recent_first(as_user, owner):
+    """The list is ordered by the last turn, newest first: the count of turns
+    it carries made the query drop the model's default ordering (found by
+    tests/config/test_api_fuzz.py as an unordered page)."""
+    agent = make_agent(owner)
+    runs = [make_run(agent, input=f"Question {n}") for n in range(3)]
+    now = timezone.now()
+    for age, run in zip([0, 2, 1], runs, strict=True):
+        Conversation.objects.filter(pk=run.conversation_id).update(
+            updated_at=now - timedelta(hours=age)
+        )
+    listed = as_user(owner).get("/api/v1/conversations/").json()["results"]
+    assert [c["id"] for c in listed] == [
+        runs[0].conversation_id,
+        runs[2].conversation_id,
+        runs[1].conversation_id,
+    ]

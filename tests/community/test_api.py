@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from community import services
 from community.models import PersonalApiKey
+from tests.agents.factories import make_agent
+from tests.api_schema import assert_documented
 from tests.community.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -197,3 +199,46 @@ def test_the_api_key_page_needs_a_signed_in_member(client):
     response = client.get("/settings/api-keys/")
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+def test_an_agents_comments_are_answered_as_a_documented_page(as_user, user):
+    """Comments come as a page of threads, as documented (the schema said
+    one thread; found by tests/config/test_api_fuzz.py)."""
+    agent = make_agent(UserFactory(), visibility="public")
+    client = as_user(user)
+    url = f"/api/v1/agents/{agent.pk}/comments/"
+    assert client.post(url, {"body": "Useful."}, format="json").status_code == 201
+    response = client.get(url)
+    assert response.json()["results"][0]["body"] == "Useful."
+    assert_documented(
+        response, method="get", path="/api/v1/agents/{agent_id}/comments/"
+    )
+
+
+def test_an_agents_ratings_are_answered_as_a_documented_page(as_user, user):
+    """Ratings come as a page with the average and the distribution, as
+    documented (the schema said one rating)."""
+    agent = make_agent(UserFactory(), visibility="public")
+    client = as_user(user)
+    url = f"/api/v1/agents/{agent.pk}/ratings/"
+    assert client.post(url, {"stars": 4}, format="json").status_code == 201
+    response = client.get(url)
+    assert response.json()["average"] == 4
+    assert_documented(response, method="get", path="/api/v1/agents/{agent_id}/ratings/")
+
+
+def test_my_reports_are_answered_as_a_documented_page(as_user, user):
+    """Reports come as a page, and a report not yet acted on has a blank
+    action, as documented (the schema said one report, with an action)."""
+    agent = make_agent(UserFactory(), visibility="public")
+    client = as_user(user)
+    made = client.post(
+        "/api/v1/reports/",
+        {"target_type": "agent", "target_id": agent.pk, "reason": "spam"},
+        format="json",
+    )
+    assert made.status_code == 201
+    assert_documented(made, method="post", path="/api/v1/reports/")
+    response = client.get("/api/v1/reports/")
+    assert response.json()["results"][0]["action"] == ""
+    assert_documented(response, method="get", path="/api/v1/reports/")

@@ -8,6 +8,7 @@ import pytest
 
 from agents.models import Visibility
 from tests.agents.factories import make_agent
+from tests.api_schema import assert_documented
 from tests.community.factories import UserFactory
 from workflows.models import Workflow, WorkflowVersion
 
@@ -249,3 +250,27 @@ def test_a_shared_agent_may_be_used_and_workflows_are_their_owners(as_user, team
     assert stranger.delete(url).status_code == 404
     assert stranger.get("/api/v1/workflows/").json()["count"] == 0
     assert Workflow.objects.get().name == "Uses shared"
+
+
+def test_workflow_lists_and_an_unforked_workflow_are_answered_as_documented(
+    as_user, team
+):
+    """My workflows and Discover come as pages, and a workflow that is no
+    fork has a null `forked_from`, as documented (the schema said one
+    workflow, and an integer; found by tests/config/test_api_fuzz.py)."""
+    owner, agents = team
+    client = as_user(owner)
+    made = client.post(
+        "/api/v1/workflows/",
+        {"name": "Homework", "graph": full_graph(agents), "visibility": "public"},
+        format="json",
+    )
+    assert made.status_code == 201, made.content
+    assert made.json()["forked_from"] is None
+    assert_documented(made, method="post", path="/api/v1/workflows/")
+    mine = client.get("/api/v1/workflows/")
+    assert mine.json()["count"] == 1
+    assert_documented(mine, method="get", path="/api/v1/workflows/")
+    discover = as_user(UserFactory()).get("/api/v1/workflows/discover/")
+    assert discover.json()["count"] == 1
+    assert_documented(discover, method="get", path="/api/v1/workflows/discover/")

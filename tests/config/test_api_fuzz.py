@@ -1,0 +1,318 @@
+"""The API never answers a server error, whatever it is sent.
+
+schemathesis reads the OpenAPI schema the site serves at /api/schema/ and
+sends every operation generated requests, valid and invalid (its examples,
+coverage and fuzzing phases), in-process to Django's WSGI application, signed
+in with a personal API key, or for one case in four with a session cookie and
+its CSRF token. Each operation gets its own pytest test, run against the real
+test database where the signed-in user already owns an agent, runs, a file, a
+collection, a workflow, a webhook tool, a provider key, a conversation, a
+comment, a message thread and a notification. Ids in paths, query strings and
+bodies are as often as not those objects' (the hooks below), so the code
+behind a found object is reached, not only the 404s.
+
+Checks: no 5xx, the declared content type, and for a documented status the
+declared response shape.
+
+Seeded and derandomized: the same requests every run. Nothing leaves the
+machine: Stripe is answered by tests/billing/fake_stripe.py, model providers
+by tests/agents/fake_llm.py, and any other host name fails to resolve, as it
+would offline. Runs the fuzzer starts are queued on commit, and the test's
+transaction never commits, so no task reaches a broker.
+
+The case count and request time are printed at the end of the session
+(tests/config/conftest.py).
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+import schemathesis
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.middleware.csrf import get_token
+from django.test import Client, RequestFactory
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+)
+
+from agents.models import Run, RunStatus
+from community import services as community_services
+from tests.agents.factories import make_agent, make_run
+from tests.agents.fake_llm import FakeLLM
+from tests.community.factories import UserFactory
+from tests.files.factories import add_file
+
+pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
+
+# Cases of the fuzzing phase per operation, at most (Hypothesis stops sooner
+# when an operation has few distinct inputs). The coverage phase adds its
+# boundary and malformed cases on top: a handful for an operation without
+# parameters, a few hundred for one with a large body. With 100 the run sends
+# 17,676 cases over 132 operations (134 on average, from 9 to over 400) in
+# about 300 s of CPU on two cores: 280 s in pytest, of which 10 to 17 ms a
+# case is the request, and 18 s in PostgreSQL.
+MAX_EXAMPLES = 250
+SEED = 20261122
+
+STATS = {"cases": 0, "operations": 0, "seconds": 0.0}
+_operations_seen: set[str] = set()
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler())
+schema.config.seed = SEED
+schema.config.generation.update(
+    modes=list(GenerationMode),
+    max_examples=MAX_EXAMPLES,
+    deterministic=True,
+    # No example database: a failure found once must not change later runs.
+    database="none",
+    # Authentication is the fixture's, not generated.
+    with_security_parameters=False,
+)
+
+
+class Known:
+    """Ids of the signed-in user's objects, for the operation running now,
+    by the name of the path parameter that holds them."""
+
+    ids: dict[str, list] = {}
+
+    # Query and body fields that hold such ids, and the kind they hold.
+    FIELDS = {
+        "agent": "agent_id",
+        "target": "agent_id",
+        "workflow": "workflow_id",
+        "file": "file_id",
+        "collection": "collection_id",
+        "conversation_id": "conversation_id",
+        "parent": "comment_id",
+        "target_id": "target_id",
+        "version": "number",
+    }
+
+    @classmethod
+    def swap(cls, values, names: dict[str, str]):
+        """A strategy for ``values`` with each known field kept or replaced
+        by one of the user's ids."""
+        if not isinstance(values, dict):
+            return st.just(values)
+        choices = {
+            field: st.sampled_from([value, *cls.ids[names[field]]])
+            for field, value in values.items()
+            if field in names and cls.ids.get(names[field])
+        }
+        if not choices:
+            return st.just(values)
+        return st.fixed_dictionaries(choices).map(lambda drawn: {**values, **drawn})
+
+
+@schema.hook
+def flatmap_path_parameters(context, path_parameters):
+    return Known.swap(path_parameters, {name: name for name in Known.ids})
+
+
+@schema.hook
+def flatmap_query(context, query):
+    return Known.swap(query, Known.FIELDS)
+
+
+@schema.hook
+def flatmap_body(context, body):
+    return Known.swap(body, Known.FIELDS)
+
+
+def _offline_getaddrinfo(real):
+    """getaddrinfo as on a machine without a network: loopback resolves,
+    every other name fails, after the checks the real function makes first."""
+
+    def getaddrinfo(host, *args, **kwargs):
+        if isinstance(host, bytes):
+            host = host.decode("ascii")
+        if host in (None, "localhost", "127.0.0.1", "::1"):
+            return real(host, *args, **kwargs)
+        if isinstance(host, str):
+            if "\x00" in host:
+                raise ValueError("embedded null character")
+            host.encode("idna")  # UnicodeError for a label too long
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    return getaddrinfo
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", _offline_getaddrinfo(socket.getaddrinfo))
+
+
+@pytest.fixture
+def in_test_transaction():
+    """Requests share the test's connection and transaction, as with Django's
+    test client: closing the connection after a request would end both."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fake_models(settings):
+    with FakeLLM() as fake:
+        settings.OPENAI_BASE_URL = fake.openai_base_url
+        yield fake
+
+
+def _made(response) -> dict:
+    assert response.status_code in (200, 201), response.content
+    return response.json()
+
+
+@pytest.fixture
+def world(request, db, settings, tmp_path, offline, fake_stripe, api_client):
+    """The signed-in user's objects, made through the services and the API
+    itself, and the credentials to sign in with."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    operation = request.node.name
+    if "/payments/" in operation or "/credits/" in operation:
+        # Stripe's catalog for the operations that sell; for the others
+        # Stripe is faked but empty.
+        request.getfixturevalue("stripe_catalog")
+    if "/api-keys/" in operation:
+        # Testing a provider key lists a provider's models, here a local one.
+        request.getfixturevalue("fake_models")
+
+    owner = UserFactory()
+    stranger = UserFactory()
+    agent = make_agent(owner, name="Fuzz target", visibility="public")
+    shared = make_agent(stranger, name="Shared", visibility="public")
+    queued = make_run(agent)
+    finished = make_run(agent, input="Say hello.")
+    Run.objects.filter(pk=finished.pk).update(
+        status=RunStatus.COMPLETED, final_output="Hello."
+    )
+    file = add_file(owner, "notes.md", "# Notes\n\nSome text about fuzzing.")
+    community_services.follow_create(follower=stranger, followee=owner)
+    notification_ids = list(owner.notifications.values_list("pk", flat=True))
+
+    client = api_client
+    client.force_authenticate(owner)
+    collection = _made(
+        client.post("/api/v1/files/collections/", {"name": "Papers"}, format="json")
+    )
+    tool = _made(
+        client.post(
+            "/api/v1/tools/",
+            {
+                "name": "lookup",
+                "description": "Looks things up.",
+                "parameters": {"type": "object", "properties": {}},
+                "webhook_url": "https://hooks.example.com/lookup",
+            },
+            format="json",
+        )
+    )
+    graph = {
+        "entry": "one",
+        "nodes": [{"id": "one", "kind": "agent", "agent": agent.pk}],
+        "edges": [],
+    }
+    workflow = _made(
+        client.post(
+            "/api/v1/workflows/", {"name": "Pipeline", "graph": graph}, format="json"
+        )
+    )
+    handoff = _made(
+        client.post(
+            f"/api/v1/agents/{agent.pk}/handoffs/", {"target": shared.pk}, format="json"
+        )
+    )
+    comment = _made(
+        client.post(
+            f"/api/v1/agents/{agent.pk}/comments/", {"body": "Nice."}, format="json"
+        )
+    )
+    thread = _made(
+        client.post(
+            "/api/v1/messages/threads/",
+            {"to": stranger.username, "body": "Hello"},
+            format="json",
+        )
+    )
+    provider_key = _made(
+        client.post(
+            "/api/v1/users/api-keys/",
+            {"provider": "openai", "key": "sk-test"},
+            format="json",
+        )
+    )
+    client.force_authenticate(None)
+    api_key, secret = community_services.api_key_create(user=owner, name="fuzz")
+
+    browser = Client()
+    browser.force_login(owner)
+    csrf_token = get_token(RequestFactory().get("/"))
+
+    Known.ids = {
+        "agent_id": [agent.pk, shared.pk],
+        "run_id": [queued.pk, finished.pk],
+        "file_id": [file.pk],
+        "collection_id": [collection["id"]],
+        "tool_id": [tool["id"]],
+        "workflow_id": [workflow["id"]],
+        "handoff_id": [handoff["id"]],
+        "comment_id": [comment["id"]],
+        "thread_id": [thread["id"]],
+        "key_id": [provider_key["id"]],
+        "conversation_id": [queued.conversation_id, finished.conversation_id],
+        "notification_id": notification_ids,
+        "prefix": [api_key.prefix],
+        "username": [stranger.username, owner.username, "me"],
+        "provider_id": ["openai", "local", "compatible"],
+        "number": [1],
+        "target_id": [agent.pk, shared.pk, comment["id"], stranger.pk],
+    }
+    yield {
+        "api_key": {"headers": {"Authorization": f"Bearer {secret}"}},
+        "session": {
+            "headers": {"X-CSRFToken": csrf_token},
+            "cookies": {
+                "sessionid": browser.cookies["sessionid"].value,
+                "csrftoken": csrf_token,
+            },
+        },
+    }
+    Known.ids = {}
+
+
+@schema.parametrize()
+# The user's objects are made once per operation and shared by its cases:
+# what one case changed (a deleted agent) the next sees, as a client would.
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_it_never_answers_a_server_error(case, world, in_test_transaction):
+    """Every generated request gets an answer below 500, in the declared
+    content type and, for a documented status, in the declared shape."""
+    started = time.perf_counter()
+    credentials = world["session"] if STATS["cases"] % 4 == 3 else world["api_key"]
+    response = case.call(**credentials)
+    STATS["seconds"] += time.perf_counter() - started
+    STATS["cases"] += 1
+    if case.operation.label not in _operations_seen:
+        _operations_seen.add(case.operation.label)
+        STATS["operations"] += 1
+    case.validate_response(
+        response,
+        checks=[
+            not_a_server_error,
+            content_type_conformance,
+            response_schema_conformance,
+        ],
+    )
