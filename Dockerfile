@@ -31,4 +31,4 @@ USER agentry
 EXPOSE 8000
 
 # The web process by default; compose.yaml gives the others their command.
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "config.asgi:application"]
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "--websocket_connect_timeout", "30", "config.asgi:application"]

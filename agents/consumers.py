@@ -5,7 +5,13 @@ steps saved so far, so a step committed in between arrives either from the
 database or from the group; orders already sent are skipped, so nothing is
 missed and nothing is repeated. A finished run's final status is sent at once.
 
-A client that already has steps 1..n may pass ``?after=n``.
+A client that already has steps 1..n may pass ``?after=n``. If a push is lost
+(a worker killed between saving a step and pushing it), the next step or the
+final status fills the gap from the database first.
+
+JSON events carry ``request_id`` when a request caused them: the id of the
+request that started (or cancelled) the run, also found in the web's and the
+worker's log lines.
 
 Programs get JSON. Browsers ask for ``?format=html`` and get HTML fragments with
 stable ids that the htmx websocket extension swaps into the page.
@@ -30,6 +36,21 @@ def _load(user, run_id):
     if run is None:
         return None, []
     return run, list(selectors.step_list(run=run))
+
+
+@database_sync_to_async
+def _missing(run_id: int, after: int, before: int | None = None) -> list[dict]:
+    steps = selectors.step_list_by_run_id(run_id=run_id, after=after, before=before)
+    return [step_to_dict(step) for step in steps]
+
+
+def _event(name: str, request_id: str, **data) -> dict:
+    """A JSON event; ``request_id`` names the request whose work it reports
+    (absent for what the database filled in)."""
+    event = {"event": name, **data}
+    if request_id:
+        event["request_id"] = request_id
+    return event
 
 
 class RunConsumer(AsyncJsonWebsocketConsumer):
@@ -75,7 +96,7 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
 
     async def run_step(self, message):
         if self.accepted:
-            await self._send_step(message["step"])
+            await self._send_step(message["step"], message.get("request_id", ""))
 
     async def run_delta(self, message):
         if self.finished or not self.accepted:
@@ -91,11 +112,19 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
 
     async def run_status(self, message):
         if self.accepted:
-            await self._send_status(message["run"])
+            await self._send_status(message["run"], message.get("request_id", ""))
 
-    async def _send_step(self, step: dict) -> None:
+    async def _send_step(self, step: dict, request_id: str = "") -> None:
         if step["order"] <= self.last_order:
             return
+        if step["order"] > self.last_order + 1:
+            # A push was lost (its worker died between saving the step and
+            # pushing it): the saved steps in between come from the database.
+            for missing in await _missing(self.run_id, self.last_order, step["order"]):
+                await self._send_one(missing)
+        await self._send_one(step, request_id)
+
+    async def _send_one(self, step: dict, request_id: str = "") -> None:
         self.last_order = step["order"]
         if self.html:
             await self.send(
@@ -104,12 +133,17 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
                 )
             )
         else:
-            await self.send_json({"event": "step", "step": step})
+            await self.send_json(_event("step", request_id, step=step))
 
-    async def _send_status(self, run: dict) -> None:
+    async def _send_status(self, run: dict, request_id: str = "") -> None:
         if self.finished:
             return
         self.finished = run["status"] in ("completed", "failed", "cancelled")
+        if self.finished:
+            # The last steps' pushes may have been lost; the run is over, so
+            # what the database holds now is the whole timeline.
+            for missing in await _missing(self.run_id, self.last_order):
+                await self._send_one(missing)
         if self.html:
             await self.send(
                 text_data=render_to_string(
@@ -118,5 +152,5 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
             )
         else:
             await self.send_json(
-                {"event": "status", "status": run["status"], "run": run}
+                _event("status", request_id, status=run["status"], run=run)
             )

@@ -11,6 +11,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -338,6 +339,9 @@ class Run(models.Model):
     # worker stopped sending heartbeats.
     worker = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # When the run's task was last sent to the broker; a run queued much longer
+    # than that is sent again (agents.services.runs.run_requeue_stale).
+    queued_at = models.DateTimeField(_("queued"), default=timezone.now)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     # Shared by the person who ran it: anyone with /r/<share_token>/ sees a

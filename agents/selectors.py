@@ -192,6 +192,17 @@ def step_list(*, run: Run, after: int = 0) -> QuerySet[RunStep]:
     return run.steps.filter(order__gt=after).order_by("order")
 
 
+def step_list_by_run_id(
+    *, run_id: int, after: int, before: int | None = None
+) -> QuerySet[RunStep]:
+    """Steps after ``after`` (and before ``before``) of a run the caller has
+    already checked access to: a live stream filling what it missed."""
+    steps = RunStep.objects.filter(run_id=run_id, order__gt=after)
+    if before is not None:
+        steps = steps.filter(order__lt=before)
+    return steps.order_by("order")
+
+
 def provider_key_list(*, user) -> QuerySet[ProviderKey]:
     return ProviderKey.objects.filter(owner=user)
 

@@ -5,7 +5,7 @@ from celery import shared_task
 from agents import services
 
 
-@shared_task(name="agents.run_execute", bind=True, acks_late=False)
+@shared_task(name="agents.run_execute", bind=True, acks_late=True)
 def run_execute_task(self, run_id: int) -> None:
     """Carry out a queued run. A run claimed once is never claimed again, so a
     redelivered message does nothing."""
@@ -14,8 +14,9 @@ def run_execute_task(self, run_id: int) -> None:
 
 @shared_task(name="agents.tasks.run_sweep_task")
 def run_sweep_task() -> int:
-    """Fail runs whose worker died (scheduled by Celery beat)."""
-    return services.run_sweep_dead()
+    """Fail (or, for workflows, resume) runs whose worker died, and send again
+    the task of runs queued too long (scheduled by Celery beat)."""
+    return services.run_sweep_dead() + services.run_requeue_stale()
 
 
 @shared_task(name="agents.tasks.trending_refresh_task")

@@ -2,11 +2,12 @@
 
 Starts (or reuses) the embedded database, migrates, loads demo data, then runs
 the Procfile's processes (Daphne, a Celery worker for runs and one for files,
-Celery beat) with honcho.
+Celery beat) with honcho, sharing one Prometheus metrics directory.
 Ctrl-C stops them all, then the embedded database.
 """
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -45,6 +46,13 @@ def _run_processes(settings) -> int:
     from honcho.manager import Manager
     from honcho.printer import Printer
 
+    # Every process of this machine writes its metrics here and /metrics adds
+    # them up (config/metrics.py); a fresh start begins from zero.
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        metrics_dir = BASE_DIR / ".data" / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     procfile = parse_procfile((BASE_DIR / "Procfile").read_text())
     bin_dir = str(Path(sys.executable).parent)
     env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")

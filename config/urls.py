@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from agents import views_community as agents_community_views
 from community import views as community_views
-from config import dashboard, views
+from config import dashboard, metrics, views
 
 api_v1 = [
     path("", include("community.api_urls")),
@@ -18,6 +18,7 @@ api_v1 = [
 urlpatterns = [
     path("", community_views.home, name="home"),
     path("health", views.health, name="health"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("discover/", agents_community_views.discover, name="discover"),
     path("", include("agents.urls")),
     path("", include("workflows.urls")),
@@ -26,13 +27,13 @@ urlpatterns = [
     path("", include("community.urls")),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
-    path("admin/", admin.site.urls),
     # Before the admin's own URLs, and behind its sign-in: staff only.
     path(
         "admin/dashboard/",
         admin.site.admin_view(dashboard.dashboard),
         name="admin-dashboard",
     ),
+    path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

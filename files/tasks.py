@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from config import metrics
 from files import services
 
 
@@ -11,7 +12,10 @@ def file_ingest_task(self, file_id: int) -> str | None:
     dies mid-way hands the file to another, which starts it again: ingestion
     replaces the file's chunks as a whole, so that is safe."""
     file = services.file_ingest(file_id=file_id)
-    return file.status if file else None
+    if file is None:
+        return None
+    metrics.observe_ingestion(ready=file.status == "ready", chunks=file.chunk_count)
+    return file.status
 
 
 @shared_task(name="files.reembed_stale")

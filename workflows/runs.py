@@ -377,7 +377,7 @@ def workflow_run_recover(*, run: Run) -> bool:
     if recoveries >= MAX_RECOVERIES:
         return False
     requeued = Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-        status=RunStatus.QUEUED, worker=""
+        status=RunStatus.QUEUED, worker="", queued_at=timezone.now()
     )
     if not requeued:
         return True  # it ended meanwhile: nothing to recover
@@ -453,7 +453,9 @@ def _resume(run: Run, workflow_run: WorkflowRun, user, amount: int) -> None:
         billing_services.run_reserve_again(run=run, user=user, amount=amount)
     except billing_services.InsufficientCreditsError as error:
         raise ValidationError({"credits": [str(error)]}) from None
-    Run.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED, finished_at=None)
+    Run.objects.filter(pk=run.pk).update(
+        status=RunStatus.QUEUED, finished_at=None, queued_at=timezone.now()
+    )
     WorkflowRun.objects.filter(pk=run.pk).update(paused_reason="")
     _enqueue(run)
 

@@ -29,6 +29,7 @@ from agents.services.runs import (
     run_delete_many,
     run_execute,
     run_finish,
+    run_requeue_stale,
     run_start,
     run_sweep_dead,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "run_execute",
     "run_finish",
     "run_push",
+    "run_requeue_stale",
     "run_start",
     "run_step_save",
     "run_sweep_dead",

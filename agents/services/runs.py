@@ -53,10 +53,6 @@ from config import crypto, heartbeat
 
 logger = logging.getLogger(__name__)
 
-# A claimed run whose worker has no heartbeat for this long is considered dead;
-# the margin covers a worker's first heartbeat after start-up.
-DEAD_WORKER_GRACE = timedelta(seconds=60)
-
 
 @transaction.atomic
 def run_start(
@@ -701,6 +697,44 @@ def run_delete_many(*, user, run_ids) -> int:
     return deleted.get(Run._meta.label, 0)
 
 
+def _enqueue(run_id: int, *, workflow: bool) -> None:
+    if workflow:
+        from workflows.tasks import workflow_run_execute_task
+
+        workflow_run_execute_task.delay(run_id)
+    else:
+        from agents.tasks import run_execute_task
+
+        run_execute_task.delay(run_id)
+
+
+def run_requeue_stale(*, now=None) -> int:
+    """Send the task again for runs queued longer than AGENT_RUN_REQUEUE_AFTER.
+
+    A queued run's message can be lost: its worker may be killed between taking
+    the message and claiming the run, and the embedded broker delivers at most
+    once. A second message is harmless, since a run is claimed once
+    (run_claim); each run is sent again at most once per period, so a long
+    backlog is not flooded with copies.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.AGENT_RUN_REQUEUE_AFTER)
+    stale = Run.objects.filter(status=RunStatus.QUEUED, queued_at__lt=cutoff)
+    requeued = 0
+    for run_id, agent_id in stale.values_list("pk", "agent_id"):
+        with transaction.atomic():
+            if not stale.filter(pk=run_id).update(queued_at=now):
+                continue  # claimed or requeued meanwhile
+            transaction.on_commit(
+                lambda run_id=run_id, agent_id=agent_id: _enqueue(
+                    run_id, workflow=agent_id is None
+                )
+            )
+        logger.warning("Run %s was queued too long; its task was sent again", run_id)
+        requeued += 1
+    return requeued
+
+
 def run_sweep_dead(*, now=None) -> int:
     """Fail running runs whose worker died, or that overran their time limit.
 
@@ -710,10 +744,11 @@ def run_sweep_dead(*, now=None) -> int:
     """
     now = now or timezone.now()
     live = set(heartbeat.live_workers(now.timestamp()))
-    overrun = timedelta(seconds=settings.AGENT_RUN_TIMEOUT) + DEAD_WORKER_GRACE
+    grace = timedelta(seconds=settings.AGENT_RUN_DEAD_WORKER_GRACE)
+    overrun = timedelta(seconds=settings.AGENT_RUN_TIMEOUT) + grace
     swept = 0
     candidates = Run.objects.filter(
-        status=RunStatus.RUNNING, started_at__lt=now - DEAD_WORKER_GRACE
+        status=RunStatus.RUNNING, started_at__lt=now - grace
     )
     for run in candidates:
         # A workflow's time limits are its agents' own, each; it may have

@@ -7,6 +7,7 @@ from channels.layers import get_channel_layer
 
 from agents.models import Run, RunStep
 from agents.payloads import run_to_dict, step_to_dict
+from config import metrics, requestid
 
 
 def run_events_group(run_id: int) -> str:
@@ -39,11 +40,20 @@ def run_step_save(
     )
     step.full_clean(exclude=["run"], validate_unique=False, validate_constraints=False)
     step.save(force_insert=True)
+    metrics.observe_step(type, latency_ms)
     return step
 
 
+def _traced(message: dict) -> dict:
+    """The message with the id of the request whose work it reports (the one
+    that started the run, carried into the worker's task), so one id ties the
+    request, its task's log lines and what the watchers receive."""
+    request_id = requestid.current()
+    return {**message, "request_id": request_id} if request_id else message
+
+
 def step_message(step: RunStep) -> dict:
-    return {"type": "run.step", "step": step_to_dict(step)}
+    return _traced({"type": "run.step", "step": step_to_dict(step)})
 
 
 def delta_message(text: str) -> dict:
@@ -51,7 +61,9 @@ def delta_message(text: str) -> dict:
 
 
 def status_message(run: Run) -> dict:
-    return {"type": "run.status", "status": run.status, "run": run_to_dict(run)}
+    return _traced(
+        {"type": "run.status", "status": run.status, "run": run_to_dict(run)}
+    )
 
 
 def run_push(*, run_id: int, message: dict) -> None:

@@ -702,7 +702,8 @@ class FakeLLM:
     """A fake OpenAI / Anthropic / Gemini endpoint on 127.0.0.1 (a context manager).
 
     ``keys`` are the accepted credentials (``None`` accepts anything, like a
-    keyless local server); ``models`` is what ``GET /v1/models`` lists.
+    keyless local server); ``models`` is what ``GET /v1/models`` lists;
+    ``delay`` is how long each model request takes before its answer starts.
     """
 
     def __init__(
@@ -710,9 +711,12 @@ class FakeLLM:
         *,
         keys: set[str] | frozenset[str] | None = DEFAULT_KEYS,
         models: list[str] | tuple[str, ...] = DEFAULT_MODELS,
+        delay: float = 0.0,
     ) -> None:
         self.keys = set(keys) if keys is not None else None
         self.models = list(models)
+        # Seconds every model request takes, as a real provider's would.
+        self.delay = delay
         self.requests: list[dict] = []
         self.script: list[Turn] = []
         self._lock = threading.Lock()
@@ -862,6 +866,8 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             if endpoint == "models":
                 self._models(provider)
                 return
+            if fake.delay:
+                time.sleep(fake.delay)
             self._answer(provider, endpoint, path_model, body, query)
 
         def do_GET(self):

@@ -203,3 +203,43 @@ async def test_a_client_that_has_some_steps_asks_only_for_the_rest(queued_run):
     assert message["step"]["order"] == 2
     assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()
+
+
+async def test_a_step_whose_push_was_lost_is_filled_in_from_the_database(queued_run):
+    """A worker killed between saving a step and pushing it leaves a gap: the
+    next step pushed (or the final status) makes the socket send the saved
+    steps it missed first, so a watcher still sees the whole timeline."""
+    header = await sync_to_async(bearer)(queued_run.owner)
+    communicator, connected, _ = await connect(queued_run.pk, header)
+    assert connected
+    first = await communicator.receive_json_from(timeout=10)
+    assert first["step"]["order"] == 1
+
+    @sync_to_async
+    def save(order):
+        return run_step_save(
+            run=queued_run, order=order, type="agent-thought", payload={"n": order}
+        )
+
+    await save(2)  # saved, never pushed
+    third = await save(3)
+    layer = get_channel_layer()
+    group = run_events_group(queued_run.pk)
+    await layer.group_send(group, {"type": "run.step", "step": step_to_dict(third)})
+    await save(4)  # saved, never pushed, then the run ends
+    await sync_to_async(type(queued_run).objects.filter(pk=queued_run.pk).update)(
+        status="failed"
+    )
+    await layer.group_send(
+        group,
+        {
+            "type": "run.status",
+            "status": "failed",
+            "run": {"id": queued_run.pk, "status": "failed"},
+        },
+    )
+
+    messages = await receive_until_final(communicator)
+    steps = [m["step"]["order"] for m in messages if m["event"] == "step"]
+    assert steps == [2, 3, 4]
+    await communicator.disconnect()

@@ -38,6 +38,14 @@ def test_compose_runs_every_procfile_process_on_the_same_queues():
     assert app["DATABASE_URL"].startswith("postgres://")
     assert app["REDIS_URL"].startswith("redis://redis:")
     assert "pgvector" in services["db"]["image"]
+    assert services["worker"]["environment"]["REDIS_URL"] == app["REDIS_URL"]
+    # The web process pools its connections; forked workers must not.
+    assert app["DATABASE_POOL"] == "true"
+    assert "DATABASE_POOL" not in services["worker"]["environment"]
+    assert "DATABASE_POOL=true daphne" in procfile()["web"]
+    # Workers get the time to finish a run on SIGTERM.
+    for name in ("worker", "files"):
+        assert services[name]["stop_grace_period"] == "330s"
 
 
 def test_the_image_is_built_from_files_that_exist_with_production_settings():

@@ -6,6 +6,13 @@ from config.env import env
 AGENT_RUN_INPUT_LIMIT = env.int("AGENT_RUN_INPUT_LIMIT", default=32000)
 # A run that takes longer than this many seconds ends `failed`.
 AGENT_RUN_TIMEOUT = env.float("AGENT_RUN_TIMEOUT", default=300.0)
+# A running run whose worker has sent no heartbeat for this many seconds past
+# its start is failed by the sweep (workflows are resumed elsewhere). It covers
+# a worker's first heartbeat reaching the cache.
+AGENT_RUN_DEAD_WORKER_GRACE = env.float("AGENT_RUN_DEAD_WORKER_GRACE", default=60.0)
+# A run still queued this many seconds after its task was sent gets its task
+# sent again by the sweep (a message can be lost with a killed worker).
+AGENT_RUN_REQUEUE_AFTER = env.float("AGENT_RUN_REQUEUE_AFTER", default=300.0)
 # Model turns allowed in one run before it ends `failed`.
 AGENT_RUN_MAX_TURNS = env.int("AGENT_RUN_MAX_TURNS", default=10)
 # Earlier turns of a conversation a run sees (each: the message and the answer).

@@ -24,6 +24,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "polling_interval": env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.05)
 }
 CELERY_TASK_IGNORE_RESULT = True
+# Run tasks are acknowledged when they end (acks_late), and a worker reserves no
+# more messages than it has processes: a worker that is killed strands no run
+# in its prefetch buffer, and one stopped with SIGTERM finishes what it runs
+# and gives its unstarted messages back. A redelivered message is harmless, as
+# a run is claimed with a conditional UPDATE (agents.services.runs.run_claim).
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
