@@ -11,8 +11,6 @@ message this person. Message text is markdown, always shown sanitized
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import (
@@ -41,11 +39,9 @@ from community.models import (
     User,
 )
 from community.services import notify
+from config import throttles
 
 MAX_BODY = 5000
-# Message floods: at most this many messages per sender in the window.
-MESSAGE_RATE = 20
-MESSAGE_WINDOW = timedelta(minutes=1)
 
 
 def _require_can_send(user: User) -> None:
@@ -149,24 +145,8 @@ def message_send(*, sender: User, recipient: User, body) -> Message:
     refusal = send_refusal(sender=sender, recipient=recipient)
     if refusal:
         raise ValidationError({"non_field_errors": [refusal]})
-    # Lock the sender's row: two concurrent sends cannot both slip under the
-    # rate limit.
-    User.objects.select_for_update().filter(pk=sender.pk).first()
-    recent = Message.objects.filter(
-        sender=sender, created_at__gte=timezone.now() - MESSAGE_WINDOW
-    ).count()
-    if recent >= MESSAGE_RATE:
-        raise ValidationError(
-            {
-                "non_field_errors": [
-                    _(
-                        "You are sending messages too fast: at most %(n)d a "
-                        "minute. Wait a moment and try again."
-                    )
-                    % {"n": MESSAGE_RATE}
-                ]
-            }
-        )
+    # Per sender (or API key), RATE_LIMIT_MESSAGES: 429 with Retry-After.
+    throttles.check(user=sender, action="message")
     user_a, user_b = _pair(sender, recipient)
     thread, _created = Thread.objects.get_or_create(user_a=user_a, user_b=user_b)
     thread = Thread.objects.select_for_update().get(pk=thread.pk)

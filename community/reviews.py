@@ -11,8 +11,6 @@ never aggregate. Comment and review text is markdown, shown sanitized
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Prefetch, Q, QuerySet
@@ -29,13 +27,11 @@ from community.models import (
     User,
 )
 from community.services import notify
+from config import throttles
 from config.markdown import render_markdown
 from workflows.models import Workflow
 
 MAX_TEXT = 5000
-# Comment floods: at most this many comments per person in the window.
-COMMENT_RATE = 10
-COMMENT_WINDOW = timedelta(minutes=1)
 
 
 def _require_active(user: User) -> None:
@@ -241,8 +237,7 @@ def comment_create(
     workflow=None,
 ) -> Comment:
     """A comment on an agent or a workflow, or a reply to one (one level: a
-    reply to a reply joins its thread). Limited to COMMENT_RATE a minute per
-    person."""
+    reply to a reply joins its thread). Rate-limited (RATE_LIMIT_COMMENTS)."""
     target = _target(agent, workflow)
     _require_active(user)
     _require_shared(target)
@@ -251,13 +246,8 @@ def comment_create(
         if not _same(parent.target, target) or parent.is_hidden or parent.deleted_at:
             raise ValidationError({"parent": [_("That comment cannot be replied to.")]})
         parent = parent.parent or parent
-    recent = Comment.objects.filter(
-        author=user, created_at__gte=timezone.now() - COMMENT_WINDOW
-    ).count()
-    if recent >= COMMENT_RATE:
-        raise ValidationError(
-            {"body": [_("You are commenting very fast: wait a minute and try again.")]}
-        )
+    # Per person (or API key), RATE_LIMIT_COMMENTS: 429 with Retry-After.
+    throttles.check(user=user, action="comment")
     comment = Comment.objects.create(
         **_where(target),
         author=user,

@@ -1,5 +1,6 @@
-"""Rate limits on actions that cost something (starting runs, uploading
-files), per API key when the request uses one, else per person.
+"""Rate limits on actions that cost something or can flood others (starting
+runs, uploading files, commenting, messaging), per API key when the request
+uses one, else per person.
 
 Checked in the services, so the API, the pages and every other way in share
 one limit. DRF's SimpleRateThrottle keeps each principal's recent actions in
@@ -27,6 +28,8 @@ _api_key: ContextVar[int | None] = ContextVar("agentry_api_key", default=None)
 ACTIONS = {
     "run_start": lambda: _("runs started"),
     "upload": lambda: _("files uploaded"),
+    "comment": lambda: _("comments posted"),
+    "message": lambda: _("messages sent"),
 }
 
 

@@ -4,6 +4,7 @@ notifications, floods, and flat query counts on the agent's page."""
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -190,16 +191,21 @@ def test_deleting_a_comment_with_replies_keeps_the_thread(agent):
     assert not Comment.objects.filter(pk=lone.pk).exists()
 
 
-def test_comment_floods_are_refused(agent, as_user):
+def test_comment_floods_are_refused_with_429_and_retry_after(agent, as_user, settings):
+    """RATE_LIMIT_COMMENTS per person: the comments past it are refused with
+    429 and Retry-After and not saved."""
+    cache.clear()  # counts from earlier tests
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "comment": "3/min"}
     client = as_user(UserFactory())
     url = f"/api/v1/agents/{agent.pk}/comments/"
-    answers = [
-        client.post(url, {"body": f"spam {i}"}, format="json").status_code
-        for i in range(reviews.COMMENT_RATE + 2)
-    ]
-    assert answers[: reviews.COMMENT_RATE] == [201] * reviews.COMMENT_RATE
-    assert answers[reviews.COMMENT_RATE :] == [400, 400]
-    assert Comment.objects.count() == reviews.COMMENT_RATE
+    answers = [client.post(url, {"body": f"spam {i}"}, format="json") for i in range(5)]
+    assert [answer.status_code for answer in answers] == [201, 201, 201, 429, 429]
+    assert int(answers[-1]["Retry-After"]) > 0
+    assert "Too many comments posted" in answers[-1].json()["detail"]
+    assert Comment.objects.count() == 3
+    # Someone else is not held back by it.
+    other = as_user(UserFactory())
+    assert other.post(url, {"body": "hello"}, format="json").status_code == 201
 
 
 def test_empty_and_oversized_comments_are_field_errors(agent, as_user):

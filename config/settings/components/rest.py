@@ -44,4 +44,7 @@ RATE_LIMITS = {
     # Agent runs, playground runs and workflow runs started.
     "run_start": env.str("RATE_LIMIT_RUN_STARTS", default="30/min"),
     "upload": env.str("RATE_LIMIT_UPLOADS", default="60/min"),
+    # Comments (and replies) on agents and workflows, and direct messages.
+    "comment": env.str("RATE_LIMIT_COMMENTS", default="10/min"),
+    "message": env.str("RATE_LIMIT_MESSAGES", default="20/min"),
 }
