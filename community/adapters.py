@@ -1,8 +1,22 @@
 """allauth hooks."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp
+from django import forms
 from django.conf import settings
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+
+
+class NoPhoneField(forms.CharField):
+    """Refuses every phone number: they are not used on this site."""
+
+    def validate(self, value):
+        super().validate(value)
+        raise forms.ValidationError(
+            _("Phone numbers are not used on this site."), code="no_phones"
+        )
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -16,6 +30,16 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return settings.ACCOUNT_ALLOW_SIGNUP
 
+    # Phone numbers are not a way to sign in here, but allauth's headless API
+    # always serves /account/phone; its defaults raise NotImplementedError
+    # (a 500) when asked for one. Nobody has a phone number, and none can be
+    # added.
+    def get_phone(self, user):
+        return None
+
+    def phone_form_field(self, **kwargs):
+        return NoPhoneField(**kwargs)
+
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)
         if commit:
@@ -24,3 +48,19 @@ class AccountAdapter(DefaultAccountAdapter):
 
             credits_grant_signup(user=user)
         return user
+
+
+class SocialAppMissingError(SocialApp.DoesNotExist, Http404):
+    """No keys are set for the provider. Still a SocialApp.DoesNotExist, which
+    allauth catches where it expects one (the headless API's input checks), and
+    a 404 wherever it does not (the provider's login and callback pages)."""
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def get_app(self, request, provider, client_id=None):
+        # The provider apps are always installed, so their URLs exist even
+        # when their keys are not set (SOCIALACCOUNT_PROVIDERS is then empty).
+        try:
+            return super().get_app(request, provider, client_id=client_id)
+        except SocialApp.DoesNotExist:
+            raise SocialAppMissingError from None

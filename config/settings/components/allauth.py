@@ -21,6 +21,8 @@ ACCOUNT_USERNAME_BLACKLIST = [
     "deleted-user",
 ]  # fmt: skip
 ACCOUNT_ADAPTER = "community.adapters.AccountAdapter"
+# Unconfigured providers' login pages answer 404 (not a 500).
+SOCIALACCOUNT_ADAPTER = "community.adapters.SocialAccountAdapter"
 
 # Headless: programs sign up and log in over HTTP and get a session token.
 HEADLESS_CLIENTS = ("app", "browser")
