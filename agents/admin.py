@@ -10,6 +10,7 @@ from agents.models import (
     RunStep,
     ToolSetting,
 )
+from agents.services.provider_keys import provider_key_delete
 
 
 @admin.register(LanguageModel)
@@ -153,12 +154,26 @@ class ProviderKeyAdmin(admin.ModelAdmin):
         "test_message",
     ]
     readonly_fields = fields
+    # Removal goes through the service (the action below), so the audit log
+    # records which staff member removed whose key.
+    actions = ["remove"]
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Remove the selected keys"), permissions=["view"])
+    def remove(self, request, queryset):
+        removed = 0
+        for provider_key in queryset.select_related("owner"):
+            provider_key_delete(provider_key=provider_key, staff=request.user)
+            removed += 1
+        self.message_user(request, _("%(n)d keys removed.") % {"n": removed})
 
 
 @admin.register(ToolSetting)

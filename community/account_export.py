@@ -23,6 +23,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
+from agents.definitions import DEFINITION_FIELDS
 from agents.models import (
     Agent,
     AgentVersion,
@@ -163,19 +164,10 @@ def _profile(user: User) -> dict:
     }
 
 
+# An agent's own fields: its definition (as versions keep it) and its listing.
 AGENT_FIELDS = (
-    "name",
     "slug",
-    "description",
-    "instructions",
-    "model",
-    "fallback_model",
-    "max_credits_per_run",
-    "model_settings",
-    "tools",
-    "tool_options",
-    "guardrails",
-    "output_type",
+    *DEFINITION_FIELDS,
     "tags",
     "visibility",
     "category",

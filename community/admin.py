@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import APIKey
 
-from community import moderation
+from community import moderation, services
 from community.models import (
     AuditEntry,
     Comment,
@@ -140,7 +140,6 @@ class PersonalApiKeyAdmin(admin.ModelAdmin):
     list_filter = ["revoked", "created"]
     search_fields = ["prefix", "name", "user__username", "user__email"]
     list_select_related = ["user"]
-    readonly_fields = ["prefix", "created", "last_used_at", "user"]
     fields = [
         "name",
         "user",
@@ -150,10 +149,28 @@ class PersonalApiKeyAdmin(admin.ModelAdmin):
         "expiry_date",
         "revoked",
     ]
+    # Staff revoke keys with the action below, through the service, so each
+    # revocation is in the audit log; a revoked key stays for that record.
+    readonly_fields = fields
+    actions = ["revoke"]
 
     def has_add_permission(self, request):
         # A key's secret is shown once to its owner; staff cannot mint keys for others.
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Revoke the selected keys"), permissions=["view"])
+    def revoke(self, request, queryset):
+        revoked = 0
+        for api_key in queryset.filter(revoked=False).select_related("user"):
+            services.api_key_revoke(api_key=api_key, staff=request.user)
+            revoked += 1
+        self.message_user(request, _("%(n)d keys revoked.") % {"n": revoked})
 
 
 @admin.register(Profile)

@@ -68,15 +68,17 @@ def api_key_create(
 
 
 @transaction.atomic
-def api_key_revoke(*, api_key: PersonalApiKey) -> PersonalApiKey:
-    """Revoke a key for good. Revoking twice is harmless."""
+def api_key_revoke(*, api_key: PersonalApiKey, staff=None) -> PersonalApiKey:
+    """Revoke a key for good (by its owner, or by ``staff`` in the admin).
+    Revoking twice is harmless."""
     if not api_key.revoked:
         api_key.revoked = True
         api_key.save(update_fields=["revoked"])
         audit_record(
             action=AuditAction.API_KEY_REVOKED,
-            actor=api_key.user,
+            actor=staff or api_key.user,
             target=("api_key", api_key.prefix, api_key.name),
+            details={"owner": api_key.user.username} if staff else {},
         )
     return api_key
 

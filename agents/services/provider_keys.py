@@ -97,12 +97,16 @@ def provider_key_save(*, owner, provider: str, key, base_url="") -> ProviderKey:
 
 
 @transaction.atomic
-def provider_key_delete(*, provider_key: ProviderKey) -> None:
+def provider_key_delete(*, provider_key: ProviderKey, staff=None) -> None:
+    """Remove a key (by its owner, or by ``staff`` in the admin)."""
+    details = {"provider": provider_key.provider}
+    if staff is not None:
+        details["owner"] = provider_key.owner.username
     audit_record(
         action=AuditAction.PROVIDER_KEY_REMOVED,
-        actor=provider_key.owner,
+        actor=staff or provider_key.owner,
         target=("provider_key", provider_key.pk, provider_key.provider),
-        details={"provider": provider_key.provider},
+        details=details,
     )
     provider_key.delete()
 

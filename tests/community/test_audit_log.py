@@ -15,6 +15,7 @@ from billing.services import credit_adjust
 from community import moderation, reviews
 from community.audit import audit_record
 from community.models import AuditAction, AuditEntry, Report, User
+from community.services import api_key_create
 from config import requestid
 from tests.agents.factories import make_agent
 from tests.community.factories import PASSWORD, UserFactory
@@ -411,3 +412,36 @@ def test_deleting_a_person_keeps_their_entries_under_their_old_name():
     assert entry.actor is None
     assert entry.actor_username == "leaving"
     assert entry.action == AuditAction.SIGNED_IN
+
+
+def test_staff_revoke_and_remove_keys_only_through_audited_admin_actions(staff):
+    """In the admin, staff cannot delete or edit a person's API key or provider
+    key; the revoke and remove actions go through the services and record the
+    staff member as the actor, with the owner named."""
+    owner = UserFactory()
+    api_key, _secret = api_key_create(user=owner, name="laptop")
+    provider_key = provider_key_save(owner=owner, provider="openai", key="sk-x" * 8)
+    client = Client()
+    client.force_login(staff)
+
+    api_keys = "/admin/community/personalapikey/"
+    assert client.get(f"{api_keys}{api_key.pk}/delete/").status_code == 403
+    response = client.post(
+        api_keys, {"action": "revoke", "_selected_action": [api_key.pk]}
+    )
+    assert response.status_code == 302
+    api_key.refresh_from_db()
+    assert api_key.revoked
+    revoked = only(AuditAction.API_KEY_REVOKED)
+    assert revoked.actor == staff
+    assert revoked.details == {"owner": owner.username}
+
+    provider_keys = "/admin/agents/providerkey/"
+    assert client.get(f"{provider_keys}{provider_key.pk}/delete/").status_code == 403
+    response = client.post(
+        provider_keys, {"action": "remove", "_selected_action": [provider_key.pk]}
+    )
+    assert response.status_code == 302
+    removed = only(AuditAction.PROVIDER_KEY_REMOVED)
+    assert removed.actor == staff
+    assert removed.details["owner"] == owner.username
