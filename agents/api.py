@@ -19,7 +19,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -39,7 +39,7 @@ from agents.models import (
 from agents.payloads import run_to_dict
 from agents.services import sharing
 from billing.pricing import as_credits
-from config.api import raise_as_drf
+from config.api import FormParser, JSONParser, MultiPartParser, raise_as_drf
 
 
 def _credits_or_none(milli: int | None) -> int | float | None:

@@ -2,6 +2,8 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from rest_framework import parsers
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
@@ -35,3 +37,60 @@ def call_service(function, **kwargs):
         raise_as_drf(error)
     except DjangoPermissionDenied as error:
         raise PermissionDenied(str(error)) from None
+
+
+def refuse_nul_characters(data) -> None:
+    """A 400 naming each field whose text holds a NUL character, which
+    PostgreSQL cannot store in a text column (the insert would fail with a
+    500). Checked once where bodies are parsed, for every endpoint, whether
+    or not its serializer's CharFields would also catch it."""
+    fields: dict[str, list[str]] = {}
+
+    def walk(value, field: str) -> None:
+        if isinstance(value, str):
+            if "\x00" in value:
+                fields[field] = [_("Text may not contain NUL (\\u0000) characters.")]
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(key, field)
+                walk(item, field)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item, field)
+
+    if hasattr(data, "lists"):  # a QueryDict: every value of every key
+        data = dict(data.lists())
+    if isinstance(data, dict):
+        for key, value in data.items():
+            field = key if isinstance(key, str) and "\x00" not in key else None
+            walk(value, field or "non_field_errors")
+            if field is None:
+                fields.setdefault(
+                    "non_field_errors",
+                    [_("Field names may not contain NUL (\\u0000) characters.")],
+                )
+    else:
+        walk(data, "non_field_errors")
+    if fields:
+        raise ValidationError(fields)
+
+
+class JSONParser(parsers.JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        refuse_nul_characters(data)
+        return data
+
+
+class FormParser(parsers.FormParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        refuse_nul_characters(data)
+        return data
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        refuse_nul_characters(parsed.data)
+        return parsed

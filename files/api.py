@@ -8,13 +8,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents.selectors import agent_list_owned
-from config.api import call_service
+from config.api import FormParser, JSONParser, MultiPartParser, call_service
 from files import search, selectors, services
 from files.models import Collection, File, FileKind, FileStatus
 

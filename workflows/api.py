@@ -10,13 +10,12 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents.selectors import agent_list_owned
-from config.api import call_service
+from config.api import FormParser, JSONParser, call_service
 from workflows import selectors, services
 from workflows.models import Handoff, InputFilter, Workflow
 
