@@ -7,18 +7,11 @@ the browser with `python -m tests.e2e.ensure_browser`.
 
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.worker import BASE_DIR
+from tests.worker import WebProcess, free_port
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -119,76 +112,18 @@ def screenshot(request):
 # --- Daphne for pages that need websockets (live_server is WSGI only) ----
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class AsgiServer:
-    """Daphne serving config.asgi on the test database, in its own process."""
-
-    def __init__(self, *, database_url: str, log_path: Path):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ)
-        env.update(
-            DJANGO_SETTINGS_MODULE="config.settings.test",
-            DATABASE_URL=database_url,
-            PYTHONUNBUFFERED="1",
-        )
-        self._log = log_path.open("w")
-        self.log_path = log_path
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "config.asgi:application",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait_until_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"Daphne exited early:\n{self.output()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/", timeout=2):  # noqa: S310
-                    return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.2)
-        raise RuntimeError(f"Daphne did not answer:\n{self.output()}")
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-
-
 @pytest.fixture
 def asgi_server(transactional_db, test_database_url, tmp_path):
-    server = AsgiServer(
-        database_url=test_database_url, log_path=tmp_path / "daphne.log"
+    """Daphne serving config.asgi on the test database, in its own process,
+    started as the Procfile starts it (tests/worker.py)."""
+    server = WebProcess(
+        port=free_port(),
+        database_url=test_database_url,
+        redis_url=os.environ.get("REDIS_URL", ""),
+        log_path=tmp_path / "daphne.log",
     )
+    server.start()
     try:
-        server.wait_until_ready()
         yield server
     finally:
         server.stop()
