@@ -11,6 +11,7 @@ from agents.models import (
     ToolSetting,
 )
 from agents.services.provider_keys import provider_key_delete
+from config.admin import RecordAdmin
 
 
 @admin.register(LanguageModel)
@@ -137,7 +138,7 @@ class RunAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProviderKey)
-class ProviderKeyAdmin(admin.ModelAdmin):
+class ProviderKeyAdmin(RecordAdmin):
     """Staff see that a key exists and how its test went, never the key."""
 
     list_display = ["owner", "provider", "masked", "created_at", "test_ok"]
@@ -157,15 +158,6 @@ class ProviderKeyAdmin(admin.ModelAdmin):
     # Removal goes through the service (the action below), so the audit log
     # records which staff member removed whose key.
     actions = ["remove"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description=_("Remove the selected keys"), permissions=["view"])
     def remove(self, request, queryset):

@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 
 from billing import payments, services
 from billing.models import MILLI, CreditAccount, CreditLot, LedgerEntry, Purchase
+from config.admin import RecordAdmin
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -160,21 +161,6 @@ class CreditAccountAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return render(request, "admin/billing/adjust.html", context)
-
-
-class RecordAdmin(admin.ModelAdmin):
-    """Records only services write: staff read them, never add, edit or
-    delete (the ledger is append-only; adjustments go through the account's
-    "Adjust credits" page)."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(LedgerEntry)

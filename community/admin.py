@@ -22,6 +22,7 @@ from community.models import (
     ReportStatus,
     User,
 )
+from config.admin import RecordAdmin
 
 # djangorestframework-api-key registers its own, unused, APIKey model; Agentry's
 # keys are PersonalApiKey (below). Hiding it keeps staff from minting keys that
@@ -127,7 +128,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(PersonalApiKey)
-class PersonalApiKeyAdmin(admin.ModelAdmin):
+class PersonalApiKeyAdmin(RecordAdmin):
     list_display = [
         "prefix",
         "name",
@@ -154,15 +155,8 @@ class PersonalApiKeyAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = ["revoke"]
 
-    def has_add_permission(self, request):
-        # A key's secret is shown once to its owner; staff cannot mint keys for others.
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # Not added here either: a key's secret is shown once to its owner, so
+    # staff cannot mint keys for others.
 
     @admin.action(description=_("Revoke the selected keys"), permissions=["view"])
     def revoke(self, request, queryset):
@@ -183,21 +177,14 @@ class ProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(Follow)
-class FollowAdmin(admin.ModelAdmin):
+class FollowAdmin(RecordAdmin):
     list_display = ["follower", "followee", "created_at"]
     search_fields = ["follower__username", "followee__username"]
     list_select_related = ["follower", "followee"]
     raw_id_fields = ["follower", "followee"]
 
-    def has_add_permission(self, request):
-        # Adding or removing follows here would leave the profile counts wrong.
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # Read-only: adding or removing follows here would leave the profile
+    # counts wrong.
 
 
 @admin.register(Notification)
@@ -485,7 +472,7 @@ class ReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(RecordAdmin):
     """The audit log, for staff to read: nothing here adds, changes or
     deletes an entry (the database refuses the last two anyway)."""
 
@@ -525,12 +512,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
         "request_id",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
