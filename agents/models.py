@@ -414,6 +414,9 @@ class StepType(models.TextChoices):
     NODE = "node", _("Workflow node")
     APPROVAL = "approval", _("Approval")
     ERROR = "error", _("Error")
+    # The run's last step when its owner cancelled it; it carries the cost of
+    # what the worker consumed before it stopped.
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class RunStep(models.Model):

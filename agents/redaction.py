@@ -33,6 +33,7 @@ STEP_FIELDS: dict[str, tuple[str, ...]] = {
     "guardrail": ("stage", "rule", "reason", "tripped"),
     "fallback": ("from", "to", "reason"),
     "error": ("kind", "message"),
+    "cancelled": ("message",),
 }
 # Steps of an agent run as a tool are drawn nested under its name.
 NESTING_FIELDS = ("depth", "agent_tool")

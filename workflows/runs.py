@@ -209,6 +209,8 @@ class _Host:
                     "definition": row.definition,
                 }
         self.usage = dict(run.workflow_run.state.get("usage") or {})
+        # Model calls of stopped agents that no saved step carries.
+        self.unbilled: list[dict] = []
 
     @property
     def out_of_credits(self) -> bool:
@@ -252,6 +254,7 @@ class _Host:
             self.recorder, node_marks, cap=definition.get("max_credits_per_run")
         )
         outcome = await execute(spec, recorder, self.provider)
+        self.unbilled.extend(outcome.unbilled)
         if recorder.over_cap and not self.recorder.out_of_credits:
             # As for a run of the agent: its owner's limit ends it, failed.
             message = _(
@@ -350,7 +353,9 @@ def workflow_run_execute(*, run_id: int, worker: str = "", provider=None):
             changed = await sync_to_async(_pause)(run=run, reason=paused)
         else:
             outcome.usage = host.usage
-            changed = await sync_to_async(run_finish)(run=run, outcome=outcome)
+            changed = await sync_to_async(run_finish)(
+                run=run, outcome=outcome, unpaid=recorder.unpaid_for(host.unbilled)
+            )
         if changed is not None:
             await recorder.status(changed)
         else:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import openai
 
 from agents.runtime.guardrails import DECISION_SCHEMA, build_guardrails
+from agents.runtime.metering import MeteredProvider, UsageMeter
 from agents.runtime.output import JsonSchemaOutput
 from agents.runtime.providers import ModelUnavailableError
 from agents.runtime.sdk import (
@@ -33,8 +34,9 @@ from agents.runtime.webhook_tools import webhook_tool
 
 logger = logging.getLogger(__name__)
 
-# How often a running run looks for a cancellation, in seconds.
-CANCEL_POLL_INTERVAL = 0.5
+# How often a running run looks for a cancellation while nothing streams, in
+# seconds (between stream events the recorder is asked too).
+CANCEL_POLL_INTERVAL = 0.2
 RETRYABLE_STATUSES = (408, 409, 429, 500, 502, 503, 504)
 AGENT_TOOL_PREFIX = "agent/"
 # How deep agents may call agents as tools (a cycle stops here at the latest).
@@ -54,7 +56,9 @@ class Recorder(Protocol):
 
     async def delta(self, text: str) -> None: ...
 
-    async def cancelled(self) -> bool: ...
+    async def cancelled(self) -> bool:
+        """Whether to stop: cheap enough to ask between stream events."""
+        ...
 
 
 @dataclass
@@ -98,6 +102,10 @@ class Outcome:
     final_output: Any = None
     error: str = ""
     usage: dict = field(default_factory=dict)
+    # A stopped run's model calls that no saved step carries (cut short, or
+    # completed just before the stop): [{model, input_tokens, output_tokens,
+    # estimated}]. Consumed all the same, so the caller charges them.
+    unbilled: list[dict] = field(default_factory=list)
 
 
 def retry_settings(retries: int, delay: float):
@@ -408,14 +416,16 @@ def provider_error_message(error: Exception, retries: int) -> str | None:
 
 
 class CallLog:
-    """Tool calls already saved as steps, so that an agent run as a tool saves
-    its steps after the call that started it."""
+    """A run's calls: tool calls already saved as steps, so that an agent run
+    as a tool saves its steps after the call that started it; and the model
+    calls whose usage no step carries yet (``meter``)."""
 
     # Longest wait for the call's step; the run goes on regardless after it.
     WAIT = 2.0
 
-    def __init__(self) -> None:
+    def __init__(self, meter: UsageMeter | None = None) -> None:
         self.events: dict[str, asyncio.Event] = {}
+        self.meter = meter or UsageMeter()
 
     def _event(self, call_id: str) -> asyncio.Event:
         return self.events.setdefault(call_id, asyncio.Event())
@@ -445,6 +455,8 @@ class StepMapper:
         self.turn_started = time.monotonic()
         self.pending_tokens = (0, 0)
         self.pending_latency: int | None = None
+        # The model calls whose usage pending_tokens holds (see CallLog.meter).
+        self.pending_calls: list[int] = []
         self.tool_names: dict[str, str] = {}
         self.tool_started: dict[str, float] = {}
 
@@ -457,6 +469,10 @@ class StepMapper:
         }
         # Only the first step of a model turn carries the turn's cost.
         self.pending_tokens, self.pending_latency = (0, 0), None
+        if self.calls is not None:
+            for call in self.pending_calls:
+                self.calls.meter.claim(call)
+        self.pending_calls = []
         return costs
 
     async def handle(self, event) -> None:
@@ -474,8 +490,17 @@ class StepMapper:
         elif kind == "response.completed":
             usage = getattr(data.response, "usage", None)
             if usage is not None:
-                self.pending_tokens = (usage.input_tokens, usage.output_tokens)
+                # Added up: a turn that made no step leaves its tokens here.
+                before_in, before_out = self.pending_tokens
+                self.pending_tokens = (
+                    before_in + usage.input_tokens,
+                    before_out + usage.output_tokens,
+                )
             self.pending_latency = int((time.monotonic() - self.turn_started) * 1000)
+            if self.calls is not None:
+                call = self.calls.meter.call_for(data)
+                if call is not None:
+                    self.pending_calls.append(call)
 
     def _marks(self, agent) -> dict:
         if self.root is None or agent is None or agent is self.root:
@@ -571,6 +596,12 @@ class _Attempt:
     result = None
     cancelled = False
 
+    def stop(self) -> None:
+        """Stop the model stream and the tools now running."""
+        self.cancelled = True
+        if self.result is not None:
+            self.result.cancel()
+
 
 async def execute(
     spec: RunSpec, recorder: Recorder, provider: ModelProvider
@@ -581,57 +612,79 @@ async def execute(
     names a fallback model, the run goes on with the fallback from the start;
     a ``fallback`` step says so.
     """
-    calls = CallLog()
+    meter = UsageMeter()
+    # Every model call of the run, nested agents' and guard agents' too, is
+    # metered: a run stopped in the middle of one still pays for it.
+    provider = MeteredProvider(provider, meter)
+    calls = CallLog(meter)
     mapper = StepMapper(recorder, calls=calls)
     attempt = _Attempt()
     deadline = asyncio.get_running_loop().time() + spec.timeout
 
     async def watch_for_cancel() -> None:
-        while True:
+        # For the waits without stream events: a slow model, a slow tool.
+        while not attempt.cancelled:
             await asyncio.sleep(CANCEL_POLL_INTERVAL)
             if await recorder.cancelled():
-                attempt.cancelled = True
-                if attempt.result is not None:
-                    attempt.result.cancel()
+                attempt.stop()
                 return
 
     watcher = asyncio.create_task(watch_for_cancel())
+    try:
+        outcome = await _execute(spec, mapper, recorder, provider, attempt, deadline)
+    finally:
+        watcher.cancel()
+    if attempt.cancelled:
+        # Whatever the stopped stream ended with (an error it raised on the
+        # way out, say), the run was stopped; its recorder saved nothing more.
+        outcome = Outcome("cancelled", usage=outcome.usage)
+    if outcome.status == "cancelled":
+        outcome.unbilled = meter.unbilled()
+    return outcome
+
+
+async def _execute(
+    spec: RunSpec,
+    mapper: StepMapper,
+    recorder: Recorder,
+    provider: ModelProvider,
+    attempt: _Attempt,
+    deadline: float,
+) -> Outcome:
+    """The run on its model, then (when the model fails) on its fallback."""
     definition = spec.definition
     fallback = definition.get("fallback_model") or ""
     try:
-        try:
-            return await _run_once(
-                spec, definition, mapper, recorder, provider, attempt, deadline
-            )
-        except _ProviderFailedError as failure:
-            if not fallback or attempt.cancelled:
-                outcome = await _failed(recorder, failure.kind, failure.message, None)
-                outcome.usage = failure.usage
-                return outcome
-            primary = definition.get("model") or "local/demo"
-            first_usage = failure.usage
-            await recorder.step(
-                "fallback",
-                {"from": primary, "to": fallback, "reason": failure.message},
-            )
-        try:
-            outcome = await _run_once(
-                spec,
-                {**definition, "model": fallback},
-                mapper,
-                recorder,
-                provider,
-                attempt,
-                deadline,
-            )
-        except _ProviderFailedError as second:
-            message = f"The fallback model {fallback} failed too. {second.message}"
-            outcome = await _failed(recorder, second.kind, message, None)
-            outcome.usage = second.usage
-        outcome.usage = _add_usage(first_usage, outcome.usage)
-        return outcome
-    finally:
-        watcher.cancel()
+        return await _run_once(
+            spec, definition, mapper, recorder, provider, attempt, deadline
+        )
+    except _ProviderFailedError as failure:
+        if not fallback or attempt.cancelled:
+            outcome = await _failed(recorder, failure.kind, failure.message, None)
+            outcome.usage = failure.usage
+            return outcome
+        primary = definition.get("model") or "local/demo"
+        first_usage = failure.usage
+        await recorder.step(
+            "fallback",
+            {"from": primary, "to": fallback, "reason": failure.message},
+        )
+    try:
+        outcome = await _run_once(
+            spec,
+            {**definition, "model": fallback},
+            mapper,
+            recorder,
+            provider,
+            attempt,
+            deadline,
+        )
+    except _ProviderFailedError as second:
+        message = f"The fallback model {fallback} failed too. {second.message}"
+        outcome = await _failed(recorder, second.kind, message, None)
+        outcome.usage = second.usage
+    outcome.usage = _add_usage(first_usage, outcome.usage)
+    return outcome
 
 
 async def _run_once(
@@ -669,7 +722,14 @@ async def _run_once(
         )
         async with asyncio.timeout_at(deadline):
             async for event in result.stream_events():
+                if attempt.cancelled:
+                    break
                 await mapper.handle(event)
+                # Between events too, not only when the watcher wakes: a
+                # stopped run must not go on streaming for a poll interval.
+                if await recorder.cancelled():
+                    attempt.stop()
+                    break
         if attempt.cancelled:
             return Outcome("cancelled", usage=usage_dict(result.context_wrapper.usage))
         final_output = result.final_output
@@ -689,7 +749,14 @@ async def _run_once(
             f"The run took longer than {spec.timeout:g} seconds and was stopped. "
             "Simplify the task or raise the time limit."
         )
-        return await _failed(recorder, "timeout", message, result)
+        # The model call cut short was consumed: the error step carries it.
+        return await _failed(
+            recorder,
+            "timeout",
+            message,
+            result,
+            unbilled=mapper.calls.meter.unbilled() if mapper.calls else [],
+        )
     except MaxTurnsExceeded:
         message = (
             f"The agent used all {spec.max_turns} turns without finishing. "
@@ -718,8 +785,18 @@ def _add_usage(first: dict, second: dict) -> dict:
     return {key: (first.get(key) or 0) + (second.get(key) or 0) for key in keys}
 
 
-async def _failed(recorder: Recorder, kind: str, message: str, result) -> Outcome:
-    await recorder.step("error", {"kind": kind, "message": message})
+async def _failed(
+    recorder: Recorder, kind: str, message: str, result, unbilled=()
+) -> Outcome:
+    payload, costs = {"kind": kind, "message": message}, {}
+    if unbilled:
+        # One step, one price: the calls' tokens at the first one's model.
+        payload["model"] = unbilled[0]["model"]
+        costs = {
+            "input_tokens": sum(u["input_tokens"] for u in unbilled),
+            "output_tokens": sum(u["output_tokens"] for u in unbilled),
+        }
+    await recorder.step("error", payload, **costs)
     return Outcome("failed", error=message, usage=_usage_of(result))
 
 

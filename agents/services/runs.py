@@ -7,6 +7,7 @@ import json
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from asgiref.sync import sync_to_async
@@ -181,8 +182,27 @@ def run_claim(*, run_id: int, worker: str) -> Run | None:
     ).get(pk=run_id)
 
 
+def _run_locked(run_id: int) -> str | None:
+    """Lock the run's row and return its status (None once it is deleted).
+
+    Whatever ends a run or charges it takes this lock first, and only then
+    the credit account's (billing.services): one order everywhere, so the
+    worker's charges and a cancel never wait on each other in a circle. A
+    step is saved under it too, so none lands after the run stopped.
+    """
+    return (
+        Run.objects.select_for_update(no_key=True)
+        .filter(pk=run_id)
+        .order_by("pk")
+        .values_list("status", flat=True)
+        .first()
+    )
+
+
+@transaction.atomic
 def run_settle(run: Run) -> None:
     """Give back the run's unused budget and record what it cost."""
+    _run_locked(run.pk)
     billing_services.run_release(run=run)
     charged = billing_selectors.run_charged(run=run)
     if charged is not None:
@@ -190,27 +210,77 @@ def run_settle(run: Run) -> None:
 
 
 @transaction.atomic
-def run_finish(*, run: Run, outcome: Outcome) -> Run | None:
+def run_finish(
+    *, run: Run, outcome: Outcome, unpaid: Unpaid | None = None
+) -> Run | None:
     """Record how the run ended, unless it was cancelled or swept meanwhile.
 
+    A run cancelled while it ran is settled here, by its worker: ``unpaid``
+    (what its worker consumed that no saved step was charged: model calls cut
+    short, steps it could no longer save) is charged to the cancellation's
+    step, and only then is the rest of the hold given back.
     Returns the finished run, whose new status the caller tells the watchers.
     """
-    run_settle(run)
-    if outcome.status == RunStatus.CANCELLED:
-        # run_cancel already ended it and told the watchers.
+    status = _run_locked(run.pk)
+    if status is None:
+        return None  # deleted: run_delete gave its hold back
+    if status != RunStatus.RUNNING:
+        if status == RunStatus.CANCELLED and unpaid is not None:
+            _charge_to_cancellation(run, unpaid)
+        run_settle(run)
         return None
-    finished = Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-        status=outcome.status,
+    Run.objects.filter(pk=run.pk).update(
+        status=(
+            RunStatus.CANCELLED
+            if outcome.status == RunStatus.CANCELLED
+            else outcome.status
+        ),
         final_output=outcome.final_output,
         error=outcome.error,
         usage=outcome.usage,
         finished_at=timezone.now(),
     )
-    if not finished:
-        return None
+    run_settle(run)
     return Run.objects.select_related(
         "agent", "version", "workflow_run__workflow", "workflow_run__version", "owner"
     ).get(pk=run.pk)
+
+
+def _charge_to_cancellation(run: Run, unpaid: Unpaid) -> None:
+    """Charge what the stopped worker consumed to the step that says the run
+    was cancelled, with its tokens, and tell the watchers."""
+    step = run.steps.filter(type=StepType.CANCELLED).order_by("-order").first()
+    if step is None or step.cost or not (unpaid.cost or unpaid.tokens()):
+        return  # settled already, or nothing to charge
+    charged = 0
+    if unpaid.cost > 0:
+        charged, _exhausted = billing_services.run_charge(
+            run=run,
+            amount=unpaid.cost,
+            key=f"run:{run.pk}:step:{step.order}",
+            description=f"{run_title(run)}: {step.get_type_display()}",
+        )
+    step.cost = charged
+    step.input_tokens, step.output_tokens = unpaid.input_tokens, unpaid.output_tokens
+    step.save(update_fields=["cost", "input_tokens", "output_tokens"])
+    transaction.on_commit(lambda: run_push(run_id=run.pk, message=step_message(step)))
+
+
+@dataclass
+class Unpaid:
+    """What a stopped worker consumed that no saved step was charged."""
+
+    cost: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def add(self, cost: int, costs: dict) -> None:
+        self.cost += cost
+        self.input_tokens += costs.get("input_tokens") or 0
+        self.output_tokens += costs.get("output_tokens") or 0
 
 
 # Text deltas are sent at most this often (seconds); a model streaming word by
@@ -267,9 +337,13 @@ class _Meter:
 @transaction.atomic
 def run_step_record(
     *, run: Run, order: int, type: str, payload: dict, cost: int = 0, **costs
-) -> tuple[RunStep, bool]:
+) -> tuple[RunStep, bool] | None:
     """Save a step and charge what it cost, together. Returns the step and
-    whether the run's budget ran out (the run must stop)."""
+    whether the run's budget ran out (the run must stop); None, saving and
+    charging nothing, when the run is no longer running (cancelled, swept or
+    deleted): its worker must stop."""
+    if _run_locked(run.pk) != RunStatus.RUNNING:
+        return None
     step = run_step_save(run=run, order=order, type=type, payload=payload, **costs)
     if cost <= 0:
         return step, False
@@ -299,13 +373,21 @@ def run_title(run: Run) -> str:
 class DatabaseRecorder:
     """Saves each step (committed) and charges it before pushing it; pushes
     text deltas. When the run's budget runs out, it reports the run as to be
-    stopped (``cancelled()``) and ``out_of_credits``. ``step`` returns the
-    step's order."""
+    stopped (``cancelled()``) and ``out_of_credits``. Once the run is no
+    longer running it saves and sends nothing more (``stopped``), and adds
+    up what the steps it could not save cost (``unpaid``). ``step`` returns
+    the step's order (None when it was not saved)."""
+
+    # Between stream events the run's status is read at most this often.
+    STATUS_INTERVAL = 0.2
 
     def __init__(self, run: Run, next_order: int) -> None:
         self.run = run
         self.meter = _Meter(run)
         self.out_of_credits = False
+        self.stopped = False
+        self.unpaid = Unpaid()
+        self.status_read_at = 0.0
         self.order = next_order
         self.group = run_events_group(run.pk)
         self.layer = get_channel_layer()
@@ -317,7 +399,7 @@ class DatabaseRecorder:
         self.charged: dict[int, int] = {}
         self.capped: set[int] = set()
 
-    async def step(self, type, payload, *, cost_limit=None, **costs) -> int:
+    async def step(self, type, payload, *, cost_limit=None, **costs) -> int | None:
         """Save, charge and push a step; returns its order. ``cost_limit``
         charges at most that much (a workflow node's agent keeps its own limit
         per run); ``capped`` then holds the orders charged less than cost."""
@@ -331,14 +413,23 @@ class DatabaseRecorder:
             if cost_limit is not None and cost > cost_limit:
                 cost = max(cost_limit, 0)
                 self.capped.add(order)
-            step, exhausted = await sync_to_async(run_step_record)(
-                run=self.run,
-                order=order,
-                type=type,
-                payload=payload,
-                cost=cost,
-                **costs,
-            )
+            recorded = None
+            if not self.stopped:
+                recorded = await sync_to_async(run_step_record)(
+                    run=self.run,
+                    order=order,
+                    type=type,
+                    payload=payload,
+                    cost=cost,
+                    **costs,
+                )
+            if recorded is None:
+                # Consumed all the same: charged when the run is settled.
+                self.stopped = True
+                self.pending_text = []
+                self.unpaid.add(cost, costs)
+                return None
+            step, exhausted = recorded
             self.out_of_credits = self.out_of_credits or exhausted
             if step.cost:
                 self.charged[order] = step.cost
@@ -346,6 +437,8 @@ class DatabaseRecorder:
             return order
 
     async def delta(self, text: str) -> None:
+        if self.stopped:
+            return
         self.pending_text.append(text)
         if time.monotonic() - self.last_delta >= DELTA_INTERVAL:
             await self.flush_text()
@@ -362,12 +455,30 @@ class DatabaseRecorder:
 
     async def cancelled(self) -> bool:
         """Whether to stop: out of credits, or the run was cancelled, swept or
-        deleted meanwhile."""
-        if self.out_of_credits:
+        deleted meanwhile. Asked between stream events, so the database is
+        read at most every STATUS_INTERVAL."""
+        if self.out_of_credits or self.stopped:
             return True
-        return not await sync_to_async(
+        now = time.monotonic()
+        if now - self.status_read_at < self.STATUS_INTERVAL:
+            return False
+        self.status_read_at = now
+        running = await sync_to_async(
             Run.objects.filter(pk=self.run.pk, status=RunStatus.RUNNING).exists
         )()
+        self.stopped = not running
+        if self.stopped:
+            self.pending_text = []
+        return self.stopped
+
+    def unpaid_for(self, unbilled: list[dict]) -> Unpaid:
+        """What the stopped run consumed and was not charged: the steps it
+        could not save, and the model calls no saved step carries
+        (``Outcome.unbilled``)."""
+        unpaid = Unpaid(**vars(self.unpaid))
+        for call in unbilled:
+            unpaid.add(self.meter.cost("", {"model": call["model"]}, call), call)
+        return unpaid
 
 
 def _references(definition: dict, prefix: str) -> list[int]:
@@ -633,11 +744,13 @@ def run_execute(*, run_id: int, worker: str = "", provider=None) -> Run | None:
         await sync_to_async(close_old_connections)()
         try:
             outcome = await execute(spec, recorder, provider)
-            if recorder.out_of_credits:
+            if recorder.out_of_credits and not recorder.stopped:
                 outcome = await _out_of_credits(recorder, outcome)
         finally:
             await sync_to_async(close_old_connections)()
-        finished = await sync_to_async(run_finish)(run=run, outcome=outcome)
+        finished = await sync_to_async(run_finish)(
+            run=run, outcome=outcome, unpaid=recorder.unpaid_for(outcome.unbilled)
+        )
         logger.info(
             "Run %s of agent %s ended %s on %s",
             run.pk,
@@ -656,23 +769,40 @@ def run_execute(*, run_id: int, worker: str = "", provider=None) -> Run | None:
 
 @transaction.atomic
 def run_cancel(*, run: Run) -> Run:
-    """Stop a queued, running or paused run; a worker running it notices
-    within a second."""
-    cancelled = Run.objects.filter(
-        pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.PAUSED]
-    ).update(
-        status=RunStatus.CANCELLED,
-        error=_("Cancelled before it finished."),
-        finished_at=timezone.now(),
-    )
-    if not cancelled:
+    """Stop a queued, running or paused run, and say so in a last step.
+
+    A running run's worker stops at its next stream event (or within
+    CANCEL_POLL_INTERVAL when nothing streams) and saves nothing more; it
+    then charges what it consumed before stopping to the cancellation's step
+    and gives back the rest of the hold (run_finish). Any other run is
+    settled here.
+    """
+    status = _run_locked(run.pk)
+    if status not in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.PAUSED):
         run.refresh_from_db()
         raise ValidationError(
             {"status": [_("The run has already finished (%(s)s).") % {"s": run.status}]}
         )
-    run_settle(run)
+    message = _("Cancelled before it finished.")
+    Run.objects.filter(pk=run.pk).update(
+        status=RunStatus.CANCELLED, error=message, finished_at=timezone.now()
+    )
+    order = (run.steps.aggregate(last=Max("order"))["last"] or 0) + 1
+    step = run_step_save(
+        run=run,
+        order=order,
+        type=StepType.CANCELLED,
+        payload={"message": message, "was": status},
+    )
+    if status != RunStatus.RUNNING:
+        run_settle(run)
     run.refresh_from_db()
-    transaction.on_commit(lambda: run_push(run_id=run.pk, message=status_message(run)))
+    transaction.on_commit(
+        lambda: (
+            run_push(run_id=run.pk, message=step_message(step)),
+            run_push(run_id=run.pk, message=status_message(run)),
+        )
+    )
     return run
 
 
@@ -791,4 +921,23 @@ def run_sweep_dead(*, now=None) -> int:
                 )
             )
         swept += 1
-    return swept
+    return swept + _settle_cancelled_stranded(now=now, live=live)
+
+
+def _settle_cancelled_stranded(*, now, live: set[str]) -> int:
+    """Give back the hold of runs cancelled while running whose worker died
+    before settling them (their worker settles them otherwise)."""
+    grace = timedelta(seconds=settings.AGENT_RUN_DEAD_WORKER_GRACE)
+    overrun = timedelta(seconds=settings.AGENT_RUN_TIMEOUT) + grace
+    settled = 0
+    stranded = Run.objects.filter(
+        status=RunStatus.CANCELLED,
+        budget__released_at__isnull=True,
+        finished_at__lt=now - grace,
+    )
+    for run in stranded:
+        if run.worker in live and run.finished_at > now - overrun:
+            continue
+        run_settle(run)
+        settled += 1
+    return settled

@@ -310,7 +310,37 @@ def test_a_run_of_an_old_version_uses_that_versions_definition():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_stops_once_its_run_is_cancelled_swept_or_deleted():
-    """The recorder's stop signal: the run is no longer `running`."""
+    """The recorder's stop signal: the run is no longer `running`. Once
+    stopped it stays stopped, and it saves no more steps."""
+    from asgiref.sync import async_to_sync
+
+    from agents.services.runs import DatabaseRecorder
+
+    def recorder_for(run):
+        recorder = DatabaseRecorder(run, next_order=2)
+        recorder.STATUS_INTERVAL = 0  # read the status at every question
+        return recorder
+
+    run = make_run(make_agent())
+    services.run_claim(run_id=run.pk, worker="w1")
+    recorder = recorder_for(run)
+    assert async_to_sync(recorder.cancelled)() is False
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
+    assert async_to_sync(recorder.cancelled)() is True
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    assert async_to_sync(recorder.cancelled)() is True
+    assert async_to_sync(recorder.step)("agent-thought", {"text": "late"}) is None
+    assert not run.steps.filter(type="agent-thought").exists()
+    recorder = recorder_for(run)
+    services.run_delete(run=run)
+    assert async_to_sync(recorder.cancelled)() is True
+
+
+def test_the_recorder_reads_the_run_status_at_most_every_interval(
+    django_assert_num_queries,
+):
+    """Asked between every stream event, it reads the database only once per
+    STATUS_INTERVAL."""
     from asgiref.sync import async_to_sync
 
     from agents.services.runs import DatabaseRecorder
@@ -318,9 +348,7 @@ def test_a_worker_stops_once_its_run_is_cancelled_swept_or_deleted():
     run = make_run(make_agent())
     services.run_claim(run_id=run.pk, worker="w1")
     recorder = DatabaseRecorder(run, next_order=2)
-    assert async_to_sync(recorder.cancelled)() is False
-    Run.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
-    assert async_to_sync(recorder.cancelled)() is True
-    Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
-    services.run_delete(run=run)
-    assert async_to_sync(recorder.cancelled)() is True
+    recorder.STATUS_INTERVAL = 60
+    with django_assert_num_queries(1):
+        for _ in range(50):
+            assert async_to_sync(recorder.cancelled)() is False

@@ -7,7 +7,7 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from agents.services.runs import run_step_record
+from agents.services.runs import run_claim, run_step_record
 from billing import notifications, services
 from billing.models import MILLI, CreditAccount, EntryKind
 from config.celery import app as celery_app
@@ -206,6 +206,7 @@ def test_a_run_charge_that_crosses_the_threshold_warns_after_commit(
 ):
     user = UserFactory(credits=3)
     run = make_run(make_agent(user))
+    run_claim(run_id=run.pk, worker="test")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         run_step_record(
             run=run, order=2, type="agent-thought", payload={"text": "Hm."}, cost=1500

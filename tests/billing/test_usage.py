@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from agents import services as agent_services
 from agents.models import RunStep
-from agents.services.runs import run_step_record
+from agents.services.runs import run_claim, run_step_record
 from billing import usage
 from billing.models import MILLI, LedgerEntry
 from tests.agents.factories import make_agent, make_run
@@ -22,7 +22,9 @@ pytestmark = pytest.mark.django_db
 
 def charge(run, *, order, milli, days_ago=0, payload=None, type="agent-thought"):
     """A step of ``run`` charged ``milli`` through the metering service, moved
-    ``days_ago`` days back (its ledger entry with it)."""
+    ``days_ago`` days back (its ledger entry with it). Steps are recorded
+    for running runs: the run is taken by a worker first, if it was not."""
+    run_claim(run_id=run.pk, worker="test")
     step, _exhausted = run_step_record(
         run=run,
         order=order,

@@ -8,7 +8,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from agents.runtime.demo_model.constants import DEMO_MODEL_ID, DEMO_MODEL_NAMES
-from agents.runtime.demo_model.responses import build_turn, stream_events
+from agents.runtime.demo_model.responses import (
+    build_turn,
+    count_input_tokens,
+    stream_events,
+)
 from agents.runtime.sdk import (
     AgentOutputSchemaBase,
     Model,
@@ -28,6 +32,10 @@ class DemoModel(Model):
 
     def __init__(self, *, word_delay: float = 0.0) -> None:
         self.word_delay = word_delay
+
+    def estimate_input_tokens(self, system_instructions, input, tools, output_schema):
+        """A call cut short is charged what the whole call would report."""
+        return count_input_tokens(system_instructions, input)
 
     async def get_response(
         self,

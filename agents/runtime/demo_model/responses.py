@@ -56,6 +56,16 @@ def _tokens(text: str) -> int:
     return math.ceil(len(text) / 4)
 
 
+def count_input_tokens(system_instructions: str | None, input) -> int:
+    """What the demo model reports as a turn's input: its instructions and
+    items, at four characters a token."""
+    serialized_input = json.dumps(
+        input if isinstance(input, str) else [as_dict(i) for i in input],
+        default=str,
+    )
+    return _tokens((system_instructions or "") + serialized_input)
+
+
 @dataclass
 class DemoTurn:
     output: list[Any]
@@ -123,11 +133,7 @@ def build_turn(
                 ],
             )
         )
-    serialized_input = json.dumps(
-        input if isinstance(input, str) else [as_dict(i) for i in input],
-        default=str,
-    )
-    input_tokens = _tokens((system_instructions or "") + serialized_input)
+    input_tokens = count_input_tokens(system_instructions, input)
     output_tokens = _tokens(written) + thought_tokens
     usage = Usage(
         requests=1,
