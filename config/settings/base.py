@@ -66,6 +66,10 @@ MIDDLEWARE = [
     # After WhiteNoise: static files need no policy; every other response,
     # errors and 429s included, gets one.
     "config.csp.ContentSecurityPolicyMiddleware",
+    # Before anything reads a body: one nested too deeply for Python's
+    # recursive JSON parser, or too large, is refused here for every view,
+    # the libraries' (allauth's headless API, dj-stripe's webhook) included.
+    "config.jsoninput.JsonBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
