@@ -22,12 +22,12 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.template.loader import render_to_string
 
 from agents import selectors
 from agents.payloads import run_to_dict, step_to_dict
 from agents.services.steps import run_events_group
+from config.consumers import JsonConsumer
 
 
 @database_sync_to_async
@@ -53,7 +53,7 @@ def _event(name: str, request_id: str, **data) -> dict:
     return event
 
 
-class RunConsumer(AsyncJsonWebsocketConsumer):
+class RunConsumer(JsonConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:

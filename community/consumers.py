@@ -1,11 +1,10 @@
 """Websocket consumers of the community app."""
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
-
 from community.services import user_events_group
+from config.consumers import JsonConsumer
 
 
-class UserEventsConsumer(AsyncJsonWebsocketConsumer):
+class UserEventsConsumer(JsonConsumer):
     """A signed-in user's own live events (notifications and the like).
 
     The group name comes from the user's id, so nobody can listen to another

@@ -243,3 +243,21 @@ async def test_a_step_whose_push_was_lost_is_filled_in_from_the_database(queued_
     steps = [m["step"]["order"] for m in messages if m["event"] == "step"]
     assert steps == [2, 3, 4]
     await communicator.disconnect()
+
+
+async def test_a_frame_nested_too_deeply_is_answered_with_an_error_and_it_stays_open(
+    queued_run,
+):
+    header = await sync_to_async(bearer)(queued_run.owner)
+    communicator, connected, _ = await connect(queued_run.pk, header)
+    assert connected
+    first = await communicator.receive_json_from(timeout=10)
+    assert first["step"]["type"] == "user-request"
+    await communicator.send_to(text_data='{"a":' * 10_000 + "1" + "}" * 10_000)
+    assert await communicator.receive_json_from(timeout=10) == {
+        "type": "error",
+        "detail": "Nested too deeply: at most 64 levels of arrays and objects.",
+    }
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from(timeout=10) == {"type": "pong"}
+    await communicator.disconnect()

@@ -108,3 +108,36 @@ async def test_members_do_not_hear_each_others_events(member, api_key):
     assert await communicator.receive_json_from(timeout=10) == {"type": "mine"}
     assert await communicator.receive_nothing(timeout=0.5)
     await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("frame", "detail"),
+    [
+        (
+            {"text_data": "[" * 10_000 + "]" * 10_000},
+            "Nested too deeply: at most 64 levels of arrays and objects.",
+        ),
+        (
+            {"text_data": "ping"},
+            "The frame is not JSON: Expecting value: line 1 column 1 (char 0)",
+        ),
+        ({"bytes_data": b"\x00\x01"}, "Send JSON in text frames."),
+    ],
+    ids=["nested-too-deeply", "not-json", "binary"],
+)
+async def test_a_frame_it_cannot_read_is_answered_with_an_error_and_it_stays_open(
+    api_key, frame, detail
+):
+    _, secret = api_key
+    communicator, connected = await connect(
+        (b"authorization", f"Bearer {secret}".encode())
+    )
+    assert connected
+    await communicator.send_to(**frame)
+    assert await communicator.receive_json_from(timeout=10) == {
+        "type": "error",
+        "detail": detail,
+    }
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from(timeout=10) == {"type": "pong"}
+    await communicator.disconnect()
