@@ -15,6 +15,8 @@ import jsonschema
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from config import jsoninput
+
 # The fields of an agent that a version freezes; tags and visibility are about
 # how the agent is shown, not how it behaves, so changing them makes no version.
 DEFINITION_FIELDS = (
@@ -205,8 +207,8 @@ def clean_output_type(value: Any) -> dict | None:
         return None
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError as error:
+            value = jsoninput.loads(value)
+        except ValueError as error:  # not JSON, or nested too deeply
             raise ValidationError(
                 _("The output type is not valid JSON: %(error)s") % {"error": error}
             ) from None

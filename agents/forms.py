@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from agents.definitions import TOOL_CHOICES
 from agents.models import Agent, Category, RunStatus, Visibility
 from billing.models import MILLI
+from config import jsoninput
 
 
 class ModelSelect(forms.Select):
@@ -653,8 +654,8 @@ class CustomToolForm(forms.Form):
     def clean_parameters(self) -> dict:
         text = self.cleaned_data["parameters"]
         try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
+            return jsoninput.loads(text)
+        except ValueError as error:  # not JSON, or nested too deeply
             raise forms.ValidationError(
                 _("The parameters are not valid JSON: %(error)s") % {"error": error}
             ) from None

@@ -80,6 +80,25 @@ def test_a_malformed_or_non_object_body_gets_400(as_user, owner):
     assert "non_field_errors" in response.json()
 
 
+def test_an_output_type_sent_as_json_text_nested_too_deeply_is_a_field_error(
+    as_user, owner
+):
+    """JSON text in a field is parsed with the same depth limit as bodies;
+    10,000 levels were a RecursionError (500)."""
+    response = as_user(owner).post(
+        "/api/v1/agents/",
+        {"name": "A", "output_type": "[" * 10_000 + "]" * 10_000},
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "output_type": [
+            "The output type is not valid JSON: Nested too deeply: at most 64 levels"
+            " of arrays and objects."
+        ]
+    }
+    assert not Agent.objects.exists()
+
+
 def test_the_list_shows_only_my_agents(as_user, owner):
     mine = make_agent(owner)
     make_agent(visibility="public")

@@ -165,6 +165,18 @@ def test_bad_input_is_shown_by_its_field_and_nothing_is_saved(
     assert TOKEN not in content
 
 
+def test_parameters_nested_too_deeply_are_shown_by_their_field(owner):
+    """10,000 levels were a RecursionError (500)."""
+    response = client_for(owner).post(
+        "/tools/new/", tool_form(parameters="[" * 10_000 + "]" * 10_000)
+    )
+    assert response.status_code == 400
+    assert "Nested too deeply: at most 64 levels" in field_errors(
+        response.content.decode(), "parameters"
+    )
+    assert not CustomTool.objects.exists()
+
+
 def test_a_name_the_member_already_uses_is_refused(owner):
     make_tool(owner)
     response = client_for(owner).post("/tools/new/", tool_form())
