@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from agents.definitions import AGENT_TOOL_PREFIX, CUSTOM_PREFIX, DEFINITION_FIELDS
+from config.jsoninput import MAX_DEPTH
 
 FORMAT = 1
 # The largest file accepted, in characters: far above any real definition.
@@ -196,10 +197,53 @@ def agent_document(agent, *, user=None) -> dict[str, Any]:
     return document
 
 
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data) -> bool:
+        # A value the document holds twice is written twice, never as an
+        # anchor and alias, which load() refuses.
+        return True
+
+
 def dump(document: dict[str, Any]) -> str:
-    return yaml.safe_dump(
-        document, sort_keys=False, allow_unicode=True, default_flow_style=False
+    return yaml.dump(
+        document,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
     )
+
+
+class _RefusedError(yaml.YAMLError):
+    pass
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing what an agent file never holds and
+    what would make loading or the checks after it fail or run away: nesting
+    deeper than JSON bodies may nest (config.jsoninput; the composer recurses
+    a few frames a level, so ``- - - - …`` on one line ends in RecursionError),
+    and aliases (``&a [*a]`` is a list holding itself; a few lines of aliases
+    of aliases make a billion elements)."""
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise _RefusedError(_("The file may not use YAML aliases (*name)."))
+        self.depth += 1
+        try:
+            # Scalars pass through here too: one more than collections.
+            if self.depth > MAX_DEPTH + 1:
+                raise _RefusedError(
+                    _("The file is nested too deeply: at most %(n)d levels.")
+                    % {"n": MAX_DEPTH}
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def load(text: Any) -> dict[str, Any]:
@@ -213,7 +257,9 @@ def load(text: Any) -> dict[str, Any]:
     if len(text) > MAX_CHARS:
         refuse(_("The file is larger than %(n)d characters.") % {"n": MAX_CHARS})
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_Loader)  # noqa: S506 (a safe loader)
+    except _RefusedError as error:
+        refuse(str(error))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

@@ -174,6 +174,64 @@ def test_a_bad_file_gets_a_clear_400_and_saves_nothing(as_user, text, field, mes
     assert not CustomTool.objects.exists()
 
 
+LAUGHS = "".join(
+    f"l{n}: &l{n} [" + ", ".join([f"*l{n - 1}" if n else "ha"] * 10) + "]\n"
+    for n in range(9)
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            # 600 mappings, one inside the other, in block style.
+            "agentry: 1\nname: X\nmodel_settings:\n"
+            + "".join(" " * (n + 1) + "k:\n" for n in range(600))
+            + " " * 601
+            + "v\n",
+            "The file is nested too deeply: at most 64 levels.",
+        ),
+        (
+            {"yaml": "agentry: 1\nname: X\ninstructions: " + "[" * 10_000},
+            "The file is nested too deeply: at most 64 levels.",
+        ),
+        (
+            "agentry: 1\nname: X\noutput_type: &a {type: object, items: *a}\n",
+            "The file may not use YAML aliases (*name).",
+        ),
+        (
+            # A billion "ha"s in a few lines, once the aliases are followed.
+            "agentry: 1\nname: X\ninstructions: hi\nmodel_settings:\n"
+            + LAUGHS.replace("\n", "\n ").join((" ", "")),
+            "The file may not use YAML aliases (*name).",
+        ),
+    ],
+    ids=["deep-block", "deep-flow-in-json", "self-alias", "a-billion-laughs"],
+)
+def test_a_file_nested_too_deeply_or_with_aliases_is_refused(as_user, body, message):
+    """YAML's composer recurses a few frames a level: 600 levels were a
+    RecursionError (500). An alias could make a list that holds itself (500)
+    or a billion elements from a few lines."""
+    client = as_user(UserFactory())
+    if isinstance(body, dict):
+        response = client.post("/api/v1/agents/import/", body, format="json")
+    else:
+        response = client.post(
+            "/api/v1/agents/import/", body, content_type="application/yaml"
+        )
+    assert response.status_code == 400
+    assert response.json() == {"file": [message]}
+    assert not Agent.objects.exists()
+
+
+def test_an_export_holding_one_value_twice_writes_it_twice_not_as_an_alias():
+    shared = ["calculator"]
+    text = portability.dump({"agentry": 1, "name": "X", "tools": shared, "b": shared})
+    assert "&" not in text
+    assert "*" not in text
+    assert yaml.safe_load(text)["b"] == ["calculator"]
+
+
 def test_only_those_who_may_see_an_agent_can_export_it(as_user, api_client):
     private = make_agent()
     public = make_agent(visibility="public")
