@@ -14,6 +14,12 @@ behind a found object is reached, not only the 404s.
 Checks: no 5xx, the declared content type, and for a documented status the
 declared response shape.
 
+No generator sends what a hostile client might, so every operation also gets
+four bodies by hand: arrays and objects 10,000 deep (a RecursionError for any
+recursive parser), each body field a 100,000-element array, each a string of
+2 MB in all, and a 5 MB body. The first and last must be refused as JSON
+before any view, the others answered below 500.
+
 Seeded and derandomized: the same requests every run. Nothing leaves the
 machine: Stripe is answered by tests/billing/fake_stripe.py, model providers
 by tests/agents/fake_llm.py, and any other host name fails to resolve, as it
@@ -26,6 +32,7 @@ The case count and request time are printed at the end of the session
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 
@@ -36,6 +43,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.middleware.csrf import get_token
 from django.test import Client, RequestFactory
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -316,3 +324,81 @@ def test_it_never_answers_a_server_error(case, world, in_test_transaction):
             response_schema_conformance,
         ],
     )
+
+
+# --- bodies no generator sends ---------------------------------------------------
+
+DEEP = '{"a":[' * 5_000 + "]}" * 5_000
+HUGE = json.dumps({"data": "x" * 5 * 1024 * 1024})
+WIDE = 100_000  # elements in each field's array
+# Repeated multipart fields past Django's DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000)
+# are refused whatever their number; more would only cost time to encode.
+WIDE_MULTIPART = 2_000
+LONG = 2_000_000  # characters of text in all, under the 2.5 MB bodies may have
+OPERATIONS = [result.ok() for result in schema.get_all_operations()]
+
+
+def _fields(operation) -> tuple[str, list[str]]:
+    """Multipart or JSON, as the operation's first body is, and that body's
+    fields; JSON and one made-up field when it takes none."""
+    for body in operation.body:
+        schemas = schema.raw_schema["components"]["schemas"]
+        fields = list(schemas.get(body.resource_name, {}).get("properties", {}))
+        if body.media_type == "multipart/form-data":
+            return MULTIPART_CONTENT, fields or ["data"]
+        return "application/json", fields or ["data"]
+    return "application/json", ["data"]
+
+
+def _encoded(body, content_type: str) -> str | bytes:
+    if isinstance(body, str):
+        return body
+    if content_type == MULTIPART_CONTENT:
+        return encode_multipart(BOUNDARY, body)
+    return json.dumps(body)
+
+
+@pytest.mark.parametrize(
+    "operation", OPERATIONS, ids=[operation.label for operation in OPERATIONS]
+)
+def test_bodies_too_deep_wide_long_or_large_get_no_server_error(operation, world):
+    """Nested too deeply: a 400 saying so. Over 2.5 MB: a 413 saying so.
+    Arrays and strings as large as a body may hold: any answer below 500."""
+    known = {name: values[0] for name, values in Known.ids.items()}
+    path = operation.path.format_map(
+        {
+            parameter.name: known.get(parameter.name, 1)
+            for parameter in operation.path_parameters
+        }
+    )
+    client = Client(headers=world["api_key"]["headers"])
+    content_type, fields = _fields(operation)
+    wide = WIDE_MULTIPART if content_type == MULTIPART_CONTENT else WIDE
+    cases = [
+        (DEEP, "application/json", 400, "nested too deeply"),
+        (HUGE, "application/json", 413, "too large"),
+        ({field: [0] * wide for field in fields}, content_type, None, ""),
+        (
+            {field: "x" * (LONG // len(fields)) for field in fields},
+            content_type,
+            None,
+            "",
+        ),
+    ]
+    for body, sent_as, status, words in cases:
+        started = time.perf_counter()
+        response = client.generic(
+            operation.method.upper(),
+            path,
+            _encoded(body, sent_as),
+            content_type=sent_as,
+        )
+        STATS["seconds"] += time.perf_counter() - started
+        STATS["cases"] += 1
+        assert response.status_code < 500, response.content[:500]
+        if status is not None:
+            assert response.status_code == status, response.content[:500]
+            assert words in response.json()["detail"]
+    if operation.label not in _operations_seen:
+        _operations_seen.add(operation.label)
+        STATS["operations"] += 1
