@@ -15,9 +15,10 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # Fernet keys for secrets stored in the database (config/crypto.py); empty:
 # one derived from SECRET_KEY.
 ENCRYPTION_KEYS = env.list("ENCRYPTION_KEYS", default=[])
-# Outbound HTTP made for users (tools, webhooks; config/outbound.py): networks
-# exempt from the public-address rule (e.g. 10.0.0.0/8 for an internal
-# service), the time limit in seconds and the largest response in bytes.
+# Outbound HTTP made for users (tools, webhooks, model endpoints;
+# config/outbound.py): networks exempt from the public-address rule (e.g.
+# 10.0.0.0/8 for an internal service), and for outbound.request() the time
+# limit in seconds and the largest response in bytes.
 OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
 OUTBOUND_TIMEOUT = env.float("OUTBOUND_TIMEOUT", default=10.0)
 OUTBOUND_MAX_BYTES = env.int("OUTBOUND_MAX_BYTES", default=1_000_000)

@@ -1,19 +1,27 @@
 """Outbound HTTP for users is refused where it could reach inside the network."""
 
+import datetime
 import socket
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx2
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from config import outbound
 
 
 class LocalSite:
-    """A small web server on 127.0.0.1 with a few fixed pages."""
+    """A small web server with a few fixed pages, on 127.0.0.1 unless told
+    (any 127.x address is loopback); over TLS when given ``ssl_context``."""
 
-    def __init__(self) -> None:
+    def __init__(self, host="127.0.0.1", port=0, ssl_context=None) -> None:
         site = self
         self.hits: list[str] = []
 
@@ -25,6 +33,8 @@ class LocalSite:
                 site.hits.append(self.path)
                 if self.path == "/hello":
                     self._send(200, b"hello world")
+                elif self.path == "/host":
+                    self._send(200, self.headers["Host"].encode())
                 elif self.path == "/big":
                     self._send(200, b"x" * 5000)
                 elif self.path == "/slow":
@@ -50,16 +60,56 @@ class LocalSite:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        if ssl_context is not None:
+            self.httpd.socket = ssl_context.wrap_socket(
+                self.httpd.socket, server_side=True
+            )
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     @property
+    def port(self) -> int:
+        return self.httpd.server_address[1]
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        return f"http://{self.httpd.server_address[0]}:{self.port}"
 
     def close(self):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class FakeDNS:
+    """DNS, the edge of the machine, answering some names from a script: each
+    lookup of a name takes its next answer, the last one repeating. Other
+    names (and addresses) resolve as usual. ``lookups`` lists the names asked."""
+
+    def __init__(self, monkeypatch, answers: dict[str, list[str]]) -> None:
+        self.answers = {name: list(addresses) for name, addresses in answers.items()}
+        self.lookups: list[str] = []
+        real = socket.getaddrinfo
+
+        def getaddrinfo(host, port, *args, **kwargs):
+            # anyio asks with the name IDNA-encoded, as bytes.
+            name = host.decode() if isinstance(host, bytes) else host
+            if name not in self.answers:
+                return real(host, port, *args, **kwargs)
+            self.lookups.append(name)
+            queue = self.answers[name]
+            address = queue.pop(0) if len(queue) > 1 else queue[0]
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port)))]
+
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture
+def inside():
+    """A server on 127.0.0.2: loopback too, but outside the one network the
+    tests allow, so it stands for an internal address nobody may reach."""
+    local = LocalSite(host="127.0.0.2")
+    yield local
+    local.close()
 
 
 @pytest.fixture
@@ -195,3 +245,153 @@ def test_allowed_hosts_limit_the_request_and_its_redirects(site):
             f"{site.url}/redirect?to=http://localhost:1/",
             allowed_hosts=["127.0.0.1"],
         )
+
+
+def test_the_transport_refuses_a_redirect_to_a_network_that_is_not_allowed(
+    site, inside
+):
+    """Any httpx2 client on the transport: every hop is checked where it
+    connects, whoever follows the redirect."""
+    redirect = f"{site.url}/redirect?to={inside.url}/hello"
+    with httpx2.Client(transport=outbound.transport(), follow_redirects=True) as client:
+        assert client.get(f"{site.url}/redirect?to=/hello").text == "hello world"
+        with pytest.raises(outbound.OutboundRefusedError, match=r"127\.0\.0\.2 is"):
+            client.get(redirect)
+    with pytest.raises(outbound.OutboundRefusedError, match=r"127\.0\.0\.2 is"):
+        outbound.request("GET", redirect)
+    assert inside.hits == []
+
+
+async def test_the_async_transport_refuses_a_redirect_the_same_way(site, inside):
+    transport = outbound.async_transport()
+    async with httpx2.AsyncClient(transport=transport, follow_redirects=True) as client:
+        response = await client.get(f"{site.url}/redirect?to=/hello")
+        assert response.text == "hello world"
+        with pytest.raises(outbound.OutboundRefusedError, match=r"127\.0\.0\.2 is"):
+            await client.get(f"{site.url}/redirect?to={inside.url}/hello")
+    assert inside.hits == []
+
+
+def test_a_name_is_resolved_once_and_only_the_checked_address_is_connected_to(
+    monkeypatch, site
+):
+    """A name that answers an allowed address, then an internal one (DNS
+    rebinding): the connection goes to the address that was checked, and the
+    next connection, checked again, is refused. Host stays the name."""
+    inside = LocalSite(host="127.0.0.2", port=site.port)
+    try:
+        dns = FakeDNS(monkeypatch, {"rebind.test": ["127.0.0.1", "127.0.0.2"]})
+        url = f"http://rebind.test:{site.port}/host"
+        with httpx2.Client(transport=outbound.transport()) as client:
+            assert client.get(url).text == f"rebind.test:{site.port}"
+        assert dns.lookups == ["rebind.test"]
+        with pytest.raises(
+            outbound.OutboundRefusedError,
+            match=r"rebind\.test resolves to 127\.0\.0\.2, which is not a public",
+        ):
+            outbound.request("GET", url)
+        assert site.hits == ["/host"]
+        assert inside.hits == []
+    finally:
+        inside.close()
+
+
+async def test_the_async_transport_connects_only_to_the_checked_address(
+    monkeypatch, site
+):
+    inside = LocalSite(host="127.0.0.2", port=site.port)
+    try:
+        FakeDNS(monkeypatch, {"rebind.test": ["127.0.0.1", "127.0.0.2"]})
+        url = f"http://rebind.test:{site.port}/host"
+        async with httpx2.AsyncClient(transport=outbound.async_transport()) as client:
+            assert (await client.get(url)).text == f"rebind.test:{site.port}"
+        async with httpx2.AsyncClient(transport=outbound.async_transport()) as client:
+            with pytest.raises(
+                outbound.OutboundRefusedError, match=r"rebind\.test resolves"
+            ):
+                await client.get(url)
+        assert inside.hits == []
+    finally:
+        inside.close()
+
+
+def test_an_operators_host_is_called_as_configured_but_not_where_it_redirects(
+    settings, inside
+):
+    """trusted_urls: a base URL from the environment may be internal (a proxy,
+    a local Ollama); a redirect from it to another host is still checked."""
+    settings.OUTBOUND_ALLOWED_NETWORKS = []
+    operators = LocalSite()
+    try:
+        trusted = [operators.url + "/v1"]
+        with httpx2.Client(
+            transport=outbound.transport(trusted_urls=trusted), follow_redirects=True
+        ) as client:
+            assert client.get(f"{operators.url}/redirect?to=/hello").status_code == 200
+            with pytest.raises(outbound.OutboundRefusedError):
+                client.get(f"{operators.url}/redirect?to={inside.url}/hello")
+        response = outbound.request(
+            "GET", f"{operators.url}/hello", trusted_urls=trusted
+        )
+        assert response.text() == "hello world"
+        with pytest.raises(outbound.OutboundRefusedError):
+            outbound.request("GET", f"{operators.url}/hello")
+        assert inside.hits == []
+    finally:
+        operators.close()
+
+
+def _certificate(tmp_path, name: str):
+    """A self-signed certificate for ``name``: the server's context, and a
+    client context that trusts it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    pem = certificate.public_bytes(serialization.Encoding.PEM)
+    (tmp_path / "cert.pem").write_bytes(pem)
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    client = ssl.create_default_context(cadata=pem.decode())
+    return server, client
+
+
+def test_tls_checks_the_certificate_against_the_name_not_the_address(
+    monkeypatch, settings, tmp_path
+):
+    """Connecting to the checked address keeps SNI and the certificate check
+    on the host name: the right name passes, another name for the same
+    address fails."""
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    server_context, client_context = _certificate(tmp_path, "secure.test")
+    secure = LocalSite(ssl_context=server_context)
+    try:
+        FakeDNS(
+            monkeypatch, {"secure.test": ["127.0.0.1"], "other.test": ["127.0.0.1"]}
+        )
+        transport = outbound.transport(verify=client_context)
+        with httpx2.Client(transport=transport) as client:
+            response = client.get(f"https://secure.test:{secure.port}/host")
+            assert response.text == f"secure.test:{secure.port}"
+            with pytest.raises(httpx2.ConnectError, match="certificate"):
+                client.get(f"https://other.test:{secure.port}/host")
+    finally:
+        secure.close()
