@@ -10,6 +10,8 @@ unchanged:
 * Anthropic Messages: ``POST /v1/messages``, plain or streamed; ``x-api-key``.
   litellm's ``anthropic/<model>`` with ``base_url=B`` posts to ``B/v1/messages``
   (it appends ``/v1/messages`` unless ``B`` already ends with it).
+* OpenAI embeddings: ``POST /v1/embeddings``, one vector of the requested
+  ``dimensions`` per input (a 1.0 at the input's position, else 0.0).
 * Gemini (Google AI Studio): ``POST /models/<model>:generateContent`` and
   ``POST /models/<model>:streamGenerateContent?alt=sse``, with or without a
   ``/v1beta`` (or ``/v1alpha``, ``/v1``) prefix; ``x-goog-api-key`` header or
@@ -22,6 +24,8 @@ when it is empty the reply is ``Echo: <text of the last user message>``. Every
 request is recorded in ``requests``: path (without the query), method, key
 (the credential found, or None), body (parsed JSON, or None), and also query,
 headers and provider. ``keys=None`` accepts any key (a keyless local server).
+``redirect_to`` (a base URL), when set, answers every request with a 307 to the
+same path there, as a provider behind a redirect would.
 
     with FakeLLM() as fake:
         fake.script = [call("add", {"a": 2, "b": 3}), text("5")]
@@ -703,7 +707,8 @@ class FakeLLM:
 
     ``keys`` are the accepted credentials (``None`` accepts anything, like a
     keyless local server); ``models`` is what ``GET /v1/models`` lists;
-    ``delay`` is how long each model request takes before its answer starts.
+    ``delay`` is how long each model request takes before its answer starts;
+    ``host`` and ``port`` where it listens (any 127.x address is loopback).
     """
 
     def __init__(
@@ -712,23 +717,26 @@ class FakeLLM:
         keys: set[str] | frozenset[str] | None = DEFAULT_KEYS,
         models: list[str] | tuple[str, ...] = DEFAULT_MODELS,
         delay: float = 0.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         self.keys = set(keys) if keys is not None else None
         self.models = list(models)
         # Seconds every model request takes, as a real provider's would.
         self.delay = delay
+        self.redirect_to: str | None = None
         self.requests: list[dict] = []
         self.script: list[Turn] = []
         self._lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self.httpd = ThreadingHTTPServer((host, port), _handler_for(self))
         self.httpd.daemon_threads = True
         # Do not wait at shutdown for handlers still sleeping in a hang().
         self.httpd.block_on_close = False
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, name="fake-llm", daemon=True
         )
-        host, port = self.httpd.server_address[:2]
-        self.base_url = f"http://{host}:{port}"
+        host, self.port = self.httpd.server_address[:2]
+        self.base_url = f"http://{host}:{self.port}"
         self.openai_base_url = self.base_url + "/v1"
 
     def __enter__(self) -> FakeLLM:
@@ -825,6 +833,8 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 return OPENAI, "responses", None
             if path == "/v1/chat/completions":
                 return OPENAI, "chat", None
+            if path == "/v1/embeddings":
+                return OPENAI, "embeddings", None
             if path == "/v1/messages":
                 return ANTHROPIC, "messages", None
             match = _GEMINI_PATH.match(path)
@@ -842,6 +852,11 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 body = json.loads(raw) if raw else None
             except ValueError:
                 body = None
+            if fake.redirect_to:
+                fake._record({"path": url.path, "method": self.command})
+                location = fake.redirect_to + self.path
+                self._send(307, b"", "text/plain", {"Location": location})
+                return
             route = self._route(url.path)
             provider = route[0] if route else OPENAI
             key = self._credential(provider, query)
@@ -865,6 +880,9 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             provider, endpoint, path_model = route
             if endpoint == "models":
                 self._models(provider)
+                return
+            if endpoint == "embeddings":
+                self._embeddings(body)
                 return
             if fake.delay:
                 time.sleep(fake.delay)
@@ -917,6 +935,32 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                     for name in fake.models
                 ]
                 self._json(200, {"object": "list", "data": data})
+
+        def _embeddings(self, body: Any) -> None:
+            texts = body.get("input") if isinstance(body, dict) else None
+            texts = [texts] if isinstance(texts, str) else texts
+            if not isinstance(texts, list):
+                self._json(400, error_body(OPENAI, 400, "input must be a list."))
+                return
+            size = int(body.get("dimensions") or 8)
+            data = [
+                {
+                    "object": "embedding",
+                    "index": i,
+                    "embedding": [1.0 if j == i % size else 0.0 for j in range(size)],
+                }
+                for i in range(len(texts))
+            ]
+            usage = {"prompt_tokens": len(texts), "total_tokens": len(texts)}
+            self._json(
+                200,
+                {
+                    "object": "list",
+                    "data": data,
+                    "model": body["model"],
+                    "usage": usage,
+                },
+            )
 
         def _answer(
             self,
