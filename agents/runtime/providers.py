@@ -5,7 +5,11 @@
 - ``compatible/<name>``: any OpenAI-compatible server (Ollama, vLLM, LM Studio,
   DeepSeek, Groq...) over Chat Completions.
 - ``anthropic/<name>``, ``gemini/<name>``: through the SDK's LiteLLM extension,
-  imported only when such a model runs (it is slow to import).
+  imported only when such a model runs (it is slow to import; litellm_models.py).
+
+Every client sends through config.outbound's transport: the site's own base
+URLs are reached as configured, a user's endpoint and every redirect only where
+the outbound rules allow; a refusal fails the run saying why.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import httpx2
 import openai
 
 from agents.runtime.demo_model import DemoModel
@@ -48,6 +53,41 @@ class Credentials:
     check_address: bool = False
     source: str = "site"
 
+    @property
+    def trusted_urls(self) -> list[str]:
+        """The operator's base URL is reached as configured (an internal proxy,
+        a local Ollama); a user's, and every redirect, only if it is public."""
+        if self.check_address or not self.base_url:
+            return []
+        return [self.base_url]
+
+    def refused(self, provider: str, error: Exception) -> ModelUnavailableError:
+        """What a person is told when the endpoint was refused by the outbound
+        rules (config/outbound.py), with the rules' reason."""
+        whose = "Your" if self.check_address else "The site's"
+        endpoint = PROVIDER_NAMES[provider].removesuffix(" endpoint") + " endpoint"
+        return ModelUnavailableError(f"{whose} {endpoint} cannot be used: {error}")
+
+
+class _ExplainedRefusals(httpx2.AsyncBaseTransport):
+    """The checked transport, its refusals turned into ModelUnavailableError,
+    which the executor reports (or falls back from) with the reason; openai's
+    client lets exceptions that are not HTTP errors through unchanged."""
+
+    def __init__(self, provider: str, credentials: Credentials) -> None:
+        self._inner = outbound.async_transport(trusted_urls=credentials.trusted_urls)
+        self._provider = provider
+        self._credentials = credentials
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        try:
+            return await self._inner.handle_async_request(request)
+        except outbound.OutboundRefusedError as error:
+            raise self._credentials.refused(self._provider, error) from None
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
 
 class AgentryModelProvider(ModelProvider):
     """Models for one run, with the credentials chosen for its user.
@@ -80,7 +120,7 @@ class AgentryModelProvider(ModelProvider):
                 return sdk.OpenAIChatCompletionsModel(
                     model=name, openai_client=self._client(provider, credentials)
                 )
-            return _litellm_model(f"{provider}/{name}", credentials, self.timeout)
+            return _litellm_model(provider, name, credentials, self.timeout)
         raise ModelUnavailableError(
             f"The model {model_name!r} is not available on this site. "
             "Choose another model for the agent."
@@ -106,9 +146,7 @@ class AgentryModelProvider(ModelProvider):
                     outbound.OutboundRefusedError,
                     outbound.OutboundFailedError,
                 ) as e:
-                    raise ModelUnavailableError(
-                        f"Your OpenAI-compatible endpoint cannot be used: {e}"
-                    ) from None
+                    raise credentials.refused(provider, e) from None
             return credentials
         if credentials is None or not credentials.api_key:
             setting = {"openai": "OPENAI_API_KEY"}.get(provider, "")
@@ -131,23 +169,21 @@ class AgentryModelProvider(ModelProvider):
                 base_url=credentials.base_url or None,
                 max_retries=0,
                 timeout=self.timeout or openai.DEFAULT_TIMEOUT,
+                # Every connection, and every redirect, through the outbound
+                # rules; openai's defaults otherwise.
+                http_client=openai.DefaultAsyncHttpxClient(
+                    transport=_ExplainedRefusals(provider, credentials)
+                ),
             )
         return self._clients[provider]
 
 
-def _litellm_model(model: str, credentials: Credentials, timeout: float | None):
+def _litellm_model(
+    provider: str, name: str, credentials: Credentials, timeout: float | None
+):
     # Importing LiteLLM would otherwise fetch a price list from the internet.
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import litellm
-    from agents_sdk.extensions.models.litellm_model import LitellmModel
+    # LiteLLM is slow to import: only when such a model runs.
+    from agents.runtime import litellm_models
 
-    litellm.telemetry = False
-    if timeout:
-        litellm.request_timeout = timeout
-    # LiteLLM retries nothing unless asked; the runner's retries apply.
-    litellm.num_retries = 0
-    return LitellmModel(
-        model=model,
-        base_url=credentials.base_url or None,
-        api_key=credentials.api_key,
-    )
+    return litellm_models.litellm_model(provider, name, credentials, timeout)

@@ -12,6 +12,7 @@ from agents.models import ProviderKey, RunStatus
 from tests.agents.factories import make_agent, make_run
 from tests.agents.fake_llm import FakeLLM, call, fail, garbage, hang, text
 from tests.community.factories import UserFactory
+from tests.config.test_outbound import FakeDNS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -146,6 +147,93 @@ def test_an_endpoint_that_became_private_is_refused_at_run_time(settings):
     assert run.status == RunStatus.FAILED
     assert "Your OpenAI-compatible endpoint cannot be used" in run.error
     assert "not a public address" in run.error
+
+
+def refused_run_error(run) -> str:
+    """The message of a run that failed because its endpoint was refused."""
+    assert run.status == RunStatus.FAILED
+    error = run.steps.get(type="error")
+    assert error.payload["kind"] == "model_unavailable"
+    assert error.payload["message"] == run.error
+    return run.error
+
+
+def test_a_users_endpoint_that_redirects_inside_is_refused_at_run_time(settings):
+    """The endpoint passes the check before the run, then answers with a
+    redirect to an address that is not allowed (127.0.0.2, outside the one
+    allowed network): the client may not follow it, and the run says why."""
+    with FakeLLM(keys={KEY}, host="127.0.0.2") as inside, FakeLLM(keys={KEY}) as fake:
+        user = compatible_user(fake, settings)
+        agent = make_agent(user, model="compatible/llama3.1")
+        fake.redirect_to = inside.base_url
+        run = run_now(agent, input="Hello")
+        assert [r["path"] for r in fake.model_requests] == ["/v1/chat/completions"]
+        assert inside.requests == []
+    assert refused_run_error(run) == (
+        "Your OpenAI-compatible endpoint cannot be used: 127.0.0.2 is not a public "
+        "address (private, loopback, link-local or reserved), so it may not be "
+        "called."
+    )
+
+
+def test_a_users_endpoint_whose_name_turns_inside_after_the_check_is_refused(
+    settings, monkeypatch
+):
+    """DNS rebinding: the name answers an allowed address to the check before
+    the run, then an internal one. The client connects only to an address it
+    checked itself, so the second answer is refused, never connected to."""
+    with (
+        FakeLLM(keys={KEY}) as fake,
+        FakeLLM(keys={KEY}, host="127.0.0.2", port=fake.port) as inside,
+    ):
+        dns = FakeDNS(monkeypatch, {"llm.test": ["127.0.0.1"]})
+        settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
+        user = UserFactory()
+        saved = services.provider_key_save(
+            owner=user,
+            provider="compatible",
+            key=KEY,
+            base_url=f"http://llm.test:{fake.port}/v1",
+        )
+        assert services.provider_key_test(provider_key=saved).test_ok is True
+        agent = make_agent(user, model="compatible/llama3.1")
+        dns.answers["llm.test"] = ["127.0.0.1", "127.0.0.2"]
+        run = run_now(agent, input="Hello")
+        assert inside.requests == []
+        assert fake.model_requests == []
+    assert "llm.test resolves to 127.0.0.2, which is not a public address" in (
+        refused_run_error(run)
+    )
+
+
+@pytest.mark.parametrize(
+    ("provider", "model"),
+    [
+        ("openai", "gpt-4.1-mini"),
+        ("anthropic", "claude-haiku-4-5"),
+        ("gemini", "gemini-2.5-flash"),
+    ],
+)
+def test_the_sites_endpoint_is_trusted_but_not_where_it_redirects(
+    settings, provider, model
+):
+    """An operator's base URL may be internal (here loopback, which no
+    network setting allows); a redirect from it to another internal host is
+    refused all the same, for the openai client and LiteLLM alike."""
+    with FakeLLM(keys={KEY}, host="127.0.0.2") as inside, FakeLLM(keys={KEY}) as fake:
+        base = fake.openai_base_url if provider == "openai" else fake.base_url
+        setattr(settings, f"{provider.upper()}_BASE_URL", base)
+        setattr(settings, f"{provider.upper()}_API_KEY", KEY)
+        agent = make_agent(model=f"{provider}/{model}")
+        assert run_now(agent, input="Hi").final_output == "Echo: Hi"
+        fake.redirect_to = inside.base_url
+        run = run_now(agent, input="Hello")
+        assert inside.requests == []
+    label = {"openai": "OpenAI", "anthropic": "Anthropic", "gemini": "Google Gemini"}
+    assert refused_run_error(run).startswith(
+        f"The site's {label[provider]} endpoint cannot be used: 127.0.0.2 is not "
+        "a public address"
+    )
 
 
 def test_the_database_never_holds_an_endpoint_key_in_clear(settings):
