@@ -26,6 +26,8 @@ from typing import Protocol
 import numpy as np
 from django.conf import settings
 
+from config import outbound
+
 DIMENSIONS = 384
 MAX_TOKENS = 256
 BATCH_SIZE = 32
@@ -130,11 +132,19 @@ class OpenAIEmbedder:
     dimensions = DIMENSIONS
 
     def __init__(self, *, model: str, api_key: str, base_url: str = ""):
-        from openai import OpenAI
+        import openai
 
         self.name = f"openai/{model}"
         self._model = model
-        self._client = OpenAI(api_key=api_key, base_url=base_url or None)
+        self._client = openai.OpenAI(
+            api_key=api_key,
+            base_url=base_url or None,
+            # The configured server as configured; redirects elsewhere, and
+            # the default server, through the outbound rules.
+            http_client=openai.DefaultHttpxClient(
+                transport=outbound.transport(trusted_urls=[base_url])
+            ),
+        )
 
     def embed(self, texts: list[str]) -> np.ndarray:
         import openai
@@ -147,6 +157,9 @@ class OpenAIEmbedder:
                     input=texts[start : start + 100],
                     dimensions=DIMENSIONS,
                 )
+            except outbound.OutboundRefusedError as error:
+                message = f"The embeddings provider cannot be used: {error}"
+                raise EmbeddingError(message) from error
             except openai.OpenAIError as error:
                 message = f"The embeddings provider refused: {error}"
                 raise EmbeddingError(message) from error

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import openai
-import urllib3
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -121,9 +120,16 @@ def _openai_models(key: str) -> list[str]:
         base_url=settings.OPENAI_BASE_URL or None,
         max_retries=0,
         timeout=TEST_TIMEOUT,
+        # The site's base URL as configured; redirects elsewhere are checked.
+        http_client=openai.DefaultHttpxClient(
+            transport=outbound.transport(trusted_urls=[settings.OPENAI_BASE_URL])
+        ),
     )
     try:
-        return [model.id for model in client.models.list()]
+        with client:
+            return [model.id for model in client.models.list()]
+    except outbound.OutboundRefusedError as error:
+        raise _ProbeError(str(error)) from None
     except openai.AuthenticationError:
         raise _ProbeError(_("The provider rejected this key (401).")) from None
     except openai.PermissionDeniedError:
@@ -139,25 +145,24 @@ def _openai_models(key: str) -> list[str]:
         ) from None
 
 
-def _get_json(url: str, headers: dict, *, checked: bool) -> dict:
-    """GET ``url``; a user's URL goes through the SSRF-safe client."""
+def _get_json(url: str, headers: dict, *, trusted_url: str = "") -> dict:
+    """GET ``url`` through the outbound rules; ``trusted_url`` is a base URL
+    the site's operator configured (see config/outbound.py)."""
     try:
-        if checked:
-            response = outbound.request(
-                "GET", url, headers=headers, timeout=TEST_TIMEOUT
-            )
-            status, body = response.status, response.body
-        else:
-            answer = urllib3.request(
-                "GET", url, headers=headers, timeout=TEST_TIMEOUT, retries=False
-            )
-            status, body = answer.status, answer.data
+        response = outbound.request(
+            "GET",
+            url,
+            headers=headers,
+            timeout=TEST_TIMEOUT,
+            trusted_urls=[trusted_url],
+        )
     except outbound.OutboundRefusedError as error:
         raise _ProbeError(str(error)) from None
-    except (outbound.OutboundFailedError, urllib3.exceptions.HTTPError) as error:
+    except outbound.OutboundFailedError as error:
         raise _ProbeError(
             _("Could not reach the provider: %(error)s") % {"error": str(error)[:200]}
         ) from None
+    status, body = response.status, response.body
     if status == 401:
         raise _ProbeError(_("The provider rejected this key (401)."))
     if status == 403:
@@ -191,15 +196,21 @@ def _probe(provider_key: ProviderKey, key: str) -> list[str]:
         return _openai_models(key)
     if provider == Provider.COMPATIBLE:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        data = _get_json(f"{provider_key.base_url}/models", headers, checked=True)
+        data = _get_json(f"{provider_key.base_url}/models", headers)
         return _model_ids(data, "data", "id")
     if provider == Provider.ANTHROPIC:
         base = (settings.ANTHROPIC_BASE_URL or ANTHROPIC_DEFAULT_URL).rstrip("/")
         headers = {"x-api-key": key, "anthropic-version": "2023-06-01"}
-        data = _get_json(f"{base}/v1/models", headers, checked=False)
+        data = _get_json(
+            f"{base}/v1/models", headers, trusted_url=settings.ANTHROPIC_BASE_URL
+        )
         return _model_ids(data, "data", "id")
     base = (settings.GEMINI_BASE_URL or GEMINI_DEFAULT_URL).rstrip("/")
-    data = _get_json(f"{base}/models", {"x-goog-api-key": key}, checked=False)
+    data = _get_json(
+        f"{base}/models",
+        {"x-goog-api-key": key},
+        trusted_url=settings.GEMINI_BASE_URL,
+    )
     return [name.removeprefix("models/") for name in _model_ids(data, "models", "name")]
 
 

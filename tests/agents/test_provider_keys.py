@@ -125,6 +125,28 @@ def test_testing_a_key_calls_the_provider_once_and_records_the_answer(
     assert "Could not reach the provider" in response.json()["test_message"]
 
 
+@pytest.mark.parametrize("provider", ["openai", "anthropic", "gemini"])
+def test_testing_a_key_never_follows_the_sites_endpoint_inside(settings, provider):
+    """The site's base URL is called as configured (here loopback, which no
+    network setting allows), but a redirect from it to another internal
+    address is refused, and the test says why."""
+    with (
+        FakeLLM(keys={SECRET}, host="127.0.0.2") as inside,
+        FakeLLM(keys={SECRET}) as fake,
+    ):
+        base = fake.openai_base_url if provider == "openai" else fake.base_url
+        setattr(settings, f"{provider.upper()}_BASE_URL", base)
+        saved = services.provider_key_save(
+            owner=UserFactory(), provider=provider, key=SECRET
+        )
+        assert services.provider_key_test(provider_key=saved).test_ok is True
+        fake.redirect_to = inside.base_url
+        saved = services.provider_key_test(provider_key=saved)
+        assert inside.requests == []
+    assert saved.test_ok is False
+    assert saved.test_message.startswith("127.0.0.2 is not a public address")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_run_uses_the_runners_own_key_before_the_sites(settings):
     """Through the SDK's OpenAI Responses model and the real client, streamed."""
