@@ -14,6 +14,7 @@ from agents.runtime.executor import RunSpec, execute
 from agents.runtime.webhook_tools import webhook_tool
 from tests.agents.doubles import FixedProvider, ListRecorder
 from tests.agents.factories import make_agent, make_run
+from tests.agents.fake_llm import FakeLLM
 from tests.community.factories import UserFactory
 
 # isort: split
@@ -153,6 +154,22 @@ async def test_a_failing_or_unreachable_webhook_is_reported_to_the_model(setting
     assert output == "Error: the tool's webhook answered 500: boom"
     output = await call_tool(hook_definition("http://127.0.0.1:1/x"), {"city": "Oslo"})
     assert output.startswith("Error: the tool's webhook could not be called")
+
+
+async def test_a_webhook_that_redirects_to_an_internal_address_is_refused(settings):
+    """The webhook is on an allowed network; where it redirects is not."""
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    with FakeLLM(host="127.0.0.2") as inside, FakeLLM() as front:
+        front.redirect_to = inside.base_url
+        output = await call_tool(
+            hook_definition(f"{front.base_url}/forecast"), {"city": "Oslo"}
+        )
+        assert [r["path"] for r in front.requests] == ["/forecast"]
+        assert inside.requests == []
+    assert output == (
+        "Error: the tool's webhook could not be called: 127.0.0.2 is not a public "
+        "address (private, loopback, link-local or reserved), so it may not be called."
+    )
 
 
 @pytest.mark.parametrize(

@@ -71,6 +71,20 @@ async def test_an_internal_address_is_refused_even_if_the_owner_allowed_it(setti
     assert "not a public address" in outputs[0]
 
 
+async def test_a_redirect_to_an_address_that_is_not_allowed_is_refused(site):
+    """Even to a host the owner allowed: the address is checked where the
+    redirect connects."""
+    inside = LocalSite(host="127.0.0.2")
+    try:
+        outputs = await run_with(
+            f"{site.url}/redirect?to={inside.url}/hello", ["127.0.0.1", "127.0.0.2"]
+        )
+    finally:
+        inside.close()
+    assert outputs[0].startswith("Error: 127.0.0.2 is not a public address")
+    assert inside.hits == []
+
+
 def test_the_model_sees_the_schema_but_never_the_allowed_hosts():
     tool = get_tool("http_request").as_sdk_tool({"allowed_hosts": ["secret.internal"]})
     assert "secret.internal" not in str(tool.params_json_schema)
