@@ -2,7 +2,7 @@
 
 An interface like a view: it parses the signal and calls the one service
 (community.audit.audit_record). Django sends these for every way in: the
-allauth pages, the headless API and the admin's login.
+allauth pages and the headless API (the admin sends staff to allauth's page).
 """
 
 from __future__ import annotations

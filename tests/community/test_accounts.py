@@ -2,8 +2,10 @@
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
+from django.test import Client
 
-from community.models import User
+from community.models import AuditAction, AuditEntry, User
 from tests.community.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +127,80 @@ def test_the_admin_lists_and_searches_users(client):
     index = client.get("/admin/").content.decode()
     assert "/admin/community/personalapikey/" in index
     assert "/admin/rest_framework_api_key/" not in index
+
+
+# --- the admin signs in on the same page, under the same limits --------------
+
+
+@pytest.fixture
+def sign_in_limits(settings):
+    """allauth's limits on failed sign-ins, on (the test settings turn every
+    allauth limit off): three wrong passwords an account, ten an address."""
+    cache.clear()
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,3/5m/key"}
+    yield
+    cache.clear()
+
+
+def admin_sign_in_page(client) -> str:
+    """Where the admin sends someone who is not signed in."""
+    response = client.get("/admin/", follow=True)
+    assert response.status_code == 200
+    return response.redirect_chain[-1][0]
+
+
+def test_staff_sign_in_to_the_admin_on_the_sites_own_sign_in_page(client):
+    """The admin sends staff to the site's sign-in page and back; the sign-in
+    is in the audit log like any other."""
+    staff = UserFactory(is_staff=True)
+
+    page = admin_sign_in_page(client)
+
+    assert page == "/accounts/login/?next=%2Fadmin%2F"
+    response = client.post(page, {"login": staff.username, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+    entry = AuditEntry.objects.get(action=AuditAction.SIGNED_IN)
+    assert entry.actor == staff
+
+
+def test_the_admins_own_login_form_signs_nobody_in(client):
+    """A password posted to /admin/login/ is not checked there: the visitor is
+    sent to the site's sign-in page, still signed out."""
+    staff = UserFactory(is_staff=True)
+
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": staff.username, "password": PASSWORD},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+    assert "_auth_user_id" not in client.session
+    assert not AuditEntry.objects.filter(action=AuditAction.SIGNED_IN).exists()
+
+
+def test_wrong_passwords_for_staff_meet_the_same_limit_as_anyones(sign_in_limits):
+    """Guessing a staff member's password from the admin's sign-in link is
+    stopped after the per-account limit: even the right password is then
+    refused, and every failure is in the audit log."""
+    staff = UserFactory(is_staff=True)
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    page = admin_sign_in_page(client)
+
+    for attempt in range(3):
+        wrong = client.post(
+            page, {"login": staff.username, "password": f"guess{attempt}"}
+        )
+        assert wrong.status_code == 200
+        assert "not correct" in str(wrong.context["form"].errors)
+    right = client.post(page, {"login": staff.username, "password": PASSWORD})
+
+    assert right.status_code == 200
+    assert "Too many failed" in str(right.context["form"].errors)
+    assert "_auth_user_id" not in client.session
+    failures = AuditEntry.objects.filter(action=AuditAction.SIGN_IN_FAILED)
+    assert failures.count() == 3
+    assert {entry.target_label for entry in failures} == {staff.username}
+    assert {entry.ip_address for entry in failures} == {"203.0.113.9"}

@@ -472,7 +472,11 @@ RULES: dict[str, Rule] = {
         why="Stripe posts here; a bad signature is a 400",
     ),
     # The admin's own sign-in and sign-out.
-    "admin/login/": Rule("200 200 200 redirect", writes="public"),
+    "admin/login/": Rule(
+        "login 403 403 redirect",
+        writes="public",
+        why="staff sign in on the site's sign-in page (allauth's secure_admin_login)",
+    ),
     "admin/logout/": Rule(
         "redirect redirect redirect 405",
         writes="public",
