@@ -8,6 +8,8 @@ from django.conf import settings
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from config import throttles
+
 
 class NoPhoneField(forms.CharField):
     """Refuses every phone number: they are not used on this site."""
@@ -26,6 +28,24 @@ class AccountAdapter(DefaultAccountAdapter):
             "That username is reserved for the site: choose another."
         ),
     }
+
+    def pre_authenticate(self, request, **credentials) -> None:
+        # allauth's refusal after too many failed sign-ins says only "try
+        # again later": say when, from its counters for this login.
+        try:
+            super().pre_authenticate(request, **credentials)
+        except forms.ValidationError as error:
+            if error.code != "too_many_login_attempts":
+                raise
+            seconds = throttles.allauth_wait(
+                request,
+                action="login_failed",
+                key=self._get_login_attempts_cache_key(request, **credentials),
+            )
+            message = _("Too many failed sign-in attempts.")
+            raise forms.ValidationError(
+                f"{message} {throttles.try_again(seconds)}", code=error.code
+            ) from None
 
     def is_open_for_signup(self, request) -> bool:
         return settings.ACCOUNT_ALLOW_SIGNUP

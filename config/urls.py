@@ -64,3 +64,5 @@ if settings.DEBUG:
 handler400 = "config.views.bad_request"
 handler404 = "config.views.page_not_found"
 handler500 = "config.views.server_error"
+# Not Django's: allauth's rate limits answer with it (allauth.core.ratelimit).
+handler429 = "config.views.too_many_requests"

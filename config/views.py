@@ -2,9 +2,11 @@
 
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from config import throttles
 from config.health import run_checks
 
 
@@ -61,3 +63,17 @@ def bad_request(request, exception=None):
     from django.views.defaults import bad_request as django_bad_request
 
     return django_bad_request(request, exception)
+
+
+def too_many_requests(request, exception=None):
+    """allauth's 429 (signing up or in, resetting a password too often): how
+    long its limit lasts, on the page and in Retry-After."""
+    seconds = throttles.allauth_wait(request)
+    reason = _("Too many attempts from here.")
+    if _wants_json(request):
+        response = JsonResponse(
+            {"detail": f"{reason} {throttles.try_again(seconds)}"}, status=429
+        )
+        response["Retry-After"] = str(seconds)
+        return response
+    return throttles.rate_limited_page(request, reason=reason, seconds=seconds)
