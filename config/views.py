@@ -48,6 +48,24 @@ def page_not_found(request, exception=None):
     return render(request, "404.html", status=404)
 
 
+def permission_denied(request, exception=None):
+    if _wants_json(request):
+        # DRF's words, so the API's 403s read alike wherever they come from.
+        return JsonResponse(
+            {"detail": "You do not have permission to perform this action."},
+            status=403,
+        )
+    return render(request, "403.html", status=403)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a form posted without its token (an old tab, another
+    site) is a branded 403 telling the visitor to reload; JSON for programs."""
+    if _wants_json(request):
+        return JsonResponse({"detail": f"CSRF Failed: {reason}"}, status=403)
+    return render(request, "403_csrf.html", status=403)
+
+
 def server_error(request):
     if _wants_json(request):
         return JsonResponse({"detail": "Server error."}, status=500)

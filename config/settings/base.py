@@ -189,6 +189,7 @@ DEFAULT_FROM_EMAIL = env.str(
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 
 from config.settings.components.agents import *  # noqa: E402, F403
 from config.settings.components.allauth import *  # noqa: E402, F403

@@ -3,8 +3,12 @@
 from config.settings.base import *  # noqa: F403
 from config.settings.base import env
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
-# Serve static files straight from the source folders, no collectstatic needed.
+# Off unless DJANGO_DEBUG=1: Django's debug pages show tracebacks, settings and
+# every URL pattern to whoever reaches the server, and `make run` may be
+# reachable from other machines. Errors get the site's own pages instead.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# Serve static files straight from the source folders, no collectstatic needed
+# (WhiteNoise does, with DEBUG off too).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {

@@ -28,7 +28,13 @@ print(json.dumps({
 def run_fresh(arguments: list[str], **environment) -> subprocess.CompletedProcess:
     """Run Python in a new process whose environment lacks this machine's
     deployment variables, plus `environment`."""
-    unset = {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SECRET_KEY"}
+    unset = {
+        "DATABASE_URL",
+        "REDIS_URL",
+        "CELERY_BROKER_URL",
+        "DJANGO_SECRET_KEY",
+        "DJANGO_DEBUG",
+    }
     env = {key: value for key, value in os.environ.items() if key not in unset}
     env.update(environment)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
