@@ -193,24 +193,36 @@ class DatabaseCollector:
         yield family
 
 
-def _allowed(request) -> bool:
+def _connection_address(request):
+    """The address the connection came from, never a forwarded header."""
+    try:
+        return ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return None
+
+
+def scraper_allowed(request) -> bool:
+    """The caller sent METRICS_TOKEN, or connects from METRICS_ALLOWED_NETWORKS:
+    it may read /metrics and /health's details."""
     token = settings.METRICS_TOKEN
     header = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(header.encode(), f"Bearer {token}".encode()):
         return True
-    try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
-    except ValueError:
-        return False
-    return any(
+    address = _connection_address(request)
+    return address is not None and any(
         address in ipaddress.ip_network(network, strict=False)
         for network in settings.METRICS_ALLOWED_NETWORKS
     )
 
 
+def from_this_machine(request) -> bool:
+    address = _connection_address(request)
+    return address is not None and address.is_loopback
+
+
 @require_GET
 def metrics(request):
-    if not _allowed(request):
+    if not scraper_allowed(request):
         raise Http404
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         processes = CollectorRegistry()

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from config import throttles
+from config import metrics, throttles
 from config.health import run_checks
 
 
@@ -14,9 +14,19 @@ from config.health import run_checks
 @require_GET
 def health(request):
     """200 when the database (with pgvector), channel layer, broker and at least
-    one Celery worker are all up; 503 naming the failing part otherwise."""
+    one Celery worker are all up; 503 naming the failing part otherwise.
+
+    Versions, host names and errors are for staff, for scrapers allowed
+    /metrics and for this machine; anyone else learns only which parts are
+    up, which is all a load balancer needs."""
     ok, checks = run_checks()
     failing = [name for name, result in checks.items() if not result["ok"]]
+    if not (
+        request.user.is_staff
+        or metrics.scraper_allowed(request)
+        or metrics.from_this_machine(request)
+    ):
+        checks = {name: {"ok": result["ok"]} for name, result in checks.items()}
     return JsonResponse(
         {"status": "ok" if ok else "error", "failing": failing, "checks": checks},
         status=200 if ok else 503,

@@ -5,8 +5,10 @@ import time
 import pytest
 from channels.layers import channel_layers
 from django.conf import settings
+from django.test import Client
 
 from config import heartbeat
+from tests.community.factories import UserFactory
 from tests.worker import wait_for
 
 
@@ -95,3 +97,60 @@ def test_it_names_the_broker_when_that_is_down(
     status, body = get_health(client)
     assert status == 503
     assert body["failing"] == ["broker"]
+
+
+PARTS = ("database", "channel_layer", "broker", "worker")
+
+
+def test_anyone_else_learns_only_which_parts_are_up(db, worker_heartbeat):
+    """From another machine, signed out and without the metrics token,
+    /health says ok or not for each part: no versions, host names or errors."""
+    stranger = Client(REMOTE_ADDR="203.0.113.50")
+    worker_heartbeat("celery@worker-host-7")
+
+    response = stranger.get("/health")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "failing": [],
+        "checks": {part: {"ok": True} for part in PARTS},
+    }
+
+    worker_heartbeat(
+        "celery@worker-host-7", now=time.time() - heartbeat.stale_after_seconds() - 1
+    )
+    response = stranger.get("/health")
+
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["worker"]
+    assert response.json()["checks"]["worker"] == {"ok": False}
+
+
+@pytest.mark.parametrize(
+    "caller", ["staff", "metrics token", "metrics network", "this machine"]
+)
+def test_only_staff_scrapers_and_this_machine_get_the_details(
+    db, worker_heartbeat, settings, caller
+):
+    """Staff, a caller with the metrics token or from METRICS_ALLOWED_NETWORKS,
+    and this machine itself see versions and the workers' host names; the
+    same request without that standing sees none."""
+    settings.METRICS_TOKEN = "scrape-me"
+    settings.METRICS_ALLOWED_NETWORKS = ["192.0.2.0/24"]
+    worker_heartbeat("celery@worker-host-7")
+    address = {"metrics network": "192.0.2.8", "this machine": "127.0.0.1"}
+    client = Client(REMOTE_ADDR=address.get(caller, "203.0.113.50"))
+    headers = {}
+    if caller == "staff":
+        client.force_login(UserFactory(is_staff=True))
+    if caller == "metrics token":
+        headers["Authorization"] = "Bearer scrape-me"
+
+    body = client.get("/health", headers=headers).json()
+
+    assert body["checks"]["database"]["postgres"]
+    assert "celery@worker-host-7" in body["checks"]["worker"]["workers"]
+    headers["Authorization"] = "Bearer not-it"
+    outsider = Client(REMOTE_ADDR="203.0.113.50").get("/health", headers=headers)
+    assert outsider.json()["checks"]["worker"] == {"ok": True}
