@@ -50,6 +50,7 @@ from community.models import (
     User,
 )
 from files.models import Collection, File
+from files.selectors import file_list_downloadable
 from workflows.models import Workflow, WorkflowVersion
 
 CHUNK = 500
@@ -283,7 +284,9 @@ def _archive_name(file: File) -> str:
 def _write_files(archive: zipfile.ZipFile, user: User) -> None:
     """files.json, and each upload's original bytes under files/."""
     rows = []
-    files = File.objects.filter(owner=user).select_related("collection").order_by("pk")
+    files = (
+        file_list_downloadable(user=user).select_related("collection").order_by("pk")
+    )
     for file in files.iterator(chunk_size=CHUNK):
         stored_as = _archive_name(file)
         try:

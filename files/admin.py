@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from files import services
 from files.models import Attachment, Collection, File
@@ -18,7 +19,7 @@ class FileAdmin(admin.ModelAdmin):
         "kind",
         "size",
         "sha256",
-        "blob",
+        "stored_as",
         "status",
         "progress",
         "error",
@@ -31,6 +32,12 @@ class FileAdmin(admin.ModelAdmin):
         "ingested_at",
     ]
     fields = readonly_fields
+
+    @admin.display(description=_("stored as"))
+    def stored_as(self, obj):
+        # The name only: a file field would link to its bytes, which are their
+        # owner's alone (files.selectors.file_list_downloadable).
+        return obj.blob.name
 
     def has_add_permission(self, request):
         return False

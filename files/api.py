@@ -1,10 +1,11 @@
-"""Files over the API: upload (multipart), list, inspect, re-ingest, delete,
-and collections. Every file is its owner's alone."""
+"""Files over the API: upload (multipart), list, inspect, download,
+re-ingest, delete, and collections. Every file is its owner's alone."""
 
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
@@ -15,6 +16,7 @@ from rest_framework.views import APIView
 from agents.selectors import agent_list_owned
 from config.api import FormParser, JSONParser, MultiPartParser, call_service
 from files import search, selectors, services
+from files.downloads import DOWNLOAD_TYPES, download_response
 from files.models import Collection, File, FileKind, FileStatus
 
 
@@ -145,6 +147,29 @@ class FileDetailView(APIView):
     def delete(self, request, file_id: int):
         services.file_delete(file=_file(request, file_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FileDownloadView(APIView):
+    """The uploaded file itself, as an attachment, typed by its `kind`
+    (HTML as `application/octet-stream`). Only its owner may download it:
+    an agent it is attached to searches it for others, never hands it out."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="files_download",
+        responses={
+            (200, media_type): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file as it was uploaded."
+            )
+            for media_type in sorted(set(DOWNLOAD_TYPES.values()))
+        },
+    )
+    def get(self, request, file_id: int):
+        file = selectors.file_get_downloadable(user=request.user, file_id=file_id)
+        if file is None:
+            raise NotFound()
+        return download_response(file)
 
 
 class ReingestSerializer(serializers.Serializer):

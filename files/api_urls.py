@@ -19,6 +19,11 @@ urlpatterns = [
     ),
     path("files/<int:file_id>/", api.FileDetailView.as_view(), name="file-detail"),
     path(
+        "files/<int:file_id>/download/",
+        api.FileDownloadView.as_view(),
+        name="file-download",
+    ),
+    path(
         "files/<int:file_id>/preview/",
         api.FileChunksPreviewView.as_view(),
         name="file-chunks-preview",

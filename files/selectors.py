@@ -16,16 +16,31 @@ def file_list(*, owner, collection_id=None, status: str = "") -> QuerySet[File]:
     return files.order_by("-created_at", "-id")
 
 
-def file_get(*, owner, file_id) -> File | None:
+def _one(files: QuerySet[File], file_id) -> File | None:
     try:
         file_id = int(file_id)
     except (TypeError, ValueError):
         return None
-    return (
-        File.objects.filter(owner=owner, pk=file_id)
-        .select_related("collection")
-        .first()
-    )
+    return files.filter(pk=file_id).first()
+
+
+def file_get(*, owner, file_id) -> File | None:
+    return _one(File.objects.filter(owner=owner).select_related("collection"), file_id)
+
+
+def file_list_downloadable(*, user) -> QuerySet[File]:
+    """The files whose stored bytes ``user`` may have: their own, and no one
+    else's. Attaching a file to an agent lets whoever runs the agent search
+    its text (``file_search``), never download it; staff see a file's record
+    in the admin, not its contents. Every way out for a file's bytes (its
+    download, the account export) reads through here."""
+    if not user.is_authenticated:
+        return File.objects.none()
+    return File.objects.filter(owner=user)
+
+
+def file_get_downloadable(*, user, file_id) -> File | None:
+    return _one(file_list_downloadable(user=user), file_id)
 
 
 def collection_list(*, owner) -> QuerySet[Collection]:

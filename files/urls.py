@@ -9,6 +9,7 @@ urlpatterns = [
     path("files/upload/", views.upload, name="upload"),
     path("files/search/", views.file_search, name="search"),
     path("files/<int:file_id>/", views.file_detail, name="detail"),
+    path("files/<int:file_id>/download/", views.file_download, name="download"),
     path("files/<int:file_id>/reingest/", views.file_reingest, name="reingest"),
     path("files/<int:file_id>/delete/", views.file_delete, name="delete"),
     path("files/<int:file_id>/preview/", views.file_preview, name="preview"),

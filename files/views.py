@@ -14,10 +14,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from agents.selectors import agent_list_owned
 from files import search, selectors, services
+from files.downloads import download_response
 from files.models import FileKind
 
 FILES_PER_PAGE = 25
@@ -107,6 +108,16 @@ def file_detail(request, file_id: int):
             "collections": selectors.collection_list(owner=request.user),
         },
     )
+
+
+@login_required
+@require_safe
+def file_download(request, file_id: int):
+    """The uploaded file itself, for its owner only (as an attachment)."""
+    file = selectors.file_get_downloadable(user=request.user, file_id=file_id)
+    if file is None:
+        raise Http404
+    return download_response(file)
 
 
 @login_required

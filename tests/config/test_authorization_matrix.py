@@ -169,6 +169,9 @@ RULES: dict[str, Rule] = {
         why="searches the signed-in person's own files",
     ),
     "files/<int:file_id>/": Rule("login 404 200 404"),
+    "files/<int:file_id>/download/": Rule(
+        "login 404 200 404", why="the bytes are the owner's alone, staff included"
+    ),
     "files/<int:file_id>/reingest/": Rule("login 405 405 405"),
     "files/<int:file_id>/delete/": Rule("login 405 405 405"),
     "files/<int:file_id>/preview/": Rule("login 405 405 405"),
@@ -443,6 +446,9 @@ RULES: dict[str, Rule] = {
     "api/v1/files/collections/": Rule("401 200 200 200", writes="self"),
     "api/v1/files/collections/<int:collection_id>/": Rule("401 404 200 404"),
     "api/v1/files/<int:file_id>/": Rule("401 404 200 404"),
+    "api/v1/files/<int:file_id>/download/": Rule(
+        "401 404 200 404", why="the bytes are the owner's alone, staff included"
+    ),
     "api/v1/files/<int:file_id>/preview/": Rule("401 405 405 405"),
     "api/v1/files/<int:file_id>/reingest/": Rule("401 405 405 405"),
     "api/v1/agents/<int:agent_id>/files/": Rule("401 404 200 404"),

@@ -1,8 +1,11 @@
 """Files in a real browser, over Daphne with a real worker: upload a PDF and a
-DOCX, watch them become ready live, search them, attach them to an agent,
-ask it a question and see the cited answer and the retrieval diagnostics."""
+DOCX, watch them become ready live, search them, download one, attach them to
+an agent, ask it a question and see the cited answer and the retrieval
+diagnostics."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -139,6 +142,12 @@ def test_collections_chunk_preview_and_the_builder(
     expect(preview).to_contain_text("Nothing changes until you read it again")
     expect(preview).to_contain_text("25 days of paid holiday")
     screenshot(page, "preview")
+
+    # The owner downloads the file itself: an attachment, saved, not shown.
+    with page.expect_download() as saved:
+        page.get_by_role("link", name="Download").click()
+    assert saved.value.suggested_filename == "handbook.pdf"
+    assert Path(saved.value.path()).read_bytes() == handbook.read_bytes()
 
     page.goto(f"{base}/agents/{agent.pk}/edit/")
     section = page.locator("#agent-files")
