@@ -14,6 +14,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
+# The folder under MEDIA_ROOT that holds avatars, and the only one served
+# from under MEDIA_URL (community.views.avatar): uploads never are.
+AVATAR_DIRECTORY = "avatars"
 AVATAR_SIZE = 256
 MAX_AVATAR_BYTES = 5 * 1024 * 1024
 # Decoding a huge canvas costs memory whatever the file size: refuse it first.

@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
+from community.avatars import AVATAR_DIRECTORY
+
 username_validator = RegexValidator(
     regex=r"^[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?\Z",
     message=_(
@@ -111,7 +113,9 @@ class Profile(models.Model):
     display_name = models.CharField(_("display name"), max_length=50, blank=True)
     bio = models.TextField(_("bio"), max_length=2000, blank=True)
     links = models.JSONField(_("links"), default=list, blank=True)
-    avatar = models.ImageField(_("avatar"), upload_to="avatars/", blank=True)
+    avatar = models.ImageField(
+        _("avatar"), upload_to=f"{AVATAR_DIRECTORY}/", blank=True
+    )
     followers_count = models.PositiveIntegerField(_("followers"), default=0)
     following_count = models.PositiveIntegerField(_("following"), default=0)
     # {kind: bool}; a kind missing here follows EMAIL_DEFAULTS.

@@ -1,28 +1,61 @@
 """Pages of the community app: home, profiles, and account settings."""
 
+import re
 from datetime import UTC, datetime, time, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from community import messaging, selectors, services
+from community.avatars import AVATAR_DIRECTORY
 from community.forms import ApiKeyCreateForm, ProfileForm
-from community.models import NotificationKind
+from community.models import NotificationKind, Profile
 from config.markdown import plain_text, render_markdown
 
 # An agent counts as new in the feed while its last change is its creation.
 NEW_AGENT_WINDOW = timedelta(minutes=1)
+# Avatars are stored re-encoded as WebP under a new name each time
+# (services.profile_update): a plain file name, never a path or another type.
+AVATAR_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]*\.webp")
+# A name's bytes never change, so caches may keep them; a day bounds how long
+# a replaced or removed avatar lingers in them.
+AVATAR_MAX_AGE = 24 * 60 * 60
 
 
 @require_GET
 def home(request):
     return render(request, "home.html")
+
+
+@require_safe
+def avatar(request, name: str):
+    """An avatar, to anyone, signed in or not, whatever DEBUG says. The only
+    files with a route under MEDIA_URL: uploads are private and leave only
+    through files:download."""
+    if not AVATAR_NAME.fullmatch(name):
+        raise Http404
+    storage = Profile._meta.get_field("avatar").storage
+    try:
+        with storage.open(f"{AVATAR_DIRECTORY}/{name}", "rb") as image:
+            data = image.read()
+    except OSError:
+        raise Http404 from None
+    response = HttpResponse(data, content_type="image/webp")
+    response["X-Content-Type-Options"] = "nosniff"
+    patch_cache_control(response, public=True, max_age=AVATAR_MAX_AGE)
+    return response
 
 
 def _public_user_or_404(username: str):

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from agents import views_community as agents_community_views
 from community import views as community_views
+from community.avatars import AVATAR_DIRECTORY
 from config import dashboard, metrics, views
 
 # Staff sign in on the site's sign-in page, under allauth's limits per address
@@ -56,10 +57,16 @@ urlpatterns = [
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Nothing under MEDIA_ROOT is served by its path, in any mode: uploads are
+# private and leave only through files:download, to their owner. Avatars are
+# public: their one folder has its own view.
+urlpatterns.append(
+    path(
+        f"{settings.MEDIA_URL.lstrip('/')}{AVATAR_DIRECTORY}/<str:name>",
+        community_views.avatar,
+        name="avatar",
+    )
+)
 
 handler400 = "config.views.bad_request"
 handler403 = "config.views.permission_denied"

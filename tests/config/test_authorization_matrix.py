@@ -472,6 +472,12 @@ RULES: dict[str, Rule] = {
     "api/v1/agents/<int:agent_id>/handoffs/<int:handoff_id>/": Rule("401 404 200 404"),
     "api/schema/": Rule("200 200 200 200"),
     "api/docs/": Rule("200 200 200 200"),
+    "media/avatars/<str:name>": Rule(
+        "200 200 200 200",
+        kwargs={"name": "avatar_name"},
+        why="avatars are public; nothing else under MEDIA_URL has a route "
+        "(tests/config/test_media.py)",
+    ),
     "stripe/webhook/<uuid:uuid>/": Rule(
         "405 405 405 405",
         writes="public",
@@ -596,10 +602,11 @@ def build_world() -> SimpleNamespace:
     from community import messaging, reviews
     from community.models import NotificationKind
     from community.moderation import report_create
-    from community.services import api_key_create, notify
+    from community.services import api_key_create, notify, profile_update
     from files import services as file_services
     from tests.agents.factories import make_agent, make_run
     from tests.community.factories import UserFactory
+    from tests.community.images import upload
     from tests.files.factories import add_file
     from workflows.runs import workflow_run_start
     from workflows.services import handoff_create, workflow_create
@@ -685,6 +692,10 @@ def build_world() -> SimpleNamespace:
         text="Someone followed you.",
     )
     world.api_key, world.api_secret = api_key_create(user=owner, name="script")
+    # The publisher's: a follow of the owner by the stranger changes the
+    # owner's profile (its counts), which the write checks would take for harm.
+    avatar = profile_update(user=world.publisher, avatar=upload()).avatar
+    world.avatar_name = avatar.name.rsplit("/", 1)[-1]
     world.report = report_create(
         reporter=owner,
         target_type="agent",
