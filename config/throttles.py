@@ -123,9 +123,17 @@ class RateLimitMiddleware:
     def __call__(self, request):
         token = _api_key.set(None)
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
             _api_key.reset(token)
+        if response.status_code == 429 and "Retry-After" not in response:
+            # allauth's headless API answers its own 429 (no page, no
+            # handler429): programs get the wait in Retry-After all the same.
+            resolved = request.resolver_match
+            action = HEADLESS_ACTIONS.get(resolved.url_name if resolved else "")
+            if action:
+                response["Retry-After"] = str(allauth_wait(request, action=action))
+        return response
 
     def process_exception(self, request, exception):
         if not isinstance(exception, RateLimitedError):
@@ -153,6 +161,16 @@ ALLAUTH_PAGE_ACTIONS = {
     "account_set_password": "change_password",
     "account_email": "manage_email",
     "account_reauthenticate": "reauthenticate",
+}
+# The same for allauth's headless API (/_allauth/browser|app/v1/...).
+HEADLESS_ACTIONS = {
+    "login": "login",
+    "signup": "signup",
+    "request_password_reset": "reset_password",
+    "reset_password": "reset_password_from_key",
+    "change_password": "change_password",
+    "manage_email": "manage_email",
+    "reauthenticate": "reauthenticate",
 }
 
 

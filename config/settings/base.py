@@ -8,7 +8,8 @@ from config.env import BASE_DIR, database_url, env, redis_url
 SECRET_KEY = env.str(
     "DJANGO_SECRET_KEY", default="django-insecure-agentry-local-development-key"
 )
-DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# DJANGO_DEBUG, or DEBUG for short (`DEBUG=1 make run`); off unless set.
+DEBUG = env.bool("DJANGO_DEBUG", default=env.bool("DEBUG", default=False))
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

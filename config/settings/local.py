@@ -1,12 +1,12 @@
 """Local development: `make run`."""
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import env
+from config.settings.base import DEBUG, env
 
-# Off unless DJANGO_DEBUG=1: Django's debug pages show tracebacks, settings and
-# every URL pattern to whoever reaches the server, and `make run` may be
-# reachable from other machines. Errors get the site's own pages instead.
-DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# DEBUG stays as base.py reads it, off unless DJANGO_DEBUG=1 (or DEBUG=1):
+# Django's debug pages show tracebacks, settings and every URL pattern to
+# whoever reaches the server, and `make run` may be reachable from other
+# machines. Errors get the site's own pages instead.
 # Serve static files straight from the source folders, no collectstatic needed
 # (WhiteNoise does, with DEBUG off too).
 WHITENOISE_USE_FINDERS = True

@@ -49,6 +49,7 @@ def test_make_run_serves_without_debug_unless_asked():
         "static_from_source": True,
     }
     assert local_settings(DJANGO_DEBUG="1")["debug"] is True
+    assert local_settings(DEBUG="1")["debug"] is True
 
 
 def branded(response) -> str:

@@ -168,6 +168,23 @@ def test_sign_up_and_sign_in_past_their_limit_say_how_long_to_wait(
     assert Client(REMOTE_ADDR="198.51.100.21").post(page, {}).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "path", ["/_allauth/app/v1/auth/signup", "/_allauth/browser/v1/auth/login"]
+)
+def test_the_headless_api_past_its_limit_says_how_long_in_retry_after(
+    account_limits, path
+):
+    """allauth's headless API answers its own JSON 429; programs still learn
+    the wait from Retry-After."""
+    client = Client(REMOTE_ADDR="198.51.100.25")
+    for _ in range(2):
+        assert client.post(path, {}, content_type="application/json").status_code != 429
+    refused = client.post(path, {}, content_type="application/json")
+    assert refused.status_code == 429
+    assert refused["Content-Type"].startswith("application/json")
+    assert 1 <= int(refused["Retry-After"]) <= 60
+
+
 def test_the_wait_is_until_the_oldest_counted_attempt_leaves_the_window(
     account_limits,
 ):

@@ -34,6 +34,7 @@ def run_fresh(arguments: list[str], **environment) -> subprocess.CompletedProces
         "CELERY_BROKER_URL",
         "DJANGO_SECRET_KEY",
         "DJANGO_DEBUG",
+        "DEBUG",
     }
     env = {key: value for key, value in os.environ.items() if key not in unset}
     env.update(environment)
