@@ -27,7 +27,7 @@ from django.template.loader import render_to_string
 from agents import selectors
 from agents.payloads import run_to_dict, step_to_dict
 from agents.services.steps import run_events_group
-from config.consumers import JsonConsumer
+from community.websocket_auth import AuthenticatedConsumer
 
 
 @database_sync_to_async
@@ -53,12 +53,9 @@ def _event(name: str, request_id: str, **data) -> dict:
     return event
 
 
-class RunConsumer(JsonConsumer):
+class RunConsumer(AuthenticatedConsumer):
     async def connect(self):
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=4401)
-            return
+        user = self.scope["user"]
         self.run_id = self.scope["url_route"]["kwargs"]["run_id"]
         query = parse_qs(self.scope.get("query_string", b"").decode())
         self.html = query.get("format") == ["html"]

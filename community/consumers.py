@@ -1,10 +1,10 @@
 """Websocket consumers of the community app."""
 
 from community.services import user_events_group
-from config.consumers import JsonConsumer
+from community.websocket_auth import AuthenticatedConsumer
 
 
-class UserEventsConsumer(JsonConsumer):
+class UserEventsConsumer(AuthenticatedConsumer):
     """A signed-in user's own live events (notifications and the like).
 
     The group name comes from the user's id, so nobody can listen to another
@@ -12,11 +12,7 @@ class UserEventsConsumer(JsonConsumer):
     """
 
     async def connect(self):
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=4401)
-            return
-        self.group_name = user_events_group(user.pk)
+        self.group_name = user_events_group(self.scope["user"].pk)
         await self.channel_layer.group_add(self.group_name, self.channel_name)
         await self.accept()
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from community.models import Follow, Notification, PersonalApiKey, Profile, User
 
@@ -28,6 +29,18 @@ def api_key_get_usable(*, key: str) -> PersonalApiKey | None:
     if api_key.has_expired or not api_key.user.is_active:
         return None
     return api_key
+
+
+def api_key_is_usable(*, api_key_id: int) -> bool:
+    """Whether a key found usable earlier still is: not revoked, not expired,
+    its owner active (what a websocket opened with it re-checks)."""
+    return (
+        PersonalApiKey.objects.filter(
+            pk=api_key_id, revoked=False, user__is_active=True
+        )
+        .filter(Q(expiry_date__isnull=True) | Q(expiry_date__gte=timezone.now()))
+        .exists()
+    )
 
 
 # ---------- People ----------

@@ -1,0 +1,117 @@
+"""A websocket stays open only while what opened it is still valid.
+
+Each socket remembers its credential (``SocketCredential``, which
+community.middleware puts in the scope): the API key it was opened with, or
+the session (the browser's cookie, or the allauth session behind an
+``X-Session-Token``). Every consumer derives from ``AuthenticatedConsumer``,
+which re-checks that credential every ``RECHECK_SECONDS`` (one or two
+primary-key lookups) and closes the socket with code 4401 once it is revoked,
+sending nothing more from then on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from importlib import import_module
+
+from channels.auth import get_user
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.db import Error as DatabaseError
+
+from community.selectors import api_key_is_usable
+
+logger = logging.getLogger(__name__)
+
+# Below the 5 s within which a revocation must close a socket, with room for
+# the check itself.
+RECHECK_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class SocketCredential:
+    """What a websocket was opened with: an API key, or a session."""
+
+    user_id: int
+    api_key_id: int | None = None
+    session_key: str = ""
+
+    async def is_valid(self) -> bool:
+        if self.api_key_id is not None:
+            return await database_sync_to_async(api_key_is_usable)(
+                api_key_id=self.api_key_id
+            )
+        # The check Channels' AuthMiddleware made when the socket opened: the
+        # session exists and has not expired, its user is active, and the
+        # user's session auth hash (which a new password changes) still
+        # matches the one the session was signed in with.
+        session = import_module(settings.SESSION_ENGINE).SessionStore(self.session_key)
+        user = await get_user({"session": session})
+        return user.pk == self.user_id
+
+
+class AuthenticatedConsumer(AsyncJsonWebsocketConsumer):
+    """The base of every consumer: refuses a socket without a credential
+    (4401), and closes it with 4401 once its credential is revoked.
+
+    ``closing`` is set before that close: from then on the consumer handles
+    nothing but the client's disconnect, and no frame leaves, not even one a
+    handler had under way.
+    """
+
+    closing = False
+    _rechecks: asyncio.Task | None = None
+
+    async def __call__(self, scope, receive, send):
+        async def send_unless_closing(message):
+            if self.closing and message["type"] == "websocket.send":
+                return
+            await send(message)
+
+        try:
+            await super().__call__(scope, receive, send_unless_closing)
+        finally:
+            if self._rechecks is not None:
+                self._rechecks.cancel()
+
+    async def websocket_connect(self, message):
+        self.credential: SocketCredential | None = self.scope.get("credential")
+        if self.credential is None:
+            await self.close(code=4401)
+            return
+        self._rechecks = asyncio.create_task(self._recheck_periodically())
+        await super().websocket_connect(message)
+
+    async def dispatch(self, message):
+        if self.closing and message["type"] != "websocket.disconnect":
+            return
+        await super().dispatch(message)
+
+    async def _recheck_periodically(self) -> None:
+        # Sockets opened together do not all query at the same moment.
+        await asyncio.sleep(random.uniform(0, RECHECK_SECONDS))  # noqa: S311 (not a secret)
+        while not self.closing:
+            await self._recheck()
+            await asyncio.sleep(RECHECK_SECONDS)
+
+    async def _recheck(self) -> None:
+        try:
+            valid = await self.credential.is_valid()
+        except DatabaseError:
+            # Unverifiable is not revoked: 1011 tells clients to connect again,
+            # which authenticates them afresh.
+            logger.exception("Could not re-check a websocket's credential")
+            await self._close(1011)
+            return
+        if not valid:
+            await self._close(4401)
+
+    async def _close(self, code: int) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        await self.close(code=code)
