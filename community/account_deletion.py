@@ -51,6 +51,7 @@ from community.models import (
 )
 from community.reviews import rating_delete
 from community.services import follow_delete
+from community.websocket_auth import websocket_credentials_changed
 from files.models import File
 from workflows.models import Workflow
 from workflows.services import workflow_delete, workflow_transfer
@@ -197,5 +198,7 @@ def account_delete(
         target=user,
         details={"shared_items": shared_items, **counts},
     )
+    # Its sessions and keys go with it: its open websockets close.
+    websocket_credentials_changed(user_id=user.pk)
     user.delete()
     return counts

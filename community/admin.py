@@ -22,6 +22,7 @@ from community.models import (
     ReportStatus,
     User,
 )
+from community.websocket_auth import websocket_credentials_changed
 from config.admin import RecordAdmin
 
 # djangorestframework-api-key registers its own, unused, APIKey model; Agentry's
@@ -112,6 +113,13 @@ class UserAdmin(DjangoUserAdmin):
             False,
             _("Showed %(n)d people."),
         )
+
+    def log_change(self, request, obj, message):
+        # Both ways staff change an account end here: the change form (which
+        # may switch is_active off) and the password form (a new password
+        # ends every session). The person's open websockets re-check.
+        websocket_credentials_changed(user_id=obj.pk)
+        return super().log_change(request, obj, message)
 
     def get_queryset(self, request):
         return (

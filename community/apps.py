@@ -10,5 +10,5 @@ class CommunityConfig(AppConfig):
     def ready(self) -> None:
         from community import (
             schema,  # noqa: F401 (registers the OpenAPI extension)
-            signals,  # noqa: F401 (sign-ins into the audit log)
+            signals,  # noqa: F401 (audit log; credential changes to websockets)
         )

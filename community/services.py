@@ -26,6 +26,10 @@ from community.models import (
     Profile,
     User,
 )
+from community.websocket_auth import (
+    api_key_credential_name,
+    websocket_credential_ended,
+)
 
 # How stale `last_used_at` may get before a request refreshes it: writing on
 # every request would turn each API read into a write.
@@ -69,11 +73,15 @@ def api_key_create(
 
 @transaction.atomic
 def api_key_revoke(*, api_key: PersonalApiKey, staff=None) -> PersonalApiKey:
-    """Revoke a key for good (by its owner, or by ``staff`` in the admin).
-    Revoking twice is harmless."""
+    """Revoke a key for good (by its owner, or by ``staff`` in the admin);
+    once that commits, the websockets opened with it close. Revoking twice is
+    harmless."""
     if not api_key.revoked:
         api_key.revoked = True
         api_key.save(update_fields=["revoked"])
+        websocket_credential_ended(
+            user_id=api_key.user_id, name=api_key_credential_name(api_key.pk)
+        )
         audit_record(
             action=AuditAction.API_KEY_REVOKED,
             actor=staff or api_key.user,
