@@ -36,13 +36,13 @@ from importlib import import_module
 from asgiref.sync import async_to_sync
 from channels.auth import get_user
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import Error as DatabaseError
 from django.db import transaction
 
 from community.selectors import api_key_is_usable
+from config.consumers import JsonConsumer
 
 logger = logging.getLogger(__name__)
 
@@ -117,9 +117,10 @@ def websocket_credentials_changed(*, user_id: int) -> None:
     _announce(user_id, {"type": "credentials.changed"})
 
 
-class AuthenticatedConsumer(AsyncJsonWebsocketConsumer):
+class AuthenticatedConsumer(JsonConsumer):
     """The base of every consumer: refuses a socket without a credential
-    (4401), and closes it with 4401 once its credential is revoked.
+    (4401), and closes it with 4401 once its credential is revoked. Frames it
+    cannot read are answered as JsonConsumer answers them.
 
     ``closing`` is set before that close: from then on the consumer handles
     nothing but the client's disconnect, and no frame leaves, not even one a
