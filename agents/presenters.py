@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from agents.definitions import DEFINITION_FIELDS
 from agents.models import Agent
 from billing.templatetags.billing_display import credits
+from config import jsoninput
 
 # Example instructions the builder offers; clicking one appends it.
 INSTRUCTION_SNIPPETS = (
@@ -71,8 +72,9 @@ def json_text(text: Any) -> str | None:
     if not isinstance(text, str) or not text.lstrip().startswith(("{", "[")):
         return None
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
+        # A model may answer with JSON nested deeper than json can parse.
+        value = jsoninput.loads(text)
+    except ValueError:
         return None
     return pretty_json(value)
 

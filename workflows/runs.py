@@ -341,6 +341,7 @@ def workflow_run_execute(*, run_id: int, worker: str = "", provider=None):
                 )
             await host.save_state(engine.state)
         finally:
+            await host.provider.aclose()
             await sync_to_async(close_old_connections)()
         logger.info(
             "Run %s of workflow %s %s on %s",

@@ -126,6 +126,13 @@ class AgentryModelProvider(ModelProvider):
             "Choose another model for the agent."
         )
 
+    async def aclose(self) -> None:
+        """Close the run's clients and their connections (the caller's, at the
+        end of the run: nothing else would close them)."""
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.close()
+
     def _credentials(self, provider: str) -> Credentials:
         credentials = self.credentials.get(provider)
         label = PROVIDER_NAMES[provider]

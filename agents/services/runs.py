@@ -747,6 +747,7 @@ def run_execute(*, run_id: int, worker: str = "", provider=None) -> Run | None:
             if recorder.out_of_credits and not recorder.stopped:
                 outcome = await _out_of_credits(recorder, outcome)
         finally:
+            await provider.aclose()
             await sync_to_async(close_old_connections)()
         finished = await sync_to_async(run_finish)(
             run=run, outcome=outcome, unpaid=recorder.unpaid_for(outcome.unbilled)

@@ -11,6 +11,7 @@ from django.test import Client
 from agents import services
 from agents.models import Agent, AgentVersion, Run, RunStatus, Visibility
 from agents.payloads import run_to_dict, step_to_dict
+from agents.services.runs import run_step_record
 from tests.agents.factories import (
     CALCULATOR_QUESTION,
     make_agent,
@@ -739,3 +740,17 @@ def test_any_provider_the_site_knows_is_judged_the_same_way(
     assert " disabled" in option
     assert "Rocket (unavailable)" in option
     assert "No Acme AI" in content.split('id="id_model_availability"')[1]
+
+
+def test_an_answer_nested_deeper_than_json_parses_is_shown_as_text(owner, run):
+    """A model's answer is pretty-printed when it is JSON; one nested past
+    what Python's parser can take is shown as the text it is, not a 500."""
+    deep = "[" * 10_000 + "]" * 10_000
+    services.run_claim(run_id=run.pk, worker="test")
+    run_step_record(
+        run=run, order=2, type="agent-response", payload={"agent": "A", "text": deep}
+    )
+    Run.objects.filter(pk=run.pk).update(status="completed", final_output=deep)
+    response = client_for(owner).get(f"/runs/{run.pk}/")
+    assert response.status_code == 200
+    assert deep[:100] in response.content.decode()
