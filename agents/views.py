@@ -31,7 +31,7 @@ from agents.forms import (
     RunForm,
     VersionCompareForm,
 )
-from agents.models import Agent, Conversation, CustomTool, Provider, Run
+from agents.models import Agent, Conversation, CustomTool, Provider, Run, RunStatus
 from agents.payloads import run_to_dict, step_to_dict
 from agents.tools import all_tools
 
@@ -345,8 +345,13 @@ def _timeline_context(run: Run, *, user) -> dict:
         "run_data": run_data,
         "steps": presenters.timeline_tree(steps),
         "last_order": steps[-1]["order"] if steps else 0,
-        # Approval steps still waiting show their buttons.
-        "waiting_keys": [w["key"] for w in workflow.get("waiting", [])],
+        # Approval steps still waiting show their buttons, to the one person
+        # who may decide, while the run is paused (not once it is cancelled).
+        "waiting_keys": (
+            [w["key"] for w in workflow.get("waiting", [])]
+            if run.status == RunStatus.PAUSED and run.owner_id == user.pk
+            else []
+        ),
         "can_cancel": run.owner_id == user.pk and not run.is_finished,
     }
 

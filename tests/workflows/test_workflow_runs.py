@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 
 from agents.models import LanguageModel, Run, RunStatus
 from billing.models import MILLI, CreditAccount, LedgerEntry
@@ -573,6 +574,13 @@ def test_a_paused_run_can_be_cancelled_and_then_nothing_resumes_it(owner, as_use
     )
     assert late.status_code == 400
     assert CreditAccount.objects.get(user=owner).held == 0
+    # Its page no longer offers the decision, and says it was cancelled last.
+    page = Client()
+    page.force_login(owner)
+    html = page.get(f"/runs/{done.pk}/").content.decode()
+    assert 'class="approval-actions"' not in html
+    last = Run.objects.get(pk=done.pk).steps.order_by("order").last()
+    assert last.type == "cancelled"
 
 
 def _claimed_by_a_dead_worker(run) -> None:
