@@ -90,6 +90,8 @@ def setup_data():
     from agents import services
     from agents.catalog import catalog_ensure
     from agents.models import Agent
+    from billing.models import MILLI, EntryKind
+    from billing.services import credit_add
     from community.models import User
     from community.services import api_key_create
 
@@ -98,6 +100,13 @@ def setup_data():
         username="benchmark", defaults={"email": "benchmark@agentry.localhost"}
     )
     _, key = api_key_create(user=user, name=f"benchmark {time.time():.0f}")
+    # Runs cost credits: enough for any number of measurements.
+    credit_add(
+        user=user,
+        amount=1_000_000 * MILLI,
+        kind=EntryKind.GRANT,
+        key=f"benchmark:{time.time_ns()}",
+    )
     agent = Agent.objects.filter(owner=user, name="Benchmark calculator").first()
     if agent is None:
         agent = services.agent_create(
