@@ -84,48 +84,28 @@ class CheckedLitellmModel(LitellmModel):
                 raise
             raise self._credentials.refused(self._provider, refusal) from None
 
+    # The SDK's Model interface: the settings come third; the rest is passed
+    # through as it came.
     async def get_response(
-        self,
-        system_instructions,
-        input,
-        model_settings,
-        tools,
-        output_schema,
-        handoffs,
-        tracing,
-        **kwargs,
+        self, system_instructions, input, model_settings, *rest, **kwargs
     ):
         with self._refusals_explained():
             return await super().get_response(
                 system_instructions,
                 input,
                 self._with_client(model_settings),
-                tools,
-                output_schema,
-                handoffs,
-                tracing,
+                *rest,
                 **kwargs,
             )
 
     async def stream_response(
-        self,
-        system_instructions,
-        input,
-        model_settings,
-        tools,
-        output_schema,
-        handoffs,
-        tracing,
-        **kwargs,
+        self, system_instructions, input, model_settings, *rest, **kwargs
     ):
         events = super().stream_response(
             system_instructions,
             input,
             self._with_client(model_settings),
-            tools,
-            output_schema,
-            handoffs,
-            tracing,
+            *rest,
             **kwargs,
         )
         with self._refusals_explained():

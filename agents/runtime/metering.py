@@ -155,6 +155,8 @@ class MeteredModel(Model):
         tokens = estimate(system_instructions, input, tools, output_schema)
         return self.meter.open(Call(model=self.name, input_tokens=tokens))
 
+    # The SDK's Model interface: instructions, input, settings, tools and
+    # output schema come first; the rest is passed through as it came.
     async def get_response(
         self,
         system_instructions,
@@ -162,8 +164,7 @@ class MeteredModel(Model):
         model_settings,
         tools,
         output_schema,
-        handoffs,
-        tracing,
+        *rest,
         **kwargs,
     ):
         call_id = self._open(system_instructions, input, tools, output_schema)
@@ -174,8 +175,7 @@ class MeteredModel(Model):
                 model_settings,
                 tools,
                 output_schema,
-                handoffs,
-                tracing,
+                *rest,
                 **kwargs,
             )
         except Exception:
@@ -194,8 +194,7 @@ class MeteredModel(Model):
         model_settings,
         tools,
         output_schema,
-        handoffs,
-        tracing,
+        *rest,
         **kwargs,
     ) -> AsyncIterator[Any]:
         call_id = self._open(system_instructions, input, tools, output_schema)
@@ -205,8 +204,7 @@ class MeteredModel(Model):
             model_settings,
             tools,
             output_schema,
-            handoffs,
-            tracing,
+            *rest,
             **kwargs,
         )
         try:

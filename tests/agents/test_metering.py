@@ -9,7 +9,7 @@ from agents.runtime.demo_model import DemoModel
 from agents.runtime.demo_model.responses import count_input_tokens
 from agents.runtime.executor import execute
 from agents.runtime.metering import MeteredModel, UsageMeter, estimate_input_tokens
-from agents.runtime.sdk import Model, ModelSettings, ModelTracing
+from agents.runtime.sdk import Model, ModelSettings, ModelTracing, sdk
 from tests.agents.doubles import FixedProvider, ListRecorder
 from tests.agents.test_executor import spec
 
@@ -87,8 +87,6 @@ async def test_a_call_the_provider_failed_is_not_billed():
 
 def test_a_provider_call_is_estimated_from_everything_it_is_sent():
     """Instructions, items and tool schemas, at four characters a token."""
-    from agents.runtime.sdk import sdk
-
     tool = sdk.FunctionTool(
         name="lookup",
         description="Look a word up.",

@@ -3,11 +3,13 @@
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from agents import services
 from agents.models import Agent, AgentVersion, Run, RunStatus
+from agents.services.runs import DatabaseRecorder
 from config import heartbeat
 from tests.agents.factories import (
     CALCULATOR_QUESTION,
@@ -312,9 +314,6 @@ def test_a_run_of_an_old_version_uses_that_versions_definition():
 def test_a_worker_stops_once_its_run_is_cancelled_swept_or_deleted():
     """The recorder's stop signal: the run is no longer `running`. Once
     stopped it stays stopped, and it saves no more steps."""
-    from asgiref.sync import async_to_sync
-
-    from agents.services.runs import DatabaseRecorder
 
     def recorder_for(run):
         recorder = DatabaseRecorder(run, next_order=2)
@@ -341,10 +340,6 @@ def test_the_recorder_reads_the_run_status_at_most_every_interval(
 ):
     """Asked between every stream event, it reads the database only once per
     STATUS_INTERVAL."""
-    from asgiref.sync import async_to_sync
-
-    from agents.services.runs import DatabaseRecorder
-
     run = make_run(make_agent())
     services.run_claim(run_id=run.pk, worker="w1")
     recorder = DatabaseRecorder(run, next_order=2)
