@@ -1291,11 +1291,11 @@ class CommunityFilterSerializer(serializers.Serializer):
         choices=["", *Category.values], required=False, allow_blank=True
     )
     sort = serializers.ChoiceField(
-        choices=["", *selectors.DISCOVER_SORTS],
+        choices=["", *selectors.DISCOVER_SORTS, *selectors.DISCOVER_SORT_ALIASES],
         required=False,
         allow_blank=True,
-        help_text="trending (default), top (rated), runs, new; with `q` and "
-        "no sort, the best matches first.",
+        help_text="trending (default), top (rated), runs, new (or newest); with "
+        "`q` and no sort, the best matches first.",
     )
 
 

@@ -431,6 +431,9 @@ def tool_usage(*, user, days: int = 30) -> dict[str, dict]:
 # --- Discover: published agents, for everyone, signed in or not ------------
 
 DISCOVER_SORTS = ("trending", "top", "runs", "new")
+# Other names accepted for the same orders: "newest" is what people (and
+# other APIs) tend to type for "new".
+DISCOVER_SORT_ALIASES = {"newest": "new"}
 # Top rated ranks by a Bayesian average: a few ratings count for less than
 # many, pulled towards a neutral 3 stars as if each agent had 3 such votes.
 RATING_PRIOR_VOTES = 3
@@ -475,7 +478,7 @@ def agent_list_published(
         agents = agents.filter(tags__contains=[tag.strip().lower()])
     if category:
         agents = agents.filter(category=category)
-    sort = sort or ("" if q else "trending")
+    sort = DISCOVER_SORT_ALIASES.get(sort, sort) or ("" if q else "trending")
     if sort == "top":
         agents = agents.annotate(
             bayes=ExpressionWrapper(

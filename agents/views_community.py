@@ -35,7 +35,9 @@ def discover_filters(params) -> dict[str, str]:
         "q": params.get("q", "").strip()[:200],
         "tag": params.get("tag", "").strip().lower()[:40],
         "category": category if category in Category.values else "",
-        "sort": sort if sort in selectors.DISCOVER_SORTS else "",
+        "sort": selectors.DISCOVER_SORT_ALIASES.get(sort, sort)
+        if sort in (*selectors.DISCOVER_SORTS, *selectors.DISCOVER_SORT_ALIASES)
+        else "",
     }
 
 

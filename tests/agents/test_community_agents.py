@@ -138,6 +138,18 @@ def test_filters_and_sorts(api_client, catalogue):
     assert set(bad.json()) == {"sort", "category"}
 
 
+def test_newest_is_accepted_as_the_same_sort_as_new(api_client, catalogue):
+    """`sort=newest` orders by publication like `new`, not by the default
+    trending score, and is not refused."""
+    poet, _coder = catalogue
+    Agent.objects.filter(pk=poet.pk).update(trending_score=100)
+    assert names(api_client.get(COMMUNITY)) == ["Poet", "Reviewer"]
+    newest = api_client.get(COMMUNITY, {"sort": "newest"})
+    assert newest.status_code == 200
+    assert names(newest) == names(api_client.get(COMMUNITY, {"sort": "new"}))
+    assert names(newest) == ["Reviewer", "Poet"]
+
+
 def test_trending_favours_recent_activity(api_client, catalogue):
     poet, coder = catalogue
     runner = UserFactory()
