@@ -264,6 +264,13 @@ RunSchema = inline_serializer(
         "input": serializers.CharField(),
         "final_output": serializers.JSONField(),
         "error": serializers.CharField(),
+        "error_code": serializers.CharField(
+            help_text="Why the run failed, for programs: `guardrail_blocked` "
+            "when an input or output guardrail stopped it (its `guardrail` step "
+            "says which rule and why), otherwise the kind of its `error` step "
+            "(`timeout`, `max_turns`, `out_of_credits`, `provider`...); empty "
+            "when it did not fail or the reason has no code."
+        ),
         "usage": serializers.JSONField(),
         "latency_ms": serializers.IntegerField(allow_null=True),
         "created_at": serializers.DateTimeField(),

@@ -330,6 +330,9 @@ class Run(models.Model):
     input = models.TextField(_("input"))
     final_output = models.JSONField(_("final output"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # Why it failed, for programs (the error step's kind, "guardrail_blocked"
+    # when a guardrail stopped it); blank when it did not or it is not known.
+    error_code = models.CharField(_("error code"), max_length=40, blank=True)
     usage = models.JSONField(_("usage"), default=dict, blank=True)
     # What the run was charged, in milli-credits (billing's ledger holds the
     # entries; this is their total, set as the run ends).

@@ -53,6 +53,7 @@ def run_to_dict(run: Run, *, steps: list[RunStep] | None = None) -> dict:
         "input": run.input,
         "final_output": run.final_output,
         "error": run.error,
+        "error_code": run.error_code,
         "usage": run.usage,
         "cost": as_credits(run.cost),
         "latency_ms": run.latency_ms,

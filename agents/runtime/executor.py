@@ -96,11 +96,17 @@ class ToolUnavailableError(Exception):
     """A tool the agent lists cannot be used; the message says what to do."""
 
 
+# Outcome.error_code of a run a guardrail stopped (either stage).
+GUARDRAIL_BLOCKED = "guardrail_blocked"
+
+
 @dataclass
 class Outcome:
     status: str  # completed, failed or cancelled
     final_output: Any = None
     error: str = ""
+    # Why it failed, for programs: an error step's kind, or GUARDRAIL_BLOCKED.
+    error_code: str = ""
     usage: dict = field(default_factory=dict)
     # A stopped run's model calls that no saved step carries (cut short, or
     # completed just before the stop): [{model, input_tokens, output_tokens,
@@ -444,11 +450,30 @@ class CallLog:
 
 
 class StepMapper:
-    """Turns SDK stream events into steps, carrying tokens and latency."""
+    """Turns SDK stream events into steps, carrying tokens and latency.
 
-    def __init__(self, recorder: Recorder, calls: CallLog | None = None) -> None:
+    With ``hold_answers``, an answer of an agent with output guardrails is
+    not saved when the SDK reports it: the SDK checks the final output only
+    after reporting it, and a blocked answer must never be stored. Its step
+    waits (``held``) until something shows it was not the final answer (a
+    next item or turn) or the run completes (``release_held``); a tripped
+    guardrail drops it (``drop_held``). Its text is not streamed either.
+    """
+
+    def __init__(
+        self,
+        recorder: Recorder,
+        calls: CallLog | None = None,
+        *,
+        hold_answers: bool = False,
+    ) -> None:
         self.recorder = recorder
         self.calls = calls
+        self.hold_answers = hold_answers
+        # The agent now answering (the SDK says when it changes).
+        self.current_agent: Agent | None = None
+        # Answers waiting for the output guardrails: (payload, costs, calls).
+        self.held: list[tuple[dict, dict, list[int]]] = []
         # The run's own agent; steps of agents it handed off to say whose
         # they are, and the model their tokens are priced at.
         self.root: Agent | None = None
@@ -461,6 +486,11 @@ class StepMapper:
         self.tool_started: dict[str, float] = {}
 
     def _take_turn_costs(self) -> dict:
+        costs, calls = self._take_turn_costs_unclaimed()
+        self._claim(calls)
+        return costs
+
+    def _take_turn_costs_unclaimed(self) -> tuple[dict, list[int]]:
         input_tokens, output_tokens = self.pending_tokens
         costs = {
             "input_tokens": input_tokens,
@@ -469,24 +499,66 @@ class StepMapper:
         }
         # Only the first step of a model turn carries the turn's cost.
         self.pending_tokens, self.pending_latency = (0, 0), None
+        calls, self.pending_calls = self.pending_calls, []
+        return costs, calls
+
+    def _claim(self, calls: list[int]) -> None:
+        # The calls' usage is on a step about to be saved: not unbilled.
         if self.calls is not None:
-            for call in self.pending_calls:
+            for call in calls:
                 self.calls.meter.claim(call)
-        self.pending_calls = []
+
+    def _guarded(self, agent) -> bool:
+        return self.hold_answers and bool(getattr(agent, "output_guardrails", None))
+
+    async def release_held(self) -> None:
+        """Save the held answers: they were not blocked."""
+        held, self.held = self.held, []
+        for payload, costs, calls in held:
+            self._claim(calls)
+            await self.recorder.step("agent-response", payload, **costs)
+
+    def carry(self, costs: dict) -> None:
+        """Add ``costs``' tokens to the next step's."""
+        before_in, before_out = self.pending_tokens
+        self.pending_tokens = (
+            before_in + costs.get("input_tokens", 0),
+            before_out + costs.get("output_tokens", 0),
+        )
+
+    def drop_held(self) -> dict:
+        """Forget the held answers, returning the tokens their turns cost, for
+        the step that says why they were dropped to carry."""
+        held, self.held = self.held, []
+        costs = {"input_tokens": 0, "output_tokens": 0}
+        for _payload, turn_costs, calls in held:
+            self._claim(calls)
+            costs["input_tokens"] += turn_costs["input_tokens"]
+            costs["output_tokens"] += turn_costs["output_tokens"]
         return costs
 
     async def handle(self, event) -> None:
         if event.type == "raw_response_event":
             await self._raw(event.data)
         elif event.type == "run_item_stream_event":
+            if self.held and event.name != "message_output_created":
+                # The run went on after the answer: it was not the final one,
+                # which is all the output guardrails check.
+                await self.release_held()
             await self._item(event.name, event.item)
+        elif event.type == "agent_updated_stream_event":
+            self.current_agent = event.new_agent
 
     async def _raw(self, data) -> None:
         kind = getattr(data, "type", "")
         if kind == "response.created":
+            if self.held:
+                await self.release_held()  # another turn: not the final answer
             self.turn_started = time.monotonic()
         elif kind == "response.output_text.delta":
-            await self.recorder.delta(data.delta)
+            # Text that an output guardrail may yet block is not sent live.
+            if not self._guarded(self.current_agent):
+                await self.recorder.delta(data.delta)
         elif kind == "response.completed":
             usage = getattr(data.response, "usage", None)
             if usage is not None:
@@ -560,10 +632,12 @@ class StepMapper:
             )
         elif name == "message_output_created":
             text = sdk.ItemHelpers.text_message_output(item)
+            payload = {"agent": item.agent.name, "text": text, **marks}
+            if self._guarded(item.agent):
+                self.held.append((payload, *self._take_turn_costs_unclaimed()))
+                return
             await self.recorder.step(
-                "agent-response",
-                {"agent": item.agent.name, "text": text, **marks},
-                **self._take_turn_costs(),
+                "agent-response", payload, **self._take_turn_costs()
             )
 
 
@@ -585,9 +659,13 @@ def _jsonable(value):
 class _ProviderFailedError(Exception):
     """The model could not be used or kept failing after its retries."""
 
-    def __init__(self, kind: str, message: str, usage: dict) -> None:
+    def __init__(
+        self, kind: str, message: str, usage: dict, held: dict | None = None
+    ) -> None:
         super().__init__(message)
         self.kind, self.message, self.usage = kind, message, usage
+        # Tokens of answers dropped unchecked (StepMapper.drop_held).
+        self.held = held or {}
 
 
 class _Attempt:
@@ -617,7 +695,7 @@ async def execute(
     # metered: a run stopped in the middle of one still pays for it.
     provider = MeteredProvider(provider, meter)
     calls = CallLog(meter)
-    mapper = StepMapper(recorder, calls=calls)
+    mapper = StepMapper(recorder, calls=calls, hold_answers=True)
     attempt = _Attempt()
     deadline = asyncio.get_running_loop().time() + spec.timeout
 
@@ -660,11 +738,14 @@ async def _execute(
         )
     except _ProviderFailedError as failure:
         if not fallback or attempt.cancelled:
-            outcome = await _failed(recorder, failure.kind, failure.message, None)
+            outcome = await _failed(
+                recorder, failure.kind, failure.message, None, held=failure.held
+            )
             outcome.usage = failure.usage
             return outcome
         primary = definition.get("model") or "local/demo"
         first_usage = failure.usage
+        mapper.carry(failure.held)
         await recorder.step(
             "fallback",
             {"from": primary, "to": fallback, "reason": failure.message},
@@ -681,7 +762,7 @@ async def _execute(
         )
     except _ProviderFailedError as second:
         message = f"The fallback model {fallback} failed too. {second.message}"
-        outcome = await _failed(recorder, second.kind, message, None)
+        outcome = await _failed(recorder, second.kind, message, None, held=second.held)
         outcome.usage = second.usage
     outcome.usage = _add_usage(first_usage, outcome.usage)
     return outcome
@@ -732,6 +813,8 @@ async def _run_once(
                     break
         if attempt.cancelled:
             return Outcome("cancelled", usage=usage_dict(result.context_wrapper.usage))
+        # The output guardrails passed (a trip raises out of the stream).
+        await mapper.release_held()
         final_output = result.final_output
         return Outcome(
             "completed",
@@ -739,9 +822,15 @@ async def _run_once(
             usage=usage_dict(result.context_wrapper.usage),
         )
     except InputGuardrailTripwireTriggered as tripped:
-        return await _guardrail_tripped(recorder, "input", tripped, result)
+        return await _guardrail_tripped(
+            recorder, "input", tripped, result, held=mapper.drop_held()
+        )
     except OutputGuardrailTripwireTriggered as tripped:
-        return await _guardrail_tripped(recorder, "output", tripped, result)
+        # The blocked answer was held, never saved: dropped here, the
+        # guardrail's step carries what its turn cost.
+        return await _guardrail_tripped(
+            recorder, "output", tripped, result, held=mapper.drop_held()
+        )
     except TimeoutError:
         if result is not None:
             result.cancel()
@@ -750,34 +839,46 @@ async def _run_once(
             "Simplify the task or raise the time limit."
         )
         # The model call cut short was consumed: the error step carries it.
+        held = mapper.drop_held()
         return await _failed(
             recorder,
             "timeout",
             message,
             result,
             unbilled=mapper.calls.meter.unbilled() if mapper.calls else [],
+            held=held,
         )
     except MaxTurnsExceeded:
         message = (
             f"The agent used all {spec.max_turns} turns without finishing. "
             "Make the task simpler or raise the turn limit."
         )
-        return await _failed(recorder, "max_turns", message, result)
+        return await _failed(
+            recorder, "max_turns", message, result, held=mapper.drop_held()
+        )
     except ModelUnavailableError as error:
         raise _ProviderFailedError(
-            "model_unavailable", str(error), _usage_of(result)
+            "model_unavailable", str(error), _usage_of(result), mapper.drop_held()
         ) from None
     except ToolUnavailableError as error:
-        return await _failed(recorder, "tool_unavailable", str(error), result)
+        return await _failed(
+            recorder, "tool_unavailable", str(error), result, held=mapper.drop_held()
+        )
     except sdk.ModelBehaviorError as error:
-        return await _failed(recorder, "model_behavior", str(error), result)
+        return await _failed(
+            recorder, "model_behavior", str(error), result, held=mapper.drop_held()
+        )
     except Exception as error:
         message = provider_error_message(error, spec.retries)
         if message is not None:
-            raise _ProviderFailedError("provider", message, _usage_of(result)) from None
+            raise _ProviderFailedError(
+                "provider", message, _usage_of(result), mapper.drop_held()
+            ) from None
         logger.exception("Run failed unexpectedly")
         message = f"Unexpected error ({type(error).__name__}): {error}"
-        return await _failed(recorder, "internal", message, result)
+        return await _failed(
+            recorder, "internal", message, result, held=mapper.drop_held()
+        )
 
 
 def _add_usage(first: dict, second: dict) -> dict:
@@ -785,23 +886,30 @@ def _add_usage(first: dict, second: dict) -> dict:
     return {key: (first.get(key) or 0) + (second.get(key) or 0) for key in keys}
 
 
+def _held_costs(held: dict | None) -> dict:
+    return {key: value for key, value in (held or {}).items() if value}
+
+
 async def _failed(
-    recorder: Recorder, kind: str, message: str, result, unbilled=()
+    recorder: Recorder,
+    kind: str,
+    message: str,
+    result,
+    unbilled=(),
+    held: dict | None = None,
 ) -> Outcome:
-    payload, costs = {"kind": kind, "message": message}, {}
+    payload, costs = {"kind": kind, "message": message}, _held_costs(held)
     if unbilled:
         # One step, one price: the calls' tokens at the first one's model.
         payload["model"] = unbilled[0]["model"]
-        costs = {
-            "input_tokens": sum(u["input_tokens"] for u in unbilled),
-            "output_tokens": sum(u["output_tokens"] for u in unbilled),
-        }
+        for key in ("input_tokens", "output_tokens"):
+            costs[key] = costs.get(key, 0) + sum(u[key] for u in unbilled)
     await recorder.step("error", payload, **costs)
-    return Outcome("failed", error=message, usage=_usage_of(result))
+    return Outcome("failed", error=message, usage=_usage_of(result), error_code=kind)
 
 
 async def _guardrail_tripped(
-    recorder: Recorder, stage: str, tripped, result
+    recorder: Recorder, stage: str, tripped, result, held: dict | None = None
 ) -> Outcome:
     guardrail_result = tripped.guardrail_result
     info = guardrail_result.output.output_info or {}
@@ -810,11 +918,15 @@ async def _guardrail_tripped(
     await recorder.step(
         "guardrail",
         {"stage": stage, "rule": rule, "reason": reason, "tripped": True},
+        **_held_costs(held),
     )
-    message = (
-        f"The {stage} guardrail ({rule.replace('_', ' ')}) stopped the run: {reason}"
+    message = f"Blocked by the {stage} guardrail ({rule.replace('_', ' ')}): {reason}"
+    return Outcome(
+        "failed",
+        error=message,
+        usage=_usage_of(result),
+        error_code=GUARDRAIL_BLOCKED,
     )
-    return Outcome("failed", error=message, usage=_usage_of(result))
 
 
 def _usage_of(result) -> dict:

@@ -237,6 +237,7 @@ def run_finish(
         ),
         final_output=outcome.final_output,
         error=outcome.error,
+        error_code=outcome.error_code,
         usage=outcome.usage,
         finished_at=timezone.now(),
     )
@@ -724,7 +725,9 @@ async def _out_of_credits(recorder: DatabaseRecorder, outcome: Outcome) -> Outco
         "credits on the Credits page (or raise the run's budget) and run it again."
     )
     await recorder.step("error", {"kind": "out_of_credits", "message": message})
-    return Outcome("failed", error=message, usage=outcome.usage)
+    return Outcome(
+        "failed", error=message, usage=outcome.usage, error_code="out_of_credits"
+    )
 
 
 def run_execute(*, run_id: int, worker: str = "", provider=None) -> Run | None:

@@ -190,16 +190,101 @@ async def test_an_input_that_breaks_no_rule_passes_the_guardrail():
     assert "guardrail" not in recorder.types
 
 
-async def test_the_output_guardrail_stops_a_forbidden_answer():
+async def test_the_output_guardrail_stops_a_forbidden_answer_without_keeping_it():
+    """The SDK reports the answer before it checks it: the answer waits, and
+    when the guardrail trips only the guardrail's step is saved, carrying the
+    reason and what the model's turn cost; the text is neither saved nor
+    streamed."""
     recorder = ListRecorder()
     outcome = await execute(
         spec(guardrails={"output": {"blocked_words": ["password"]}}),
         recorder,
-        FixedProvider(ScriptedModel([[assistant_message("The password is hunter2")]])),
+        FixedProvider(
+            ScriptedModel(
+                [
+                    ModelStep(
+                        output=[assistant_message("The password is hunter2")],
+                        usage=Usage(
+                            requests=1,
+                            input_tokens=40,
+                            output_tokens=7,
+                            total_tokens=47,
+                        ),
+                    )
+                ]
+            )
+        ),
     )
     assert outcome.status == "failed"
-    assert recorder.types[-1] == "guardrail"
-    assert recorder.steps[-1]["payload"]["stage"] == "output"
+    assert outcome.error_code == "guardrail_blocked"
+    assert outcome.final_output is None
+    assert outcome.error.startswith("Blocked by the output guardrail")
+    assert recorder.types == ["guardrail"]
+    guardrail = recorder.steps[0]
+    assert guardrail["payload"] == {
+        "stage": "output",
+        "rule": "blocked_words",
+        "reason": "It contains 'password'.",
+        "tripped": True,
+    }
+    assert (guardrail["input_tokens"], guardrail["output_tokens"]) == (40, 7)
+    assert "hunter2" not in json.dumps(recorder.steps) + "".join(recorder.deltas)
+
+
+async def test_an_answer_the_output_guardrail_allows_is_saved_once_checked():
+    """Answers before the final one (here, before a tool call) are saved in
+    their place; the final one after the check, with its turn's tokens."""
+    model = ScriptedModel(
+        [
+            [
+                assistant_message("Let me add them."),
+                function_call(
+                    "calculator",
+                    {"operation": "add", "a": 5, "b": 10, "expression": None},
+                    call_id="c1",
+                ),
+            ],
+            ModelStep(
+                output=[assistant_message("5 + 10 = 15")],
+                usage=Usage(
+                    requests=1, input_tokens=50, output_tokens=6, total_tokens=56
+                ),
+            ),
+        ]
+    )
+    recorder = ListRecorder()
+    outcome = await execute(
+        spec(
+            tools=["calculator"],
+            guardrails={"output": {"blocked_words": ["password"]}},
+        ),
+        recorder,
+        FixedProvider(model),
+    )
+    assert outcome.status == "completed"
+    assert outcome.error_code == ""
+    assert recorder.types == [
+        "agent-response",
+        "tool-call",
+        "tool-result",
+        "agent-response",
+    ]
+    assert recorder.steps[0]["payload"]["text"] == "Let me add them."
+    final = recorder.steps[-1]
+    assert final["payload"]["text"] == "5 + 10 = 15"
+    assert (final["input_tokens"], final["output_tokens"]) == (50, 6)
+    # Not streamed live: it could have been blocked.
+    assert recorder.deltas == []
+
+
+async def test_an_agent_without_output_guardrails_streams_its_answer():
+    recorder = ListRecorder()
+    await execute(
+        spec(),
+        recorder,
+        FixedProvider(ScriptedModel([[assistant_message("Hello there")]])),
+    )
+    assert "".join(recorder.deltas) == "Hello there"
 
 
 async def test_a_guard_agent_that_denies_stops_the_run_with_its_reason():

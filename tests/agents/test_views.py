@@ -754,3 +754,30 @@ def test_an_answer_nested_deeper_than_json_parses_is_shown_as_text(owner, run):
     response = client_for(owner).get(f"/runs/{run.pk}/")
     assert response.status_code == 200
     assert deep[:100] in response.content.decode()
+
+
+def test_a_run_a_guardrail_blocked_says_so_on_its_page_and_in_the_list(owner, run):
+    services.run_claim(run_id=run.pk, worker="test")
+    run_step_record(
+        run=run,
+        order=2,
+        type="guardrail",
+        payload={
+            "stage": "output",
+            "rule": "blocked_words",
+            "reason": "It contains 'password'.",
+            "tripped": True,
+        },
+    )
+    Run.objects.filter(pk=run.pk).update(
+        status=RunStatus.FAILED,
+        error="Blocked by the output guardrail (blocked words): "
+        "It contains 'password'.",
+        error_code="guardrail_blocked",
+    )
+    page = client_for(owner).get(f"/runs/{run.pk}/").content.decode()
+    assert 'data-error-code="guardrail_blocked"' in page
+    assert "Blocked by the output guardrail (blocked words)" in page
+    assert "The run failed" not in page
+    listing = client_for(owner).get("/runs/").content.decode()
+    assert re.search(r'data-error-code="guardrail_blocked">\s*Blocked<', listing)
