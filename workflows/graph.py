@@ -215,7 +215,11 @@ def _is_id(value: Any) -> bool:
 
 
 def _check_agent_node(node: dict, where: str, errors: _Errors) -> None:
-    if not _is_id(node.get("agent")):
+    if node.get("agent") in (None, ""):
+        # The builder's new agent nodes start with no agent: choosing one
+        # (above all another person's) is left to the person, on purpose.
+        errors.add(_("%(where)s: choose the agent this node runs.") % {"where": where})
+    elif not _is_id(node.get("agent")):
         errors.add(_("%(where)s: agent must be an agent's id.") % {"where": where})
     retries = node.get("retries", 0)
     if not isinstance(retries, int) or not 0 <= retries <= MAX_RETRIES:

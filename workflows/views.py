@@ -89,7 +89,7 @@ def _agent_choices(user) -> list[dict]:
         .select_related("owner")
         .order_by("name", "pk")
     )
-    return [
+    choices = [
         {
             "id": agent.pk,
             "name": agent.name,
@@ -99,6 +99,9 @@ def _agent_choices(user) -> list[dict]:
         }
         for agent in agents
     ]
+    # The person's own agents first; others' shared ones after, in a group
+    # of their own (static/js/workflow-builder.js).
+    return sorted(choices, key=lambda choice: not choice["mine"])
 
 
 def workflow_list(request):

@@ -340,18 +340,16 @@
       return kind + number;
     }
 
-    function firstAgent() {
-      return data.agents.length ? data.agents[0].id : null;
-    }
-
     function addNode(kind) {
+      // A new node runs no agent until the person chooses one: defaulting to
+      // the first in the list could pick a stranger's public agent unseen.
       var made = { id: freshId(kind), kind: kind };
-      if (kind === "agent") made.agent = firstAgent();
+      if (kind === "agent") made.agent = null;
       if (kind === "sequential") made.steps = [];
       if (kind === "parallel") made.branches = [];
       if (kind === "aggregate") made.mode = "join";
       if (kind === "router") {
-        made.agent = firstAgent();
+        made.agent = null;
         made.routes = {};
       }
       if (kind === "loop") {
@@ -435,12 +433,23 @@
       return wrapper;
     }
 
+    // The person's own agents, then others' shared or public ones in a group
+    // of their own (the page lists them in that order).
     function agentSelect(value, allowNone) {
       var select = el("select");
-      if (allowNone) select.appendChild(el("option", { value: "", text: "—" }));
+      select.appendChild(el("option", { value: "", text: allowNone ? "—" : "Choose an agent…" }));
+      var groups = {
+        mine: el("optgroup", { label: "Your agents" }),
+        shared: el("optgroup", { label: "Shared with you / public" }),
+      };
       data.agents.forEach(function (agent) {
         var text = agent.name + (agent.mine ? "" : " (" + agent.owner + ")") + " · " + agent.model;
-        select.appendChild(el("option", { value: String(agent.id), text: text }));
+        groups[agent.mine ? "mine" : "shared"].appendChild(
+          el("option", { value: String(agent.id), text: text })
+        );
+      });
+      ["mine", "shared"].forEach(function (name) {
+        if (groups[name].children.length) select.appendChild(groups[name]);
       });
       select.value = value ? String(value) : "";
       return select;

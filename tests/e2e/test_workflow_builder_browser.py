@@ -164,3 +164,43 @@ def test_build_run_approve_and_inspect_a_workflow(
     expect(page.locator("li.step[data-node=solve]").first).to_be_visible()
     expect(page.locator("li.step[data-node=explain]").first).to_be_hidden()
     expect(page.locator("li.step[data-node=review]").first).to_be_hidden()
+
+
+def test_a_new_agent_node_waits_for_a_chosen_agent_mine_listed_first(
+    page: Page, asgi_server
+):
+    """A new agent node runs nobody's agent until one is chosen; a stranger's
+    public agent (first by name) is offered apart, after the person's own."""
+    member = UserFactory()
+    services.agent_create(owner=member, data={"name": "Mine", "instructions": "Hi."})
+    stranger = UserFactory()
+    services.agent_create(
+        owner=stranger,
+        data={"name": "Aardvark", "instructions": "Hi.", "visibility": "public"},
+    )
+    page.goto(f"{asgi_server.url}/accounts/login/")
+    page.locator("#id_login").fill(member.username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("main form").get_by_role("button", name="Sign in").click()
+    page.goto(f"{asgi_server.url}/workflows/new/")
+
+    page.locator("#node-kind").select_option("agent")
+    page.get_by_role("button", name="Add node").click()
+    choice = page.locator("#node-panel form").get_by_role(
+        "combobox", name="Agent", exact=True
+    )
+    expect(choice).to_have_value("")
+    expect(choice.locator("option:checked")).to_have_text("Choose an agent…")
+    groups = choice.locator("optgroup")
+    expect(groups).to_have_count(2)
+    expect(groups.nth(0)).to_have_attribute("label", "Your agents")
+    expect(groups.nth(0).locator("option")).to_have_text(["Mine · local/demo"])
+    expect(groups.nth(1)).to_have_attribute("label", "Shared with you / public")
+    expect(groups.nth(1).locator("option")).to_have_text(
+        [f"Aardvark ({stranger.username}) · local/demo"]
+    )
+
+    page.get_by_role("button", name="Validate").click()
+    expect(page.locator("#builder-messages")).to_contain_text(
+        "choose the agent this node runs"
+    )

@@ -70,6 +70,42 @@ def test_the_list_builder_and_page_show_the_owners_workflows():
     )
 
 
+def builder_agents(client) -> list[dict]:
+    html = client.get("/workflows/new/").content.decode()
+    start = html.index('id="builder-data"')
+    end = html.index("</script>", start)
+    return json.loads(html[html.index(">", start) + 1 : end])["agents"]
+
+
+def test_the_builder_offers_the_persons_own_agents_before_others_shared_ones():
+    """A stranger's public agent, first by name, comes after the person's own,
+    marked as not theirs (the builder groups it apart)."""
+    owner = UserFactory()
+    make_agent(owner, name="Zebra")
+    make_agent(owner, name="Mole")
+    stranger = UserFactory()
+    make_agent(stranger, name="Aardvark", visibility="public")
+    make_agent(stranger, name="Private", visibility="private")
+    agents = builder_agents(signed_in(owner))
+    assert [(a["name"], a["mine"]) for a in agents] == [
+        ("Mole", True),
+        ("Zebra", True),
+        ("Aardvark", False),
+    ]
+
+
+def test_saving_an_agent_node_with_no_agent_chosen_says_to_choose_one():
+    client = signed_in(UserFactory())
+    unchosen = {"entry": "agent1", "nodes": [{"id": "agent1", "kind": "agent"}]}
+    refused = client.post(
+        "/api/v1/workflows/",
+        {"name": "Draft", "graph": unchosen},
+        content_type="application/json",
+    )
+    assert refused.status_code == 400
+    assert any("choose the agent" in message for message in refused.json()["graph"])
+
+
 def test_validate_checks_a_graph_and_saves_nothing():
     owner = UserFactory()
     agent = make_agent(owner, name="Solo")
