@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from agents.models import Agent, Run, Visibility
 from community.models import Follow, Notification, PersonalApiKey, Profile, User
+from files.models import Attachment
 
 
 def api_key_list_for_user(*, user: User) -> QuerySet[PersonalApiKey]:
@@ -91,6 +96,82 @@ def author_stats(*, owner: User) -> dict:
         "ratings": ratings,
         "rating_average": round(totals["stars"] / ratings, 2) if ratings else None,
     }
+
+
+# ---------- Home ----------
+
+# A sign-in this long after joining is a return visit (signing up signs in).
+RETURNING_AFTER = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class HomeChecklist:
+    """The four first steps on the home page, each done or not from the
+    person's own data, and what they would say "welcome back" for."""
+
+    display_name: str
+    built: bool  # an agent of their own
+    ran: bool  # a run of anything
+    gave_file: bool  # a file or collection attached to one of their agents
+    published: bool  # one of their agents public
+    # Their most recently changed agent: where the next steps are done.
+    agent_id: int | None
+    returning: bool
+
+    @property
+    def complete(self) -> bool:
+        return self.built and self.ran and self.gave_file and self.published
+
+    @property
+    def done_count(self) -> int:
+        return sum((self.built, self.ran, self.gave_file, self.published))
+
+
+def home_checklist(*, user: User) -> HomeChecklist:
+    """The home page's checklist for ``user``, in one query whatever they own."""
+    own_agents = Agent.objects.filter(owner=OuterRef("pk"), is_playground=False)
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            built=Exists(own_agents),
+            ran=Exists(Run.objects.filter(owner=OuterRef("pk"))),
+            gave_file=Exists(
+                Attachment.objects.filter(
+                    agent__owner=OuterRef("pk"), agent__is_playground=False
+                )
+            ),
+            published=Exists(own_agents.filter(visibility=Visibility.PUBLIC)),
+            latest_agent=Subquery(
+                own_agents.order_by("-updated_at", "-pk").values("pk")[:1]
+            ),
+            display_name=Subquery(
+                Profile.objects.filter(user=OuterRef("pk")).values("display_name")[:1]
+            ),
+        )
+        .values(
+            "built",
+            "ran",
+            "gave_file",
+            "published",
+            "latest_agent",
+            "display_name",
+            "date_joined",
+            "last_login",
+        )
+        .get()
+    )
+    signed_in_again = bool(
+        row["last_login"] and row["last_login"] - row["date_joined"] > RETURNING_AFTER
+    )
+    return HomeChecklist(
+        display_name=row["display_name"] or user.username,
+        built=row["built"],
+        ran=row["ran"],
+        gave_file=row["gave_file"],
+        published=row["published"],
+        agent_id=row["latest_agent"],
+        returning=signed_in_again or row["built"] or row["ran"],
+    )
 
 
 def is_following(*, follower: User, followee: User) -> bool:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import (
@@ -18,6 +19,7 @@ from django.views.decorators.http import (
     require_safe,
 )
 
+from agents.selectors import run_list_mine
 from community import messaging, selectors, services
 from community.avatars import AVATAR_DIRECTORY
 from community.forms import ApiKeyCreateForm, ProfileForm
@@ -32,11 +34,48 @@ AVATAR_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]*\.webp")
 # A name's bytes never change, so caches may keep them; a day bounds how long
 # a replaced or removed avatar lingers in them.
 AVATAR_MAX_AGE = 24 * 60 * 60
+# The latest runs on a person's home page.
+RECENT_RUNS_SHOWN = 5
 
 
 @require_GET
 def home(request):
-    return render(request, "home.html")
+    """The front page; for a signed-in person, their home: a greeting, the
+    first steps still to take and their latest runs."""
+    if not request.user.is_authenticated:
+        return render(request, "home.html")
+    checklist = selectors.home_checklist(user=request.user)
+    return render(
+        request,
+        "home.html",
+        {
+            "checklist": checklist,
+            "first_steps": _first_steps(checklist),
+            "recent_runs": run_list_mine(user=request.user)[:RECENT_RUNS_SHOWN],
+        },
+    )
+
+
+def _first_steps(checklist: selectors.HomeChecklist) -> list[dict]:
+    """The checklist's steps in order, each linking to where it is done: the
+    person's latest agent once they have one."""
+    agent = checklist.agent_id
+    create = reverse("agents:create")
+    agent_page = reverse("agents:detail", args=[agent]) if agent else create
+    return [
+        {"label": _("Build an agent"), "done": checklist.built, "url": create},
+        {"label": _("Run it"), "done": checklist.ran, "url": agent_page},
+        {
+            "label": _("Give it a file to search"),
+            "done": checklist.gave_file,
+            "url": agent_page if agent else reverse("files:list"),
+        },
+        {
+            "label": _("Publish it for others"),
+            "done": checklist.published,
+            "url": reverse("agents:edit", args=[agent]) if agent else create,
+        },
+    ]
 
 
 @require_safe

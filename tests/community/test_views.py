@@ -82,6 +82,7 @@ def test_the_home_page_query_count_is_small(
     client, django_assert_max_num_queries, user
 ):
     client.force_login(user)
-    # Session, user, the low-balance banner and the notification bell's count.
-    with django_assert_max_num_queries(4):
+    # Session, user, the low-balance banner, the notification bell's count,
+    # the home's checklist and its recent runs.
+    with django_assert_max_num_queries(6):
         client.get("/")

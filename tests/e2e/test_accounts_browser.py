@@ -49,7 +49,10 @@ def sign_up(page: Page, *, email: str, username: str) -> None:
 
 
 def expect_signed_in_as(page: Page, username: str) -> None:
-    expect(page.locator("#home-title")).to_have_text(f"Welcome back, {username}")
+    # "Welcome" for a new account, "Welcome back" once it has history.
+    expect(page.locator("#home-title")).to_have_text(
+        re.compile(rf"^\s*Welcome( back)?, {re.escape(username)}\s*$")
+    )
     expect(nav(page).locator(".account-menu summary")).to_contain_text(username)
 
 
@@ -82,6 +85,9 @@ def test_a_visitor_signs_up_and_lands_on_the_home_page(
 
     expect(page).to_have_url(f"{live_server.url}/")
     expect_signed_in_as(page, "ada")
+    # A brand-new account is welcomed, not welcomed back, and shown where to start.
+    expect(page.locator("#home-title")).to_have_text("Welcome, ada")
+    expect(page.locator(".first-steps")).to_contain_text("0 of 4 done.")
     screenshot(page)
     assert User.objects.filter(username="ada", email="ada@example.com").exists()
 
