@@ -333,14 +333,43 @@ def _agent_tool(
                     definition.get("model") or "local/demo",
                 ),
                 calls=calls,
+                hold_answers=True,
             )
+            if calls is not None:
+                calls.nested[call_id] = mapper
         await mapper.handle(event["event"])
+
+    async def failed(context, error: Exception) -> str:
+        # The nested agent's output guardrail blocked its answer: drop what
+        # its mapper held, say so in a step of its own (carrying the dropped
+        # turn's tokens), and tell the calling model without the answer.
+        call_id = getattr(context, "tool_call_id", "") or ""
+        mapper = mappers.get(call_id)
+        if not isinstance(error, OutputGuardrailTripwireTriggered):
+            return sdk.default_tool_error_function(context, error)
+        info = error.guardrail_result.output.output_info or {}
+        reason = info.get("reason", "")
+        if mapper is not None:
+            await mapper.recorder.step(
+                "guardrail",
+                {
+                    "stage": "output",
+                    "rule": info.get("rule", ""),
+                    "reason": reason,
+                    "tripped": True,
+                },
+                **_held_costs(mapper.drop_held()),
+            )
+        return (
+            f"The output guardrail of {definition['name']} blocked its answer: {reason}"
+        )
 
     return nested.as_tool(
         tool_name=entry["tool_name"],
         tool_description=entry.get("description")
         or f"Ask the agent {definition['name']}; give it the whole request.",
         on_stream=on_stream,
+        failure_error_function=failed,
         run_config=RunConfig(model_provider=provider, tracing_disabled=True),
         max_turns=spec.max_turns,
     )
@@ -432,6 +461,10 @@ class CallLog:
     def __init__(self, meter: UsageMeter | None = None) -> None:
         self.events: dict[str, asyncio.Event] = {}
         self.meter = meter or UsageMeter()
+        # The steps of agents run as tools, by the call that runs them: what
+        # they hold for their output guardrails is saved when the call's
+        # result comes back (StepMapper.handle), unless it was blocked.
+        self.nested: dict[str, StepMapper] = {}
 
     def _event(self, call_id: str) -> asyncio.Event:
         return self.events.setdefault(call_id, asyncio.Event())
@@ -607,6 +640,12 @@ class StepMapper:
                 self.calls.mark(call_id)
         elif name == "tool_output":
             call_id = raw.get("call_id", "") if isinstance(raw, dict) else ""
+            nested = self.calls.nested.pop(call_id, None) if self.calls else None
+            if nested is not None:
+                # An agent run as a tool answered, past its output guardrails
+                # (a blocked answer was dropped already): its held answers go
+                # before the result, like its other steps.
+                await nested.release_held()
             started = self.tool_started.pop(call_id, None)
             await self.recorder.step(
                 "tool-result",

@@ -1,6 +1,8 @@
 """Agents run as tools (their steps nested in the timeline), fallback models,
 and tool choices that name a tool by reference."""
 
+import json
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -8,9 +10,18 @@ from agents import services
 from agents.models import RunStatus
 from agents.runtime.executor import RunSpec, execute
 from agents.runtime.providers import AgentryModelProvider
+from agents.runtime.sdk import ModelProvider, Usage
 from tests.agents.doubles import ListRecorder, definition
 from tests.agents.factories import make_agent, make_run
 from tests.community.factories import UserFactory
+
+# isort: split
+from agents_sdk.testing import (
+    ModelStep,
+    ScriptedModel,
+    assistant_message,
+    function_call,
+)
 
 
 def arithmetic_helper() -> dict:
@@ -231,3 +242,80 @@ def test_the_demo_study_helper_falls_back_and_asks_the_tutor(settings):
     nested = run.steps.filter(payload__agent_tool="Arithmetic tutor")
     assert nested.filter(type="tool-call", payload__name="calculator").exists()
     assert "13" in str(run.final_output)
+
+
+class _TwoModels(ModelProvider):
+    """The boss and the helper it runs as a tool, each on its own script."""
+
+    def __init__(self, boss: ScriptedModel, helper: ScriptedModel) -> None:
+        self.models = {"boss/model": boss, "helper/model": helper}
+
+    def get_model(self, name):
+        return self.models[name]
+
+
+def _boss_and_guarded_helper(helper_answer: str):
+    spec = RunSpec(
+        definition=definition(name="Boss", model="boss/model", tools=["agent/7"]),
+        input="Ask the helper.",
+        agent_tools={
+            "agent/7": {
+                "tool_name": "ask_helper_7",
+                "description": "A helper.",
+                "definition": definition(
+                    name="Helper",
+                    model="helper/model",
+                    guardrails={"output": {"blocked_words": ["secret"]}},
+                ),
+            }
+        },
+        retry_delay=0.0,
+    )
+    boss = ScriptedModel(
+        [
+            [function_call("ask_helper_7", {"input": "Tell me."}, call_id="h1")],
+            [assistant_message("Done.")],
+        ]
+    )
+    helper = ScriptedModel(
+        [
+            ModelStep(
+                output=[assistant_message(helper_answer)],
+                usage=Usage(
+                    requests=1, input_tokens=20, output_tokens=5, total_tokens=25
+                ),
+            )
+        ]
+    )
+    return spec, _TwoModels(boss, helper)
+
+
+async def test_an_agent_tools_blocked_answer_is_not_kept_and_its_guardrail_says_why():
+    spec, provider = _boss_and_guarded_helper("The secret is 42")
+    recorder = ListRecorder()
+    outcome = await execute(spec, recorder, provider)
+    assert outcome.status == "completed", outcome.error
+    assert "The secret is 42" not in json.dumps(recorder.steps)
+    nested = [s for s in recorder.steps if s["payload"].get("depth") == 1]
+    assert [s["type"] for s in nested] == ["guardrail"]
+    assert nested[0]["payload"]["reason"] == "It contains 'secret'."
+    assert (nested[0]["input_tokens"], nested[0]["output_tokens"]) == (20, 5)
+    result = next(s for s in recorder.steps if s["type"] == "tool-result")
+    assert "blocked its answer" in result["payload"]["output"]
+    assert recorder.steps.index(nested[0]) < recorder.steps.index(result)
+
+
+async def test_an_agent_tools_allowed_answer_is_kept_before_its_result():
+    spec, provider = _boss_and_guarded_helper("The answer is 42")
+    recorder = ListRecorder()
+    outcome = await execute(spec, recorder, provider)
+    assert outcome.status == "completed", outcome.error
+    answer = next(
+        s
+        for s in recorder.steps
+        if s["type"] == "agent-response" and s["payload"].get("depth") == 1
+    )
+    assert answer["payload"]["text"] == "The answer is 42"
+    result = next(s for s in recorder.steps if s["type"] == "tool-result")
+    assert recorder.steps.index(answer) < recorder.steps.index(result)
+    assert "The answer is 42" in str(result["payload"]["output"])
