@@ -805,8 +805,10 @@ def _with_availability(models_data: list[dict], availability: dict) -> list[dict
 
 
 class LanguageModelListView(GenericAPIView):
-    """The model catalog: what an agent's `model` may be, and whether your runs
-    can use each one now (`available`, else `unavailable_reason`)."""
+    """The model catalog, then the models the site's own servers (Ollama, an
+    OpenAI-compatible server, Azure OpenAI deployments) and your endpoint list:
+    what an agent's `model` may be, and whether your runs can use each one now
+    (`available`, else `unavailable_reason`)."""
 
     serializer_class = LanguageModelSerializer
 
@@ -814,7 +816,7 @@ class LanguageModelListView(GenericAPIView):
         operation_id="models_list", responses=LanguageModelSerializer(many=True)
     )
     def get(self, request):
-        page = self.paginate_queryset(selectors.model_list_active())
+        page = self.paginate_queryset(selectors.model_choices(user=request.user))
         data = self.get_serializer(page, many=True).data
         availability = selectors.provider_availability(user=request.user)
         return self.get_paginated_response(_with_availability(data, availability))
@@ -859,6 +861,15 @@ class ProviderListView(APIView):
         return Response({"count": len(providers), "results": providers})
 
 
+def _provider_models(request, provider_id: str) -> list:
+    # The catalog's, then those the site's servers and your own endpoint list.
+    return [
+        model
+        for model in selectors.model_choices(user=request.user)
+        if model.provider == provider_id
+    ]
+
+
 class ProviderModelListView(APIView):
     """One provider's models in the catalog, with their availability to you."""
 
@@ -874,10 +885,7 @@ class ProviderModelListView(APIView):
     )
     def get(self, request, provider_id: str):
         state = _provider_state(request, provider_id)
-        models = list(selectors.model_list_active().filter(provider=provider_id))
-        if provider_id == "compatible":
-            # With the models your own endpoint listed when you tested its key.
-            models += selectors.endpoint_models(user=request.user)
+        models = _provider_models(request, provider_id)
         data = LanguageModelSerializer(models, many=True).data
         data = _with_availability(data, {provider_id: state})
         return Response({"count": len(data), "results": data})
@@ -901,7 +909,7 @@ class ProviderCapabilitiesView(APIView):
     )
     def get(self, request, provider_id: str):
         _provider_state(request, provider_id)
-        models = list(selectors.model_list_active().filter(provider=provider_id))
+        models = _provider_models(request, provider_id)
         return Response(
             {
                 "provider": provider_id,

@@ -7,6 +7,10 @@ the person who started it (and staff), whoever owns the agent.
 
 from __future__ import annotations
 
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Trunc
@@ -25,7 +29,9 @@ from agents.models import (
     ToolSetting,
     Visibility,
 )
+from agents.runtime import discovery
 from billing.models import EntryKind
+from billing.pricing import DEFAULT_PER_1K
 from config.periods import Window, fill_periods
 
 
@@ -275,6 +281,21 @@ PROVIDERS = {
         "needs_key": True,
         "api": "chat_completions",
     },
+    "ollama": {
+        "name": "Ollama",
+        "description": (
+            "The models of an Ollama server the site runs (OLLAMA_BASE_URL), "
+            "found when it answers."
+        ),
+        "needs_key": True,
+        "api": "chat_completions",
+    },
+    "azure": {
+        "name": "Azure OpenAI",
+        "description": "The site's Azure OpenAI deployments, over Chat Completions.",
+        "needs_key": True,
+        "api": "chat_completions",
+    },
     "anthropic": {
         "name": "Anthropic",
         "description": "Claude models through LiteLLM, with your key or the site's.",
@@ -290,12 +311,19 @@ PROVIDERS = {
 }
 
 
-def _site_configured() -> dict[str, bool]:
-    from django.conf import settings
+# Providers only the site's operator can set up: why they are not available.
+SITE_ONLY_REASONS = {
+    "ollama": "No Ollama server answers at this site's OLLAMA_BASE_URL.",
+    "azure": "This site has no Azure OpenAI endpoint, key and deployments set up.",
+}
 
+
+def _site_configured() -> dict[str, bool]:
     return {
         "openai": bool(settings.OPENAI_API_KEY),
         "compatible": bool(settings.OPENAI_COMPATIBLE_BASE_URL),
+        "ollama": bool(_ollama_names()),
+        "azure": bool(_azure_deployments()),
         "anthropic": bool(settings.ANTHROPIC_API_KEY),
         "gemini": bool(settings.GEMINI_API_KEY),
     }
@@ -317,6 +345,12 @@ def provider_availability(*, user) -> dict[str, dict]:
             state = {"available": True, "key": "yours", "reason": ""}
         elif site_keys.get(provider_id):
             state = {"available": True, "key": "site", "reason": ""}
+        elif provider_id in SITE_ONLY_REASONS:
+            state = {
+                "available": False,
+                "key": None,
+                "reason": SITE_ONLY_REASONS[provider_id],
+            }
         else:
             what = "endpoint" if provider_id == "compatible" else "key"
             state = {
@@ -331,6 +365,28 @@ def provider_availability(*, user) -> dict[str, dict]:
     return result
 
 
+def _listed_model(provider: str, name: str, label: str, description: str):
+    """An unsaved catalog entry for a model a server listed. Not in the
+    catalog, it costs the open-source rate, which is what runs are charged for
+    it (agents.services.runs); staff set another price by adding it there."""
+    return LanguageModel(
+        provider=provider,
+        name=name,
+        display_name=f"{name} ({label})",
+        description=description,
+        input_price_per_1k=DEFAULT_PER_1K,
+        output_price_per_1k=DEFAULT_PER_1K,
+        position=900,
+    )
+
+
+def _catalog_names(provider: str) -> set[str]:
+    # Every catalog entry, retired ones included: staff retired those on purpose.
+    return set(
+        LanguageModel.objects.filter(provider=provider).values_list("name", flat=True)
+    )
+
+
 def endpoint_models(*, user) -> list[LanguageModel]:
     """The models the user's own OpenAI-compatible endpoint listed when tested,
     as unsaved catalog entries (``compatible/<name>``), beside the site's."""
@@ -341,32 +397,138 @@ def endpoint_models(*, user) -> list[LanguageModel]:
         .values_list("model_names", flat=True)
         .first()
     ) or []
-    known = set(
-        LanguageModel.objects.filter(provider="compatible").values_list(
-            "name", flat=True
-        )
-    )
+    known = _catalog_names("compatible")
     return [
-        LanguageModel(
-            provider="compatible",
-            name=name,
-            display_name=f"{name} (your endpoint)",
-            description="Listed by your OpenAI-compatible endpoint.",
-            position=900,
+        _listed_model(
+            "compatible",
+            name,
+            "your endpoint",
+            "Listed by your OpenAI-compatible endpoint.",
         )
         for name in names
         if name not in known
     ]
 
 
+def _discovered(kind: str, base_url: str, probe) -> list[str]:
+    """What ``probe`` lists at ``base_url``, remembered for
+    MODEL_DISCOVERY_CACHE_SECONDS, an empty answer as well: a server that is
+    not there costs one short probe a minute, not one per page."""
+    digest = hashlib.sha256(base_url.encode()).hexdigest()[:32]
+    key = f"agents:model-discovery:{kind}:{digest}"
+    names = cache.get(key)
+    if names is None:
+        names = probe()
+        cache.set(key, names, settings.MODEL_DISCOVERY_CACHE_SECONDS)
+    return names
+
+
+def _ollama_names() -> list[str]:
+    base_url = settings.OLLAMA_BASE_URL
+    if not base_url:
+        return []
+    return _discovered(
+        "ollama",
+        base_url,
+        lambda: discovery.ollama_models(
+            base_url, timeout=settings.MODEL_DISCOVERY_TIMEOUT
+        ),
+    )
+
+
+def _compatible_names() -> list[str]:
+    base_url = settings.OPENAI_COMPATIBLE_BASE_URL
+    if not base_url:
+        return []
+    return _discovered(
+        "compatible",
+        base_url,
+        lambda: discovery.compatible_models(
+            base_url,
+            api_key=settings.OPENAI_COMPATIBLE_API_KEY,
+            timeout=settings.MODEL_DISCOVERY_TIMEOUT,
+        ),
+    )
+
+
+def _azure_deployments() -> list[str]:
+    if not (settings.AZURE_OPENAI_ENDPOINT and settings.AZURE_OPENAI_API_KEY):
+        return []
+    return [name for name in settings.AZURE_OPENAI_DEPLOYMENTS if name]
+
+
+def site_models(*, user) -> list[LanguageModel]:
+    """Models of the servers the operator set up that are not in the catalog:
+    what the site's Ollama and OpenAI-compatible server list now (cached), and
+    the Azure OpenAI deployments, as unsaved catalog entries.
+
+    The site's compatible server's models are left out for a user with an
+    endpoint of their own: their ``compatible/...`` runs go there.
+    """
+    sources = [
+        (
+            "ollama",
+            _ollama_names,
+            "Ollama on this site",
+            "Listed by the site's Ollama.",
+        ),
+        (
+            "azure",
+            _azure_deployments,
+            "Azure OpenAI",
+            "A deployment of the site's Azure OpenAI resource.",
+        ),
+    ]
+    if not _has_own_endpoint(user):
+        sources.append(
+            (
+                "compatible",
+                _compatible_names,
+                "this site's server",
+                "Listed by the site's OpenAI-compatible server.",
+            )
+        )
+    models = []
+    for provider, names, label, description in sources:
+        listed = names()
+        if not listed:
+            continue
+        known = _catalog_names(provider)
+        models += [
+            _listed_model(provider, name, label, description)
+            for name in listed
+            if name not in known
+        ]
+    return models
+
+
+def _has_own_endpoint(user) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return ProviderKey.objects.filter(owner=user, provider="compatible").exists()
+
+
+def model_choices(*, user) -> list[LanguageModel]:
+    """Every model ``user`` may pick for an agent: the catalog's, the site's
+    servers' (site_models) and their own endpoint's."""
+    return [
+        *model_list_active(),
+        *site_models(user=user),
+        *endpoint_models(user=user),
+    ]
+
+
 def model_usable(*, identifier: str, user) -> LanguageModel | None:
-    """The catalog entry for ``identifier``, or one of the user's endpoint's models."""
+    """The catalog entry for ``identifier``, or one of the models the site's
+    servers or the user's endpoint list."""
     model = model_get_active(identifier=identifier)
     if model is not None:
         return model
-    return next(
-        (m for m in endpoint_models(user=user) if m.identifier == identifier), None
-    )
+    provider = (identifier or "").partition("/")[0]
+    if provider not in PROVIDERS:
+        return None
+    listed = [*site_models(user=user), *endpoint_models(user=user)]
+    return next((m for m in listed if m.identifier == identifier), None)
 
 
 def custom_tool_list(*, user) -> QuerySet[CustomTool]:

@@ -157,10 +157,7 @@ def _agent_form(request, *, agent: Agent | None = None, data=None) -> AgentForm:
     return AgentForm(
         data,
         initial=AgentForm.initial_for(agent) if agent else None,
-        models=[
-            *selectors.model_list_active(),
-            *selectors.endpoint_models(user=agent.owner if agent else request.user),
-        ],
+        models=selectors.model_choices(user=agent.owner if agent else request.user),
         availability=selectors.provider_availability(user=request.user),
         tools=_tool_choices(request, agent),
         guard_agents=guard_agents,
@@ -257,7 +254,8 @@ def _field_problems(name: str, value, form: AgentForm) -> list[str]:
         elif name == "tags":
             definitions.clean_tags(value)
         elif name == "model":
-            if selectors.model_get_active(identifier=value) is None:
+            # The form's choices: the catalog's and the listed models.
+            if value not in dict(form.fields["model"].choices):
                 return [_("Pick a model from the list.")]
         elif name == "tool_choice":
             definitions.clean_model_settings(
@@ -870,10 +868,7 @@ def _playground_form(request, data=None) -> PlaygroundForm:
     return PlaygroundForm(
         data,
         initial=initial,
-        models=[
-            *selectors.model_list_active(),
-            *selectors.endpoint_models(user=request.user),
-        ],
+        models=selectors.model_choices(user=request.user),
         availability=selectors.provider_availability(user=request.user),
         tools=[
             tool

@@ -1,8 +1,10 @@
 """`make run`: the whole site on one machine, with demo data.
 
-Starts (or reuses) the embedded database, migrates, loads demo data, then runs
-the Procfile's processes (Daphne, a Celery worker for runs and one for files,
-Celery beat) with honcho, sharing one Prometheus metrics directory.
+Starts (or reuses) the embedded database, migrates, loads demo data, says
+which models the operator's own servers offer (Ollama, an OpenAI-compatible
+server, Azure OpenAI), then runs the Procfile's processes (Daphne, a Celery
+worker for runs and one for files, Celery beat) with honcho, sharing one
+Prometheus metrics directory.
 Ctrl-C stops them all, then the embedded database.
 """
 
@@ -35,10 +37,25 @@ def main() -> int:
         call_command("createcachetable")
         print("Demo accounts:")
         call_command("seed_demo")
+        _report_site_models()
         return _run_processes(settings)
     finally:
         if not os.environ.get("DATABASE_URL") and embedded_db.stop():
             print("Stopped the embedded database.")
+
+
+def _report_site_models() -> None:
+    # After django.setup(): the app registry must be ready.
+    from agents.selectors import site_models
+
+    found = [model.identifier for model in site_models(user=None)]
+    if found:
+        print("Models from this site's own servers: " + ", ".join(found))
+    else:
+        print(
+            "No Ollama or other model server found: the Offline demo model "
+            "runs. README, 'Use a real model', connects one."
+        )
 
 
 def _run_processes(settings) -> int:

@@ -4,6 +4,9 @@
 - ``openai/<name>``: OpenAI's Responses API.
 - ``compatible/<name>``: any OpenAI-compatible server (Ollama, vLLM, LM Studio,
   DeepSeek, Groq...) over Chat Completions.
+- ``ollama/<name>``: the site's Ollama, over its OpenAI-compatible API.
+- ``azure/<deployment>``: the site's Azure OpenAI resource, over Chat
+  Completions with openai's Azure client.
 - ``anthropic/<name>``, ``gemini/<name>``: through the SDK's LiteLLM extension,
   imported only when such a model runs (it is slow to import; litellm_models.py).
 
@@ -26,9 +29,13 @@ from agents.runtime.sdk import Model, ModelProvider, sdk
 from config import outbound
 
 LITELLM_PROVIDERS = ("anthropic", "gemini")
+# Spoken to over Chat Completions at a base URL, which they cannot run without.
+CHAT_COMPLETIONS_PROVIDERS = ("compatible", "ollama", "azure")
 PROVIDER_NAMES = {
     "openai": "OpenAI",
     "compatible": "OpenAI-compatible endpoint",
+    "ollama": "Ollama",
+    "azure": "Azure OpenAI",
     "anthropic": "Anthropic",
     "gemini": "Google Gemini",
 }
@@ -45,10 +52,13 @@ class Credentials:
     ``problem`` says why they cannot be used (a key that no longer decrypts);
     ``check_address`` marks a base URL a user typed, which must lead to a
     public address like any other outbound call (config/outbound.py).
+    ``api_version`` is Azure OpenAI's (its ``base_url`` is the resource's
+    endpoint).
     """
 
     api_key: str = ""
     base_url: str = ""
+    api_version: str = ""
     problem: str = ""
     check_address: bool = False
     source: str = "site"
@@ -116,7 +126,7 @@ class AgentryModelProvider(ModelProvider):
                 return sdk.OpenAIResponsesModel(
                     model=name, openai_client=self._client(provider, credentials)
                 )
-            if provider == "compatible":
+            if provider in CHAT_COMPLETIONS_PROVIDERS:
                 return sdk.OpenAIChatCompletionsModel(
                     model=name, openai_client=self._client(provider, credentials)
                 )
@@ -138,7 +148,14 @@ class AgentryModelProvider(ModelProvider):
         label = PROVIDER_NAMES[provider]
         if credentials is not None and credentials.problem:
             raise ModelUnavailableError(credentials.problem)
-        if provider == "compatible":
+        if provider in ("ollama", "azure") and (
+            credentials is None or not credentials.base_url
+        ):
+            raise ModelUnavailableError(
+                f"This site has no {label} set up, so {provider}/... models "
+                "cannot run. Switch the agent to another model."
+            )
+        if provider in CHAT_COMPLETIONS_PROVIDERS:
             if credentials is None or not credentials.base_url:
                 raise ModelUnavailableError(
                     "No OpenAI-compatible endpoint is set up, so compatible/... "
@@ -168,20 +185,31 @@ class AgentryModelProvider(ModelProvider):
 
     def _client(self, provider: str, credentials: Credentials) -> openai.AsyncOpenAI:
         if provider not in self._clients:
-            # The runner retries model calls itself (see executor.retry_settings),
-            # so the client's own retries are off: one bounded, logged policy.
-            self._clients[provider] = openai.AsyncOpenAI(
+            options = {
                 # Local servers such as Ollama take any key but need one sent.
-                api_key=credentials.api_key or "none",
-                base_url=credentials.base_url or None,
-                max_retries=0,
-                timeout=self.timeout or openai.DEFAULT_TIMEOUT,
+                "api_key": credentials.api_key or "none",
+                # The runner retries model calls itself (executor.retry_settings),
+                # so the client's own retries are off: one bounded, logged policy.
+                "max_retries": 0,
+                "timeout": self.timeout or openai.DEFAULT_TIMEOUT,
                 # Every connection, and every redirect, through the outbound
                 # rules; openai's defaults otherwise.
-                http_client=openai.DefaultAsyncHttpxClient(
+                "http_client": openai.DefaultAsyncHttpxClient(
                     transport=_ExplainedRefusals(provider, credentials)
                 ),
-            )
+            }
+            if provider == "azure":
+                # The model name is the deployment's: the client posts to
+                # {endpoint}/openai/deployments/{model}/chat/completions.
+                self._clients[provider] = openai.AsyncAzureOpenAI(
+                    azure_endpoint=credentials.base_url,
+                    api_version=credentials.api_version,
+                    **options,
+                )
+            else:
+                self._clients[provider] = openai.AsyncOpenAI(
+                    base_url=credentials.base_url or None, **options
+                )
         return self._clients[provider]
 
 

@@ -671,11 +671,23 @@ def _site_credentials() -> dict[str, Credentials]:
         "anthropic": (settings.ANTHROPIC_API_KEY, settings.ANTHROPIC_BASE_URL),
         "gemini": (settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL),
     }
-    return {
+    credentials = {
         provider: Credentials(api_key=key, base_url=base_url)
         for provider, (key, base_url) in pairs.items()
         if key or base_url
     }
+    if settings.OLLAMA_BASE_URL:
+        # Ollama's OpenAI-compatible API is under /v1 of its base URL.
+        credentials["ollama"] = Credentials(
+            base_url=settings.OLLAMA_BASE_URL.rstrip("/") + "/v1"
+        )
+    if settings.AZURE_OPENAI_ENDPOINT and settings.AZURE_OPENAI_API_KEY:
+        credentials["azure"] = Credentials(
+            api_key=settings.AZURE_OPENAI_API_KEY,
+            base_url=settings.AZURE_OPENAI_ENDPOINT,
+            api_version=settings.AZURE_OPENAI_API_VERSION,
+        )
+    return credentials
 
 
 def model_provider(*, user) -> AgentryModelProvider:

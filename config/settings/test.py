@@ -24,3 +24,6 @@ ACCOUNT_RATE_LIMITS = False
 # Tests that start many runs are not about rate limits; those that are set
 # their own (tests/config/test_rate_limits.py).
 RATE_LIMITS = dict.fromkeys(RATE_LIMITS, "")  # noqa: F405
+# The suite never probes an Ollama that happens to run on the machine; tests
+# of discovery point this at their fake server.
+OLLAMA_BASE_URL = ""

@@ -7,6 +7,10 @@ unchanged:
 * OpenAI: ``GET /v1/models``, ``POST /v1/responses`` and
   ``POST /v1/chat/completions``, plain JSON or streamed (server-sent events);
   ``Authorization: Bearer <key>``. Bodies are built with ``openai``'s own types.
+* Azure OpenAI: ``POST /openai/deployments/<deployment>/chat/completions
+  ?api-version=...`` (Chat Completions again), ``api-key: <key>``.
+* Ollama: ``GET /api/tags`` lists ``models`` in Ollama's shape; its
+  OpenAI-compatible API is the OpenAI one above under ``/v1``.
 * Anthropic Messages: ``POST /v1/messages``, plain or streamed; ``x-api-key``.
   litellm's ``anthropic/<model>`` with ``base_url=B`` posts to ``B/v1/messages``
   (it appends ``/v1/messages`` unless ``B`` already ends with it).
@@ -25,7 +29,9 @@ request is recorded in ``requests``: path (without the query), method, key
 (the credential found, or None), body (parsed JSON, or None), and also query,
 headers and provider. ``keys=None`` accepts any key (a keyless local server).
 ``redirect_to`` (a base URL), when set, answers every request with a 307 to the
-same path there, as a provider behind a redirect would.
+same path there, as a provider behind a redirect would. ``listing`` (a
+:class:`Listing`) changes how model lists (``/v1/models``, ``/api/tags``) are
+answered: late, with a body of its own, or with a status.
 
     with FakeLLM() as fake:
         fake.script = [call("add", {"a": 2, "b": 3}), text("5")]
@@ -82,6 +88,21 @@ _GEMINI_PATH = re.compile(
     r":(?P<method>generateContent|streamGenerateContent)$"
 )
 _GEMINI_MODELS_PATH = re.compile(r"^(?:/v1beta|/v1alpha|/v1)?/models/?$")
+_AZURE_CHAT_PATH = re.compile(
+    r"^/openai/deployments/(?P<deployment>[^/]+)/chat/completions$"
+)
+OLLAMA = "ollama"
+
+
+@dataclass(frozen=True)
+class Listing:
+    """How a model list is answered: after ``delay`` seconds, with ``status``,
+    and with ``body`` (bytes sent as they are) instead of the real list."""
+
+    delay: float = 0.0
+    status: int = 200
+    body: bytes | None = None
+    content_type: str = "application/json"
 
 
 # --- turns ------------------------------------------------------------------
@@ -725,6 +746,7 @@ class FakeLLM:
         # Seconds every model request takes, as a real provider's would.
         self.delay = delay
         self.redirect_to: str | None = None
+        self.listing = Listing()
         self.requests: list[dict] = []
         self.script: list[Turn] = []
         self._lock = threading.Lock()
@@ -812,6 +834,8 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             bearer = bearer.removeprefix("Bearer ").strip() if bearer else None
             if provider == ANTHROPIC:
                 return self.headers.get("x-api-key") or bearer
+            if provider == OPENAI and self.headers.get("api-key"):
+                return self.headers.get("api-key")  # Azure's header
             if provider == GEMINI:
                 return (
                     self.headers.get("x-goog-api-key")
@@ -828,11 +852,16 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                     return provider, "models", None
                 if _GEMINI_MODELS_PATH.match(path):
                     return GEMINI, "models", None
+                if path == "/api/tags":
+                    return OLLAMA, "models", None
                 return None
             if path == "/v1/responses":
                 return OPENAI, "responses", None
             if path == "/v1/chat/completions":
                 return OPENAI, "chat", None
+            match = _AZURE_CHAT_PATH.match(path)
+            if match:
+                return OPENAI, "chat", match["deployment"]
             if path == "/v1/embeddings":
                 return OPENAI, "embeddings", None
             if path == "/v1/messages":
@@ -874,7 +903,8 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             if route is None:
                 self._json(404, error_body(provider, 404, f"No route {url.path}"))
                 return
-            if fake.keys is not None and key not in fake.keys:
+            # Ollama takes no key.
+            if provider != OLLAMA and fake.keys is not None and key not in fake.keys:
                 self._json(401, error_body(provider, 401, _UNAUTHORISED[provider]))
                 return
             provider, endpoint, path_model = route
@@ -897,7 +927,27 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
         # -- endpoints --
 
         def _models(self, provider: str) -> None:
-            if provider == ANTHROPIC:
+            listing = fake.listing
+            if listing.delay:
+                time.sleep(listing.delay)
+            if listing.body is not None or listing.status != 200:
+                body = listing.body if listing.body is not None else b"{}"
+                self._send(listing.status, body, listing.content_type)
+                return
+            if provider == OLLAMA:
+                models = [
+                    {
+                        "name": name,
+                        "model": name,
+                        "modified_at": "2025-01-01T00:00:00Z",
+                        "size": 2_019_393_189,
+                        "digest": _hex(64),
+                        "details": {"family": "llama", "format": "gguf"},
+                    }
+                    for name in fake.models
+                ]
+                self._json(200, {"models": models})
+            elif provider == ANTHROPIC:
                 data = [
                     {
                         "id": name,

@@ -30,11 +30,27 @@ OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 # Where OpenAI's API is ("" for api.openai.com); an OpenAI-compatible server or
 # a proxy can stand in.
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
-# A site-wide OpenAI-compatible endpoint (Ollama, vLLM, LM Studio, DeepSeek,
-# Groq...) for `compatible/...` models, spoken to over Chat Completions; staff
-# add its models to the catalog. A user's own endpoint takes its place.
+# A site-wide OpenAI-compatible endpoint (vLLM, LM Studio, llama.cpp, DeepSeek,
+# Groq...) for `compatible/...` models, spoken to over Chat Completions; the
+# models it lists (GET <base>/models) are offered to everyone, and staff may
+# add them to the catalog to price them. A user's own endpoint takes its place.
 OPENAI_COMPATIBLE_BASE_URL = env.str("OPENAI_COMPATIBLE_BASE_URL", default="")
 OPENAI_COMPATIBLE_API_KEY = env.str("OPENAI_COMPATIBLE_API_KEY", default="")
+# An Ollama server the operator runs: the models it lists (GET /api/tags) are
+# offered as `ollama/<name>` and run over its OpenAI-compatible API (/v1).
+# "" turns the probe off; when nothing answers there, nothing changes.
+OLLAMA_BASE_URL = env.str("OLLAMA_BASE_URL", default="http://127.0.0.1:11434")
+# How long listing a server's models may take (seconds, per request) and how
+# long the list (or the absence of an answer) is remembered.
+MODEL_DISCOVERY_TIMEOUT = env.float("MODEL_DISCOVERY_TIMEOUT", default=1.0)
+MODEL_DISCOVERY_CACHE_SECONDS = env.int("MODEL_DISCOVERY_CACHE_SECONDS", default=60)
+# Azure OpenAI for the whole site: the resource's endpoint
+# (https://<resource>.openai.azure.com), its key, the API version, and the
+# deployment names to offer as `azure/<deployment>`.
+AZURE_OPENAI_ENDPOINT = env.str("AZURE_OPENAI_ENDPOINT", default="")
+AZURE_OPENAI_API_KEY = env.str("AZURE_OPENAI_API_KEY", default="")
+AZURE_OPENAI_API_VERSION = env.str("AZURE_OPENAI_API_VERSION", default="2024-10-21")
+AZURE_OPENAI_DEPLOYMENTS = env.list("AZURE_OPENAI_DEPLOYMENTS", default=[])
 # Site-wide keys for the providers reached through LiteLLM, and where their
 # APIs are ("" for the provider's own address; a proxy can stand in).
 ANTHROPIC_API_KEY = env.str("ANTHROPIC_API_KEY", default="")
