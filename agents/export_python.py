@@ -182,6 +182,44 @@ def _tool_source(name: str) -> str:
     return f"\n\n# --- {name} ---\n{source}"
 
 
+# Providers the script reaches over Chat Completions: the environment it needs,
+# the openai client class, and that client's arguments.
+CHAT_COMPLETIONS_CLIENTS = {
+    "compatible": (
+        [
+            "export OPENAI_COMPATIBLE_BASE_URL=https://your-server/v1",
+            "export OPENAI_COMPATIBLE_API_KEY=...  # if the server needs one",
+        ],
+        "AsyncOpenAI",
+        '                base_url=os.environ["OPENAI_COMPATIBLE_BASE_URL"],\n'
+        "                api_key=os.environ.get(\n"
+        '                    "OPENAI_COMPATIBLE_API_KEY", "none"\n'
+        "                ),\n",
+    ),
+    "ollama": (
+        ["export OLLAMA_BASE_URL=http://127.0.0.1:11434  # where Ollama runs"],
+        "AsyncOpenAI",
+        "                base_url=os.environ.get(\n"
+        '                    "OLLAMA_BASE_URL", "http://127.0.0.1:11434"\n'
+        '                ).rstrip("/") + "/v1",\n'
+        '                api_key="ollama",\n',
+    ),
+    "azure": (
+        [
+            "export AZURE_OPENAI_ENDPOINT=https://your-resource.openai.azure.com",
+            "export AZURE_OPENAI_API_KEY=...",
+            "export AZURE_OPENAI_API_VERSION=2024-10-21",
+        ],
+        "AsyncAzureOpenAI",
+        '                azure_endpoint=os.environ["AZURE_OPENAI_ENDPOINT"],\n'
+        '                api_key=os.environ["AZURE_OPENAI_API_KEY"],\n'
+        "                api_version=os.environ.get(\n"
+        '                    "AZURE_OPENAI_API_VERSION", "2024-10-21"\n'
+        "                ),\n",
+    ),
+}
+
+
 def _model_setup(identifier: str) -> dict:
     """How the script reaches the agent's model with the SDK alone."""
     provider, _, name = identifier.partition("/")
@@ -192,23 +230,18 @@ def _model_setup(identifier: str) -> dict:
         "expression": repr(name),
         "comment": "",
     }
-    if provider == "compatible":
-        setup["environment"] = [
-            "export OPENAI_COMPATIBLE_BASE_URL=https://your-server/v1",
-            "export OPENAI_COMPATIBLE_API_KEY=...  # if the server needs one",
-        ]
+    if provider in CHAT_COMPLETIONS_CLIENTS:
+        environment, client_class, client = CHAT_COMPLETIONS_CLIENTS[provider]
+        setup["environment"] = environment
         setup["imports"] = (
             "from agents import OpenAIChatCompletionsModel\n"
-            "from openai import AsyncOpenAI\n"
+            f"from openai import {client_class}\n"
         )
         setup["expression"] = (
             "OpenAIChatCompletionsModel(\n"
             f"            model={name!r},\n"
-            "            openai_client=AsyncOpenAI(\n"
-            '                base_url=os.environ["OPENAI_COMPATIBLE_BASE_URL"],\n'
-            "                api_key=os.environ.get(\n"
-            '                    "OPENAI_COMPATIBLE_API_KEY", "none"\n'
-            "                ),\n"
+            f"            openai_client={client_class}(\n"
+            f"{client}"
             "            ),\n"
             "        )"
         )

@@ -3,7 +3,10 @@ operator runs is found (its models listed in the builder, the playground and
 the API), and Azure OpenAI deployments are offered; runs on them go through the
 real openai clients to the fake provider server (tests/agents/fake_llm.py)."""
 
+import os
 import socket
+import subprocess
+import sys
 import time
 from decimal import Decimal
 
@@ -301,3 +304,45 @@ def test_a_localhost_url_typed_by_a_user_is_still_refused(ollama):
             base_url=ollama.base_url + "/v1",
         )
     assert "not a public address" in str(caught.value)
+
+
+@pytest.mark.parametrize("provider", ["ollama", "azure"])
+def test_the_python_export_reaches_the_sites_servers_with_the_sdk_alone(
+    settings, as_user, tmp_path, provider
+):
+    with FakeLLM(keys={KEY}, models=["llama3.2:latest"]) as fake:
+        settings.OLLAMA_BASE_URL = fake.base_url
+        settings.AZURE_OPENAI_ENDPOINT = fake.base_url
+        settings.AZURE_OPENAI_API_KEY = KEY
+        settings.AZURE_OPENAI_DEPLOYMENTS = ["gpt4o-prod"]
+        model = {"ollama": "llama3.2:latest", "azure": "gpt4o-prod"}[provider]
+        agent = make_agent(model=f"{provider}/{model}")
+        response = as_user(agent.owner).get(f"/api/v1/agents/{agent.pk}/export/python/")
+        script = tmp_path / "agent.py"
+        script.write_bytes(response.content)
+        fake.keys = None  # Ollama takes any key; Azure's is checked below
+        # Outside the project, where `import agents` is the SDK.
+        result = subprocess.run(
+            [sys.executable, str(script), "Hello there"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+            env={
+                **os.environ,
+                "OPENAI_API_KEY": "",
+                "OLLAMA_BASE_URL": fake.base_url,
+                "AZURE_OPENAI_ENDPOINT": fake.base_url,
+                "AZURE_OPENAI_API_KEY": KEY,
+            },
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    assert "Echo: Hello there" in result.stdout
+    sent = fake.model_requests[0]
+    if provider == "ollama":
+        assert sent["path"] == "/v1/chat/completions"
+        assert sent["body"]["model"] == "llama3.2:latest"
+    else:
+        assert sent["path"] == "/openai/deployments/gpt4o-prod/chat/completions"
+        assert sent["key"] == KEY
