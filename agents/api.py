@@ -1127,14 +1127,25 @@ class ProviderKeySerializer(serializers.ModelSerializer):
         required=False,
         allow_blank=True,
         help_text=(
-            "Only for provider `compatible`: the endpoint's base URL, e.g. "
-            "https://api.groq.com/openai/v1. It must lead to a public address."
+            "For provider `compatible`: the endpoint's base URL, e.g. "
+            "https://api.groq.com/openai/v1; for `azure`: the resource's endpoint, "
+            "e.g. https://my-resource.openai.azure.com. It must lead to a public "
+            "address."
         ),
+    )
+    deployments = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        write_only=True,
+        help_text="Only for provider `azure`: the deployment names to offer.",
     )
     model_names = serializers.ListField(
         child=serializers.CharField(),
         read_only=True,
-        help_text="For `compatible`: the models the endpoint listed at the last test.",
+        help_text=(
+            "For `compatible`: the models the endpoint listed at the last test; "
+            "for `azure`: the deployments given."
+        ),
     )
 
     class Meta:
@@ -1145,6 +1156,7 @@ class ProviderKeySerializer(serializers.ModelSerializer):
             "key",
             "masked",
             "base_url",
+            "deployments",
             "model_names",
             "created_at",
             "tested_at",
@@ -1188,6 +1200,7 @@ class ProviderKeyListView(GenericAPIView):
                 provider=body.get("provider"),
                 key=body.get("key"),
                 base_url=body.get("base_url") or "",
+                deployments=body.get("deployments") or (),
             )
         except DjangoValidationError as error:
             raise_as_drf(error)

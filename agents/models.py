@@ -456,6 +456,7 @@ class Provider(models.TextChoices):
 
     OPENAI = "openai", _("OpenAI")
     COMPATIBLE = "compatible", _("OpenAI-compatible endpoint")
+    AZURE = "azure", _("Azure OpenAI")
     ANTHROPIC = "anthropic", _("Anthropic")
     GEMINI = "gemini", _("Google Gemini")
 
@@ -476,7 +477,8 @@ class ProviderKey(models.Model):
     encrypted_key = models.TextField()
     masked = models.CharField(_("key"), max_length=20)
     # For an OpenAI-compatible endpoint: where it is (checked like any outbound
-    # URL), and the models it listed when the key was last tested.
+    # URL), and the models it listed when the key was last tested. For Azure
+    # OpenAI: the resource's endpoint, and the deployments its owner named.
     base_url = models.URLField(_("base URL"), max_length=500, blank=True)
     model_names = models.JSONField(_("models"), default=list, blank=True)
     created_at = models.DateTimeField(_("added"), auto_now_add=True)

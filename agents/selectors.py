@@ -292,7 +292,10 @@ PROVIDERS = {
     },
     "azure": {
         "name": "Azure OpenAI",
-        "description": "The site's Azure OpenAI deployments, over Chat Completions.",
+        "description": (
+            "Azure OpenAI deployments over Chat Completions: your resource's "
+            "(endpoint, key and deployment names), or the site's."
+        ),
         "needs_key": True,
         "api": "chat_completions",
     },
@@ -314,7 +317,6 @@ PROVIDERS = {
 # Providers only the site's operator can set up: why they are not available.
 SITE_ONLY_REASONS = {
     "ollama": "No Ollama server answers at this site's OLLAMA_BASE_URL.",
-    "azure": "This site has no Azure OpenAI endpoint, key and deployments set up.",
 }
 
 
@@ -388,26 +390,29 @@ def _catalog_names(provider: str) -> set[str]:
 
 
 def endpoint_models(*, user) -> list[LanguageModel]:
-    """The models the user's own OpenAI-compatible endpoint listed when tested,
-    as unsaved catalog entries (``compatible/<name>``), beside the site's."""
+    """The models of the user's own endpoints, as unsaved catalog entries
+    beside the site's: those their OpenAI-compatible endpoint listed when
+    tested (``compatible/<name>``), and the deployments they named for their
+    Azure OpenAI resource (``azure/<deployment>``)."""
     if user is None or not user.is_authenticated:
         return []
-    names = (
-        ProviderKey.objects.filter(owner=user, provider="compatible")
-        .values_list("model_names", flat=True)
-        .first()
-    ) or []
-    known = _catalog_names("compatible")
-    return [
-        _listed_model(
-            "compatible",
-            name,
-            "your endpoint",
-            "Listed by your OpenAI-compatible endpoint.",
-        )
-        for name in names
-        if name not in known
-    ]
+    sources = {
+        "compatible": ("your endpoint", "Listed by your OpenAI-compatible endpoint."),
+        "azure": ("your Azure OpenAI", "A deployment of your Azure OpenAI resource."),
+    }
+    saved = ProviderKey.objects.filter(
+        owner=user, provider__in=list(sources)
+    ).values_list("provider", "model_names")
+    models = []
+    for provider, names in saved:
+        known = _catalog_names(provider)
+        label, description = sources[provider]
+        models += [
+            _listed_model(provider, name, label, description)
+            for name in names or []
+            if name not in known
+        ]
+    return models
 
 
 def _discovered(kind: str, base_url: str, probe) -> list[str]:
@@ -462,8 +467,9 @@ def site_models(*, user) -> list[LanguageModel]:
     what the site's Ollama and OpenAI-compatible server list now (cached), and
     the Azure OpenAI deployments, as unsaved catalog entries.
 
-    The site's compatible server's models are left out for a user with an
-    endpoint of their own: their ``compatible/...`` runs go there.
+    The site's compatible server's and Azure resource's models are left out
+    for a user with an endpoint or resource of their own: their runs of
+    ``compatible/...`` or ``azure/...`` go there.
     """
     sources = [
         (
@@ -478,19 +484,17 @@ def site_models(*, user) -> list[LanguageModel]:
             "Azure OpenAI",
             "A deployment of the site's Azure OpenAI resource.",
         ),
+        (
+            "compatible",
+            _compatible_names,
+            "this site's server",
+            "Listed by the site's OpenAI-compatible server.",
+        ),
     ]
-    if not _has_own_endpoint(user):
-        sources.append(
-            (
-                "compatible",
-                _compatible_names,
-                "this site's server",
-                "Listed by the site's OpenAI-compatible server.",
-            )
-        )
+    own = _own_endpoints(user)
     models = []
     for provider, names, label, description in sources:
-        listed = names()
+        listed = [] if provider in own else names()
         if not listed:
             continue
         known = _catalog_names(provider)
@@ -502,10 +506,14 @@ def site_models(*, user) -> list[LanguageModel]:
     return models
 
 
-def _has_own_endpoint(user) -> bool:
+def _own_endpoints(user) -> set[str]:
     if user is None or not user.is_authenticated:
-        return False
-    return ProviderKey.objects.filter(owner=user, provider="compatible").exists()
+        return set()
+    return set(
+        ProviderKey.objects.filter(
+            owner=user, provider__in=["compatible", "azure"]
+        ).values_list("provider", flat=True)
+    )
 
 
 def model_choices(*, user) -> list[LanguageModel]:

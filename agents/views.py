@@ -529,13 +529,15 @@ def run_delete(request, run_id: int):
 # ---------- Provider keys ----------
 
 
-def _provider_keys_page(request, *, errors=None, provider="", base_url="", status=200):
+def _provider_keys_page(request, *, errors=None, status=200):
+    data = request.POST if request.method == "POST" else {}
     context = {
         "keys": selectors.provider_key_list(user=request.user),
         "providers": Provider.choices,
         "errors": errors or {},
-        "form_provider": provider,
-        "form_base_url": base_url,
+        "form_provider": data.get("provider", ""),
+        "form_base_url": data.get("base_url", ""),
+        "form_deployments": data.get("deployments", ""),
     }
     return render(request, "agents/provider_keys.html", context, status=status)
 
@@ -552,15 +554,10 @@ def provider_keys(request):
             provider=provider,
             key=request.POST.get("key"),
             base_url=request.POST.get("base_url", ""),
+            deployments=request.POST.get("deployments", ""),
         )
     except ValidationError as error:
-        return _provider_keys_page(
-            request,
-            errors=error.message_dict,
-            provider=provider,
-            base_url=request.POST.get("base_url", ""),
-            status=400,
-        )
+        return _provider_keys_page(request, errors=error.message_dict, status=400)
     messages.success(
         request,
         _("Saved your %(provider)s key %(masked)s.")

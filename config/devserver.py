@@ -37,14 +37,16 @@ def main() -> int:
         call_command("createcachetable")
         print("Demo accounts:")
         call_command("seed_demo")
-        _report_site_models()
+        print_site_models()
         return _run_processes(settings)
     finally:
         if not os.environ.get("DATABASE_URL") and embedded_db.stop():
             print("Stopped the embedded database.")
 
 
-def _report_site_models() -> None:
+def print_site_models() -> None:
+    """Say which models the operator's own servers offer (Ollama, an
+    OpenAI-compatible server, Azure OpenAI), or how to connect one."""
     # After django.setup(): the app registry must be ready.
     from agents.selectors import site_models
 

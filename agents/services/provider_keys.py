@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import openai
 from django.conf import settings
@@ -18,19 +19,22 @@ from config import crypto, outbound
 
 MAX_KEY_CHARS = 500
 TEST_TIMEOUT = 10.0
+MAX_DEPLOYMENTS = 50
+# What Azure allows in a deployment name (letters, digits, - _ .), 64 at most.
+AZURE_DEPLOYMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 ANTHROPIC_DEFAULT_URL = "https://api.anthropic.com"
 GEMINI_DEFAULT_URL = "https://generativelanguage.googleapis.com/v1beta"
 
 
-def _clean_base_url(value, errors: dict) -> str:
-    """An OpenAI-compatible endpoint's URL, refused unless it leads to a public
-    address (or a network the site allows, OUTBOUND_ALLOWED_NETWORKS)."""
+def _clean_base_url(value, errors: dict, *, example: str) -> str:
+    """An endpoint's URL, refused unless it leads to a public address (or a
+    network the site allows, OUTBOUND_ALLOWED_NETWORKS)."""
     url = value.strip().rstrip("/") if isinstance(value, str) else ""
     if not url:
         errors["base_url"] = [
-            _("Give the endpoint's base URL, e.g. https://api.groq.com/openai/v1.")
+            _("Give the endpoint's base URL, e.g. %(example)s.") % {"example": example}
         ]
         return ""
     if len(url) > 500:
@@ -46,12 +50,41 @@ def _clean_base_url(value, errors: dict) -> str:
     return url
 
 
+def _clean_deployments(value, errors: dict) -> list[str]:
+    """Azure OpenAI deployment names, as a list or separated by commas."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list | tuple):
+        value = []
+    names = [name.strip() for name in value if isinstance(name, str)]
+    names = list(dict.fromkeys(name for name in names if name))
+    if not names:
+        errors["deployments"] = [
+            _("Name at least one deployment of your Azure OpenAI resource.")
+        ]
+    elif len(names) > MAX_DEPLOYMENTS:
+        errors["deployments"] = [
+            _("Name at most %(n)d deployments.") % {"n": MAX_DEPLOYMENTS}
+        ]
+    elif not all(AZURE_DEPLOYMENT.match(name) for name in names):
+        errors["deployments"] = [
+            _(
+                "Deployment names are letters, digits, '-', '_' and '.', "
+                "64 characters at most."
+            )
+        ]
+    return names
+
+
 @transaction.atomic
-def provider_key_save(*, owner, provider: str, key, base_url="") -> ProviderKey:
+def provider_key_save(
+    *, owner, provider: str, key, base_url="", deployments=()
+) -> ProviderKey:
     """Save (or replace) ``owner``'s key for ``provider``; only a token is stored.
 
     An OpenAI-compatible endpoint also needs its base URL, and its key may be
-    empty (local servers such as Ollama take none).
+    empty (local servers such as Ollama take none). Azure OpenAI needs the
+    resource's endpoint (``base_url``) and the ``deployments`` to offer.
     """
     errors = {}
     if provider not in Provider.values:
@@ -67,10 +100,22 @@ def provider_key_save(*, owner, provider: str, key, base_url="") -> ProviderKey:
             _("That does not look like an API key (no spaces, at most 500 characters).")
         ]
     cleaned_url = ""
+    model_names = []
     if provider == Provider.COMPATIBLE:
-        cleaned_url = _clean_base_url(base_url, errors)
+        cleaned_url = _clean_base_url(
+            base_url, errors, example="https://api.groq.com/openai/v1"
+        )
+    elif provider == Provider.AZURE:
+        cleaned_url = _clean_base_url(
+            base_url, errors, example="https://my-resource.openai.azure.com"
+        )
+        model_names = _clean_deployments(deployments, errors)
     elif base_url:
-        errors["base_url"] = [_("Only an OpenAI-compatible endpoint takes a base URL.")]
+        errors["base_url"] = [
+            _("Only an OpenAI-compatible endpoint or Azure OpenAI takes a base URL.")
+        ]
+    if deployments and provider != Provider.AZURE:
+        errors["deployments"] = [_("Only Azure OpenAI takes deployments.")]
     if errors:
         raise ValidationError(errors)
     provider_key, created = ProviderKey.objects.update_or_create(
@@ -80,7 +125,7 @@ def provider_key_save(*, owner, provider: str, key, base_url="") -> ProviderKey:
             "encrypted_key": crypto.encrypt(key),
             "masked": crypto.mask(key) if key else _("(no key)"),
             "base_url": cleaned_url,
-            "model_names": [],
+            "model_names": model_names,
             "tested_at": None,
             "test_ok": None,
             "test_message": "",
@@ -197,6 +242,13 @@ def _probe(provider_key: ProviderKey, key: str) -> list[str]:
     if provider == Provider.COMPATIBLE:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         data = _get_json(f"{provider_key.base_url}/models", headers)
+        return _model_ids(data, "data", "id")
+    if provider == Provider.AZURE:
+        version = settings.AZURE_OPENAI_API_VERSION
+        data = _get_json(
+            f"{provider_key.base_url}/openai/models?api-version={version}",
+            {"api-key": key},
+        )
         return _model_ids(data, "data", "id")
     if provider == Provider.ANTHROPIC:
         base = (settings.ANTHROPIC_BASE_URL or ANTHROPIC_DEFAULT_URL).rstrip("/")

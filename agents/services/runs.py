@@ -700,10 +700,14 @@ def model_provider(*, user) -> AgentryModelProvider:
         except crypto.DecryptionError as error:
             credentials[provider] = Credentials(problem=str(error), source="yours")
             continue
-        if provider == "compatible":
+        if provider in ("compatible", "azure"):
             # A user's endpoint is where they said, checked like outbound HTTP.
             credentials[provider] = Credentials(
-                api_key=key, base_url=saved.base_url, check_address=True, source="yours"
+                api_key=key,
+                base_url=saved.base_url,
+                api_version=settings.AZURE_OPENAI_API_VERSION,
+                check_address=True,
+                source="yours",
             )
         else:
             # The site's base URL (a proxy, say) still applies to the user's key.

@@ -8,7 +8,8 @@ unchanged:
   ``POST /v1/chat/completions``, plain JSON or streamed (server-sent events);
   ``Authorization: Bearer <key>``. Bodies are built with ``openai``'s own types.
 * Azure OpenAI: ``POST /openai/deployments/<deployment>/chat/completions
-  ?api-version=...`` (Chat Completions again), ``api-key: <key>``.
+  ?api-version=...`` (Chat Completions again) and ``GET /openai/models``,
+  ``api-key: <key>``.
 * Ollama: ``GET /api/tags`` lists ``models`` in Ollama's shape; its
   OpenAI-compatible API is the OpenAI one above under ``/v1``.
 * Anthropic Messages: ``POST /v1/messages``, plain or streamed; ``x-api-key``.
@@ -854,6 +855,8 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                     return GEMINI, "models", None
                 if path == "/api/tags":
                     return OLLAMA, "models", None
+                if path == "/openai/models":  # Azure OpenAI's
+                    return OPENAI, "models", None
                 return None
             if path == "/v1/responses":
                 return OPENAI, "responses", None

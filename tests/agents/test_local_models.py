@@ -20,6 +20,7 @@ from agents.runtime import discovery
 from billing.models import RunBudget
 from billing.pricing import DEFAULT_PER_1K, model_turn_cost, tool_call_cost
 from billing.selectors import tool_prices
+from config.devserver import print_site_models
 from tests.agents.factories import make_agent, make_run
 from tests.agents.fake_llm import FakeLLM, Listing, call, text
 from tests.community.factories import UserFactory
@@ -83,6 +84,17 @@ def run_with_the_calculator(fake, agent, *, a: int, b: int, answer: str):
         text(answer),
     ]
     return run_now(agent, input=f"What is {a} + {b}?")
+
+
+def assert_answered_by_the_deployment(run, fake, deployment: str, answer: str):
+    """The run went to Azure OpenAI's URL for ``deployment`` with the key
+    in Azure's header, called the calculator, and answered ``answer``."""
+    assert run.status == RunStatus.COMPLETED, run.error
+    assert run.final_output == answer
+    first, _second = fake.model_requests
+    assert first["path"] == f"/openai/deployments/{deployment}/chat/completions"
+    assert first["query"] == {"api-version": "2024-10-21"}
+    assert first["headers"]["api-key"] == KEY
 
 
 def test_the_sites_ollama_models_are_offered_in_the_builder_and_the_api(
@@ -269,13 +281,7 @@ def test_azure_deployments_are_offered_and_run_through_the_azure_client(
         assert fake.requests == []  # deployments come from the settings
         agent = make_agent(user, model="azure/gpt4o-prod", tools=["calculator"])
         run = run_with_the_calculator(fake, agent, a=2, b=3, answer="5")
-    assert run.status == RunStatus.COMPLETED, run.error
-    assert run.final_output == "5"
-    first = fake.model_requests[0]
-    assert first["path"] == "/openai/deployments/gpt4o-prod/chat/completions"
-    assert first["query"] == {"api-version": "2024-10-21"}
-    assert first["headers"]["api-key"] == KEY
-    assert len(fake.model_requests) == 2
+    assert_answered_by_the_deployment(run, fake, "gpt4o-prod", "5")
 
 
 def test_an_azure_model_whose_setup_was_removed_fails_saying_why(settings):
@@ -346,3 +352,125 @@ def test_the_python_export_reaches_the_sites_servers_with_the_sdk_alone(
     else:
         assert sent["path"] == "/openai/deployments/gpt4o-prod/chat/completions"
         assert sent["key"] == KEY
+
+
+def azure_user(fake, settings, **changes):
+    """Someone who saved their own Azure OpenAI resource (the fake, allowed
+    here as if it were public) and tested its key."""
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    user = UserFactory()
+    saved = services.provider_key_save(
+        owner=user,
+        provider="azure",
+        key=KEY,
+        base_url=fake.base_url,
+        deployments=" prod-4o, mini ,prod-4o",
+        **changes,
+    )
+    return user, services.provider_key_test(provider_key=saved)
+
+
+def test_a_users_own_azure_resource_is_tested_and_its_deployments_run(
+    settings, as_user
+):
+    with FakeLLM(keys={KEY}) as fake:
+        user, saved = azure_user(fake, settings)
+        assert saved.test_ok is True, saved.test_message
+        assert saved.model_names == ["prod-4o", "mini"]
+        assert fake.requests[0]["path"] == "/openai/models"
+        assert fake.requests[0]["key"] == KEY
+        assert "azure/prod-4o" in listed_ids(as_user(user))
+        assert provider_state(as_user(user), "azure")["key"] == "yours"
+        assert "azure/prod-4o" not in listed_ids(as_user(UserFactory()))
+
+        agent = make_agent(user, model="azure/prod-4o", tools=["calculator"])
+        run = run_with_the_calculator(fake, agent, a=1, b=2, answer="3")
+    assert_answered_by_the_deployment(run, fake, "prod-4o", "3")
+
+
+def test_a_users_azure_endpoint_must_lead_to_a_public_address(settings):
+    with FakeLLM(keys={KEY}) as fake:
+        settings.AZURE_OPENAI_ENDPOINT = fake.base_url  # the site's is trusted
+        with pytest.raises(ValidationError) as caught:
+            services.provider_key_save(
+                owner=UserFactory(),
+                provider="azure",
+                key=KEY,
+                base_url=fake.base_url,
+                deployments=["prod-4o"],
+            )
+    assert "not a public address" in str(caught.value)
+
+
+def test_a_users_azure_resource_that_became_private_is_refused_at_run_time(settings):
+    with FakeLLM(keys={KEY}) as fake:
+        user, _saved = azure_user(fake, settings)
+        agent = make_agent(user, model="azure/mini")
+        settings.OUTBOUND_ALLOWED_NETWORKS = []
+        run = run_now(agent)
+        assert fake.model_requests == []
+    assert run.status == RunStatus.FAILED
+    assert run.error.startswith("Your Azure OpenAI endpoint cannot be used")
+
+
+@pytest.mark.parametrize(
+    ("provider", "deployments", "field", "message"),
+    [
+        ("azure", "", "deployments", "at least one deployment"),
+        ("azure", "prod 4o", "deployments", "letters, digits"),
+        ("openai", "prod-4o", "deployments", "Only Azure OpenAI"),
+    ],
+)
+def test_azure_deployments_are_named_and_only_for_azure(
+    provider, deployments, field, message
+):
+    with pytest.raises(ValidationError) as caught:
+        services.provider_key_save(
+            owner=UserFactory(),
+            provider=provider,
+            key=KEY,
+            base_url="https://example.openai.azure.com" if provider == "azure" else "",
+            deployments=deployments,
+        )
+    assert message in " ".join(caught.value.message_dict[field])
+
+
+def test_the_provider_keys_page_saves_an_azure_resource(settings, client):
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    user = UserFactory()
+    client.force_login(user)
+    form = {
+        "provider": "azure",
+        "key": KEY,
+        "base_url": "http://127.0.0.1:9",
+        "deployments": "prod-4o",
+    }
+    refused = client.post("/settings/provider-keys/", {**form, "deployments": ""})
+    assert refused.status_code == 400
+    assert 'value="http://127.0.0.1:9"' in refused.content.decode()
+    response = client.post("/settings/provider-keys/", form)
+    assert response.status_code == 302
+    page = client.get("/settings/provider-keys/").content.decode()
+    assert "Azure OpenAI" in page
+    assert "prod-4o" in page
+    assert KEY not in page
+
+
+def test_make_run_says_which_models_the_sites_servers_offer(settings, capsys):
+    settings.OLLAMA_BASE_URL = closed_port_url()
+    print_site_models()
+    assert "No Ollama or other model server found" in capsys.readouterr().out
+    with FakeLLM(keys=None, models=OLLAMA_MODELS) as fake:
+        settings.OLLAMA_BASE_URL = fake.base_url
+        print_site_models()
+    out = capsys.readouterr().out
+    assert "ollama/llama3.2:latest, ollama/qwen2.5:0.5b" in out
+
+
+def test_the_playground_runs_a_discovered_model(ollama, as_user):
+    response = as_user(UserFactory()).post(
+        "/api/v1/playground/runs/",
+        {"model": "ollama/qwen2.5:0.5b", "input": "Hello"},
+        format="json",
+    )
+    assert response.status_code == 202, response.content
