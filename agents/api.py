@@ -38,6 +38,7 @@ from agents.models import (
 )
 from agents.payloads import run_to_dict
 from agents.services import sharing
+from billing.credits_off import CreditsOnMixin
 from billing.pricing import as_credits
 from config.api import FormParser, JSONParser, MultiPartParser, raise_as_drf
 
@@ -536,10 +537,11 @@ class EstimateRequestSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1)
 
 
-class AgentEstimateView(APIView):
+class AgentEstimateView(CreditsOnMixin, APIView):
     """What a run would probably cost in credits, and whether your balance
-    covers it. An estimate: one model turn, two with tools, and each priced
-    tool called once."""
+    covers it (404 when credits are off). An estimate: the model's turns
+    (one, more with tools), at what the model takes in and writes, and each
+    priced tool called once."""
 
     @extend_schema(
         request=EstimateRequestSerializer,

@@ -310,7 +310,7 @@ def _run_estimate(agent: Agent):
     from billing.pricing import as_credits
 
     version = selectors.version_latest(agent=agent)
-    if version is None:
+    if version is None or not billing_selectors.credits_enabled():
         return None
     estimate = billing_selectors.run_estimate(
         definition=version.definition, input="", owner=agent.owner

@@ -1,6 +1,8 @@
 """Staff see each account's balance, ledger and lots, and adjust balances
 through billing.services (a ledger entry with a reason), never by editing."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -9,7 +11,15 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from billing import payments, services
-from billing.models import MILLI, CreditAccount, CreditLot, LedgerEntry, Purchase
+from billing.models import (
+    MILLI,
+    CreditAccount,
+    CreditLot,
+    LedgerEntry,
+    PromoCode,
+    PromoRedemption,
+    Purchase,
+)
 from config.admin import RecordAdmin
 
 
@@ -47,6 +57,20 @@ class AdjustForm(forms.Form):
         help_text="Positive to grant, negative to claw back.",
     )
     reason = forms.CharField(max_length=300, help_text="Shown in the user's history.")
+
+
+def credits_field(help_text: str) -> forms.DecimalField:
+    """Credits as staff type them: 5, 2.5 (at most three decimals)."""
+    return forms.DecimalField(
+        max_digits=12, decimal_places=3, min_value=Decimal("0.001"), help_text=help_text
+    )
+
+
+class GrantForm(forms.Form):
+    """Credits for each of several people (the users admin's action)."""
+
+    credits = credits_field("Credits each person gets.")
+    reason = forms.CharField(max_length=300, help_text="Shown in their history.")
 
 
 @admin.register(CreditAccount)
@@ -197,3 +221,70 @@ class PurchaseAdmin(RecordAdmin):
     @admin.display(description="credits", ordering="credits")
     def credits_shown(self, purchase) -> str:
         return f"{purchase.credits / MILLI:g}"
+
+
+class PromoCodeForm(forms.ModelForm):
+    """A code's credits typed as credits (5, 2.5), kept in milli-credits."""
+
+    credits = credits_field("Credits each person who redeems it gets.")
+
+    class Meta:
+        model = PromoCode
+        fields = ["code", "credits", "expires_at", "max_redemptions", "description"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["credits"].initial = Decimal(self.instance.amount) / MILLI
+
+    def clean_code(self) -> str:
+        return services.promo_code_normalize(self.cleaned_data["code"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("credits") is not None:
+            self.instance.amount = services.to_millicredits(cleaned["credits"])
+        return cleaned
+
+
+@admin.register(PromoCode)
+class PromoCodeAdmin(admin.ModelAdmin):
+    """Staff create codes people redeem on the Credits page or over the API.
+    A redeemed code keeps its code; a change of its credits applies to later
+    redemptions only (the ledger keeps what each person got). To end it
+    early, set an expiry in the past."""
+
+    form = PromoCodeForm
+    list_display = [
+        "code",
+        "credits_shown",
+        "redeemed",
+        "max_redemptions",
+        "expires_at",
+        "created_at",
+    ]
+    search_fields = ["code", "description"]
+    readonly_fields = ["redeemed", "created_by", "created_at"]
+
+    @admin.display(description="credits", ordering="amount")
+    def credits_shown(self, promo) -> str:
+        return f"{promo.amount / MILLI:g}"
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.redeemed:
+            return [*self.readonly_fields, "code"]
+        return self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Redemptions point at it (and the ledger at them): end it instead.
+        return obj is None or not obj.redeemed
+
+    def save_model(self, request, obj, form, change):
+        services.promo_code_save(promo=obj, staff=request.user)
+
+
+@admin.register(PromoRedemption)
+class PromoRedemptionAdmin(RecordAdmin):
+    list_display = ["created_at", "promo", "user", "entry"]
+    search_fields = ["promo__code", "user__username", "user__email"]
+    readonly_fields = ["promo", "user", "entry", "created_at"]

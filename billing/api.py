@@ -1,4 +1,5 @@
-"""Credits over the API: the balance and the history."""
+"""Credits over the API: the balance, the history, and redeeming a promo
+code."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing import selectors
+from billing import selectors, services
 from billing.api_usage import ThresholdSchema, threshold_update
+from billing.credits_off import CreditsOnMixin
 from billing.models import EntryKind, LedgerEntry
 from billing.pricing import as_credits
+from config.api import call_service
 
 credits = as_credits
 
@@ -42,7 +45,7 @@ BalanceSchema = inline_serializer(
 )
 
 
-class BalanceView(APIView):
+class BalanceView(CreditsOnMixin, APIView):
     """Your credits now, and which of them expire when."""
 
     @extend_schema(operation_id="credits_balance", responses=BalanceSchema)
@@ -97,7 +100,7 @@ class HistoryFilterSerializer(serializers.Serializer):
     until = serializers.DateField(required=False, help_text="On or before (inclusive).")
 
 
-class HistoryView(GenericAPIView):
+class HistoryView(CreditsOnMixin, GenericAPIView):
     """Every change of your credits, newest first; filter by kind and dates.
     A run's charges carry its id."""
 
@@ -116,7 +119,7 @@ class HistoryView(GenericAPIView):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
-class PricingView(APIView):
+class PricingView(CreditsOnMixin, APIView):
     """What things cost: models (credits per 1K tokens), tools (per call),
     credit packs and subscription plans. Open to visitors."""
 
@@ -161,5 +164,41 @@ class PricingView(APIView):
                     {**pack, "price_usd": pack["price_cents"] / 100} for pack in PACKS
                 ],
                 "plans": PLANS,
+            }
+        )
+
+
+class RedeemSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=40, help_text="The promo code.")
+
+
+class RedeemView(CreditsOnMixin, APIView):
+    """Redeem a promo code: its credits join your balance, once per person.
+    400 with a message on ``code`` when it is unknown, expired, used up or
+    already redeemed by you."""
+
+    @extend_schema(
+        operation_id="credits_redeem",
+        request=RedeemSerializer,
+        responses=inline_serializer(
+            "PromoRedeemed",
+            {
+                "code": serializers.CharField(),
+                "credits": serializers.FloatField(help_text="Credits added."),
+                "balance": serializers.FloatField(help_text="Your balance now."),
+            },
+        ),
+    )
+    def post(self, request):
+        body = RedeemSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        entry = call_service(
+            services.promo_redeem, user=request.user, code=body.validated_data["code"]
+        )
+        return Response(
+            {
+                "code": services.promo_code_normalize(body.validated_data["code"]),
+                "credits": credits(entry.amount),
+                "balance": credits(entry.balance_after),
             }
         )

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from billing import payments
 from billing.api import CreditsField
+from billing.credits_off import CreditsOnMixin
 from billing.models import Purchase
 from billing.pricing import PACKS, PLANS
 
@@ -56,7 +57,7 @@ CheckoutSchema = inline_serializer(
 )
 
 
-class CreateCheckoutSessionView(APIView):
+class CreateCheckoutSessionView(CreditsOnMixin, APIView):
     """A Stripe Checkout Session for a credit pack (`pack`) or a plan (`plan`
     and `interval`). Answers 201 with the URL to send the buyer to; 503 when
     payments are not set up here or Stripe cannot be reached."""
@@ -103,7 +104,7 @@ class PurchaseCreditsView(CreateCheckoutSessionView):
         return super().post(request)
 
 
-class PortalView(APIView):
+class PortalView(CreditsOnMixin, APIView):
     """A Stripe customer-portal session: change or cancel the plan, see
     invoices and payment methods."""
 
@@ -123,7 +124,7 @@ class PortalView(APIView):
         return Response(portal)
 
 
-class SubscriptionView(APIView):
+class SubscriptionView(CreditsOnMixin, APIView):
     """Your plan: `free`, or the paid plan Stripe last told us about."""
 
     @extend_schema(
@@ -182,7 +183,7 @@ class PurchaseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PurchaseListView(ListAPIView):
+class PurchaseListView(CreditsOnMixin, ListAPIView):
     """Your credit-pack purchases, newest first."""
 
     serializer_class = PurchaseSerializer

@@ -6,6 +6,7 @@ urlpatterns = [
     path("credits/balance/", api.BalanceView.as_view(), name="credits-balance"),
     path("credits/history/", api.HistoryView.as_view(), name="credits-history"),
     path("credits/usage/", api_usage.UsageView.as_view(), name="credits-usage"),
+    path("credits/redeem/", api.RedeemView.as_view(), name="credits-redeem"),
     path("pricing/", api.PricingView.as_view(), name="pricing"),
     path(
         "credits/purchase/",

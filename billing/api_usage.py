@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import services, usage
+from billing.credits_off import CreditsOnMixin
 from billing.pricing import as_credits
 from config.api import raise_as_drf
 
@@ -101,7 +102,7 @@ def usage_body(summary: dict) -> dict:
     }
 
 
-class UsageView(APIView):
+class UsageView(CreditsOnMixin, APIView):
     """Credits your runs spent over the last days: every day (zeros
     included), per agent and per model, each with its share of the total."""
 

@@ -85,6 +85,7 @@ class EntryKind(models.TextChoices):
     ADJUSTMENT = "adjustment", _("Staff adjustment")
     # What was left when the person deleted their account (forfeited).
     CLOSURE = "closure", _("Account closed")
+    PROMO = "promo", _("Promo code")
 
 
 class LedgerEntry(models.Model):
@@ -206,10 +207,14 @@ class ToolPrice(models.Model):
 
 
 class RunBudget(models.Model):
-    """The credits a run holds while it runs, and how much of them it spent.
+    """What a run may spend (``reserved``, its budget), what it holds of it
+    now (``held``) and what it spent (``charged``).
 
-    A hold, not a ledger entry: each charge is an entry tied to the run, and
-    what is left is released when the run ends.
+    The hold is not a ledger entry: it starts at a small multiple of the
+    run's estimate and grows, charge by charge, from what is available, up to
+    the budget; each charge is an entry tied to the run, and what is still
+    held is released when the run ends. A small hold per run lets one balance
+    carry several runs at once.
     """
 
     run = models.OneToOneField(
@@ -218,7 +223,8 @@ class RunBudget(models.Model):
     account = models.ForeignKey(
         CreditAccount, on_delete=models.CASCADE, related_name="budgets"
     )
-    reserved = models.BigIntegerField()
+    reserved = models.BigIntegerField(_("budget (milli-credits)"))
+    held = models.BigIntegerField(_("held now (milli-credits)"), default=0)
     charged = models.BigIntegerField(default=0)
     released_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -230,6 +236,10 @@ class RunBudget(models.Model):
                 & Q(charged__gte=0)
                 & Q(charged__lte=F("reserved")),
                 name="runbudget_charged_within_reserved",
+            ),
+            models.CheckConstraint(
+                condition=Q(held__gte=0) & Q(held__lte=F("reserved") - F("charged")),
+                name="runbudget_held_within_budget",
             ),
         ]
 
@@ -300,3 +310,85 @@ class Purchase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.credits / MILLI:g} credits for {self.user} ({self.status})"
+
+
+class PromoCode(models.Model):
+    """Credits staff hand out as a code: each person may redeem it once,
+    until it expires or has been redeemed ``max_redemptions`` times.
+
+    ``redeemed`` counts redemptions; it moves only in billing.services, under
+    this row's lock, so the maximum holds however many redeem at once.
+    """
+
+    # Stored upper-case: people type codes in any case.
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    amount = models.BigIntegerField(_("credits each (milli-credits)"))
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    max_redemptions = models.PositiveIntegerField(
+        _("most redemptions"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: any number of people."),
+    )
+    redeemed = models.PositiveIntegerField(_("redeemed"), default=0)
+    description = models.CharField(
+        _("description"),
+        max_length=200,
+        blank=True,
+        help_text=_("Shown in the history of those who redeem it."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="promocode_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_redemptions__isnull=True)
+                | Q(redeemed__lte=F("max_redemptions")),
+                name="promocode_redeemed_within_max",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.amount / MILLI:g} credits)"
+
+
+class PromoRedemption(models.Model):
+    """One person's redemption of a promo code, and the entry it posted."""
+
+    promo = models.ForeignKey(
+        PromoCode, on_delete=models.PROTECT, related_name="redemptions"
+    )
+    # None once the person deleted their account (their ledger stays).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="promo_redemptions",
+    )
+    entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, related_name="promo_redemption"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["promo", "user"], name="promoredemption_once_per_person"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.promo.code} by {self.user}"

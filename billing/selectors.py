@@ -5,12 +5,71 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Trunc
+from django.utils.translation import gettext as _
 
-from billing.models import CreditAccount, CreditLot, EntryKind, LedgerEntry, RunBudget
+from billing.models import (
+    MILLI,
+    CreditAccount,
+    CreditLot,
+    EntryKind,
+    LedgerEntry,
+    RunBudget,
+)
+from billing.payments import payments_enabled
 from config.periods import Window, fill_periods
+
+
+def credits_enabled() -> bool:
+    """Whether runs are metered (``CREDITS_MODE=metered``, the default);
+    ``off``: nothing is held or charged, and no page speaks of credits."""
+    return settings.CREDITS_MODE != "off"
+
+
+def way_back() -> str:
+    """What a person short of credits can do on this site: buy them when it
+    takes payments, else redeem a code or ask."""
+    if payments_enabled():
+        return _("Buy credits on the Credits page.")
+    return _(
+        "Redeem a promo code on the Credits page, or ask the site's operator "
+        "for credits."
+    )
+
+
+def out_of_credits_message(*, run, paused: bool = False) -> str:
+    """Why ``run`` stopped for credits (its budget spent, or the balance),
+    and what to do; ``paused``: a workflow, which can be resumed."""
+    budget = RunBudget.objects.filter(run=run).select_related("account").first()
+    if (
+        budget is not None
+        and budget.charged >= budget.reserved
+        and budget.account.available > 0
+    ):
+        why = _(
+            "Out of credits: the run spent its whole budget of %(budget)s credits"
+        ) % {"budget": f"{budget.reserved / MILLI:g}"}
+        then = (
+            _("Resume it with a larger budget.")
+            if paused
+            else _("Run it again with a larger budget.")
+        )
+    else:
+        why = _("Out of credits: your balance ran out")
+        then = f"{way_back()} " + (
+            _("Then resume it.") if paused else _("Then run it again.")
+        )
+    kept = (
+        _("it is paused, its finished nodes kept.")
+        if paused
+        else _("it was stopped, its steps so far kept.")
+    )
+    return f"{why}; {kept} {then}"
 
 
 def account_for(*, user) -> CreditAccount | None:
@@ -40,6 +99,32 @@ def entry_list(
     if until:
         entries = entries.filter(created_at__date__lte=until)
     return entries.order_by("-created_at", "-pk")
+
+
+def grant_recipients(
+    *, names: list[str] = (), group: str = "", everyone: bool = False
+) -> tuple[QuerySet, list[str]]:
+    """Active people to grant credits to: ``everyone``, the members of
+    ``group`` (a django.contrib.auth group's name) and those whose username
+    or email is in ``names``. Returns them and the names that matched nobody
+    (a group that does not exist is one of them)."""
+    users = get_user_model().objects.filter(is_active=True)
+    if everyone:
+        return users.order_by("pk"), []
+    wanted = Q(pk__in=[])
+    unknown = []
+    if group:
+        if Group.objects.filter(name=group).exists():
+            wanted |= Q(groups__name=group)
+        else:
+            unknown.append(group)
+    for name in names:
+        match = Q(username__iexact=name) | Q(email__iexact=name)
+        if users.filter(match).exists():
+            wanted |= match
+        else:
+            unknown.append(name)
+    return users.filter(wanted).distinct().order_by("pk"), unknown
 
 
 def tool_prices() -> dict[str, object]:

@@ -4,6 +4,7 @@ balance moves by exactly that amount in the same transaction."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -21,10 +22,13 @@ from billing.models import (
     CreditLot,
     EntryKind,
     LedgerEntry,
+    PromoCode,
+    PromoRedemption,
     Purchase,
     PurchaseStatus,
     RunBudget,
 )
+from billing.selectors import credits_enabled, way_back
 
 SIGNUP_CREDITS = 10 * MILLI
 SIGNUP_EXPIRY = timedelta(days=30)
@@ -240,12 +244,13 @@ def credit_spend(
         raise InsufficientCreditsError(
             _(
                 "Not enough credits: this needs %(needed)s and the balance is "
-                "%(balance)s. Buy credits on the Credits page."
+                "%(balance)s."
             )
             % {
                 "needed": f"{amount / MILLI:g}",
                 "balance": f"{account.balance / MILLI:g}",
             }
+            + f" {way_back()}"
         )
     _take_from_lots(account, amount)
     return _post(
@@ -275,9 +280,6 @@ def credits_grant_signup(*, user) -> LedgerEntry:
 def credit_adjust(*, user, amount: int, reason: str, staff) -> LedgerEntry:
     """A staff grant (positive) or claw-back (negative), with the reason;
     recorded in the audit log with the entry."""
-    from community.audit import audit_record
-    from community.models import AuditAction
-
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("Say why, for the user's history.")]})
@@ -311,6 +313,16 @@ def credit_adjust(*, user, amount: int, reason: str, staff) -> LedgerEntry:
                     ]
                 }
             ) from None
+    _audit_credits(entry, user=user, staff=staff, amount=amount, reason=reason)
+    return entry
+
+
+def _audit_credits(entry: LedgerEntry, *, user, staff, amount, reason, **details):
+    """Record credits staff gave or took in the audit log."""
+    # The audit log lives in a higher layer, imported when used.
+    from community.audit import audit_record
+    from community.models import AuditAction
+
     audit_record(
         action=AuditAction.CREDITS_ADJUSTED,
         actor=staff,
@@ -318,10 +330,110 @@ def credit_adjust(*, user, amount: int, reason: str, staff) -> LedgerEntry:
         details={
             "amount": amount,
             "reason": reason,
+            **details,
             "ledger_entry": entry.pk,
             "balance_after": entry.balance_after,
         },
     )
+
+
+@transaction.atomic
+def credits_grant(
+    *, users, amount: int, reason: str, staff=None, grant_id: str = ""
+) -> list[LedgerEntry]:
+    """Give ``amount`` milli-credits to each of ``users`` (one person, a
+    group, everyone), with the reason for their history: one ledger entry
+    each, keyed ``grant:<grant_id>:<user id>``, and one audit entry each.
+
+    Idempotent per grant: the same ``grant_id`` again gives nobody twice
+    (a new one is made when none is given). All or nothing.
+    """
+    reason = (reason or "").strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = [_("Say why, for the history of those who get them.")]
+    if amount <= 0:
+        errors["amount"] = [_("Give an amount above zero.")]
+    if errors:
+        raise ValidationError(errors)
+    grant_id = grant_id or uuid.uuid4().hex
+    entries = []
+    # One account locked at a time, in a fixed order.
+    for user in sorted(users, key=lambda user: user.pk):
+        entry = credit_add(
+            user=user,
+            amount=amount,
+            kind=EntryKind.GRANT,
+            key=f"grant:{grant_id}:{user.pk}",
+            description=reason,
+            created_by=staff,
+        )
+        _audit_credits(
+            entry,
+            user=user,
+            staff=staff,
+            amount=amount,
+            reason=reason,
+            grant=grant_id,
+        )
+        entries.append(entry)
+    return entries
+
+
+def promo_code_normalize(code) -> str:
+    """Codes are matched without regard to case or surrounding spaces."""
+    return str(code or "").strip().upper()
+
+
+@transaction.atomic
+def promo_code_save(*, promo: PromoCode, staff=None) -> PromoCode:
+    """Create or change a promo code (staff, in the admin), checked whole."""
+    promo.code = promo_code_normalize(promo.code)
+    if promo.pk is None and promo.created_by_id is None:
+        promo.created_by = staff
+    promo.full_clean()
+    promo.save()
+    return promo
+
+
+@transaction.atomic
+def promo_redeem(*, user, code) -> LedgerEntry:
+    """Redeem ``code`` for ``user``: its credits as a ledger entry (kind
+    ``promo``), once per person, while it has not expired nor been redeemed
+    its most times. Refused with a ValidationError on ``code`` saying which.
+
+    The code's row is locked while it is counted, so its most redemptions
+    hold however many people redeem at once; the database allows one
+    redemption per person.
+    """
+    normalized = promo_code_normalize(code)
+    if not normalized:
+        raise ValidationError({"code": [_("Type the code you were given.")]})
+    promo = PromoCode.objects.select_for_update().filter(code=normalized).first()
+    if promo is None:
+        raise ValidationError(
+            {
+                "code": [
+                    _("There is no code %(code)s: check its spelling.")
+                    % {"code": normalized}
+                ]
+            }
+        )
+    if promo.expires_at is not None and promo.expires_at <= timezone.now():
+        raise ValidationError({"code": [_("This code has expired.")]})
+    if PromoRedemption.objects.filter(promo=promo, user=user).exists():
+        raise ValidationError({"code": [_("You have already redeemed this code.")]})
+    if promo.max_redemptions is not None and promo.redeemed >= promo.max_redemptions:
+        raise ValidationError({"code": [_("This code has been used up.")]})
+    entry = credit_add(
+        user=user,
+        amount=promo.amount,
+        kind=EntryKind.PROMO,
+        key=f"promo:{promo.pk}:{user.pk}",
+        description=promo.description or _("Code %(code)s") % {"code": promo.code},
+    )
+    PromoRedemption.objects.create(promo=promo, user=user, entry=entry)
+    PromoCode.objects.filter(pk=promo.pk).update(redeemed=F("redeemed") + 1)
     return entry
 
 
@@ -358,15 +470,28 @@ def credits_expire(*, now: datetime | None = None) -> int:
     return expired
 
 
-@transaction.atomic
-def run_reserve(*, run, user, cap: int | None = None, minimum: int = 1) -> RunBudget:
-    """Hold the run's budget: the lower of ``cap`` (else the site's default
-    per-run budget) and what is available.
+# A run holds this many times its estimate when it starts (at least
+# RUN_HOLD_FLOOR, at most its budget), and more as it spends: one balance
+# carries several runs at once, and each can still spend its whole budget.
+RUN_HOLD_MULTIPLE = 2
+RUN_HOLD_FLOOR = 1 * MILLI
 
-    Refused (InsufficientCreditsError) when less than ``minimum`` (the run's
-    estimate) is available, so runs started at once against a balance that
-    covers one cannot all start.
+
+@transaction.atomic
+def run_reserve(
+    *, run, user, cap: int | None = None, minimum: int = 1
+) -> RunBudget | None:
+    """Give the run its budget, the lower of ``cap`` (else the site's default
+    per-run budget) and what is available, and hold part of it:
+    RUN_HOLD_MULTIPLE times ``minimum`` (the run's estimate), at least
+    RUN_HOLD_FLOOR. The hold grows as the run spends (run_charge).
+
+    Refused (InsufficientCreditsError) when less than ``minimum`` is
+    available, so runs started at once against a balance that covers one
+    cannot all start. None, holding nothing, when credits are off.
     """
+    if not credits_enabled():
+        return None
     account = _locked_account(user)
     available = account.available
     if cap is None:
@@ -377,8 +502,9 @@ def run_reserve(*, run, user, cap: int | None = None, minimum: int = 1) -> RunBu
         if available < needed:
             message = _(
                 "Not enough credits for this run: it needs about %(needed)s and "
-                "%(available)s are available. Buy credits on the Credits page."
+                "%(available)s are available."
             )
+            message = f"{message} {way_back()}"
         else:
             message = _(
                 "This run needs about %(needed)s credits, more than its budget "
@@ -392,22 +518,28 @@ def run_reserve(*, run, user, cap: int | None = None, minimum: int = 1) -> RunBu
                 "cap": f"{cap / MILLI:g}",
             }
         )
-    CreditAccount.objects.filter(pk=account.pk).update(held=F("held") + amount)
-    return RunBudget.objects.create(run=run, account=account, reserved=amount)
+    hold = min(amount, max(RUN_HOLD_MULTIPLE * needed, RUN_HOLD_FLOOR))
+    CreditAccount.objects.filter(pk=account.pk).update(held=F("held") + hold)
+    return RunBudget.objects.create(
+        run=run, account=account, reserved=amount, held=hold
+    )
 
 
 @transaction.atomic
-def run_reserve_again(*, run, user, amount: int, minimum: int = 1) -> RunBudget:
-    """Hold ``amount`` more for a run resuming after a pause, which released
-    what it held: its budget becomes what it spent plus ``amount`` (less if
-    less is available). Refused like run_reserve."""
+def run_reserve_again(*, run, user, amount: int, minimum: int = 1) -> RunBudget | None:
+    """Give a run resuming after a pause (which released its hold) ``amount``
+    more to spend: its budget becomes what it spent plus ``amount`` (less if
+    less is available), and it holds part of it again, as run_reserve.
+    Refused like run_reserve; None when credits are off."""
+    if not credits_enabled():
+        return None
     budget = RunBudget.objects.filter(run=run).first()
     if budget is None:
         return run_reserve(run=run, user=user, cap=amount, minimum=minimum)
     account = _locked_account(user)
     budget = RunBudget.objects.select_for_update().get(pk=budget.pk)
     # What it still holds (when not paused) is given back first.
-    unused = 0 if budget.released_at else budget.reserved - budget.charged
+    unused = 0 if budget.released_at else budget.held
     available = account.available + unused
     take = min(amount, available)
     needed = max(minimum, 1)
@@ -415,18 +547,20 @@ def run_reserve_again(*, run, user, amount: int, minimum: int = 1) -> RunBudget:
         raise InsufficientCreditsError(
             _(
                 "Not enough credits to go on: it needs about %(needed)s and "
-                "%(available)s are available. Buy credits on the Credits page."
+                "%(available)s are available."
             )
             % {
                 "needed": f"{needed / MILLI:g}",
                 "available": f"{available / MILLI:g}",
             }
+            + f" {way_back()}"
         )
+    hold = min(take, max(RUN_HOLD_MULTIPLE * needed, RUN_HOLD_FLOOR))
     CreditAccount.objects.filter(pk=account.pk).update(
-        held=Greatest(F("held") - unused, 0) + take
+        held=Greatest(F("held") - unused, 0) + hold
     )
     RunBudget.objects.filter(pk=budget.pk).update(
-        reserved=budget.charged + take, released_at=None
+        reserved=budget.charged + take, held=hold, released_at=None
     )
     budget.refresh_from_db()
     return budget
@@ -447,21 +581,33 @@ def _locked_budget(run) -> tuple[CreditAccount, RunBudget] | tuple[None, None]:
 def run_charge(
     *, run, amount: int, key: str, description: str = ""
 ) -> tuple[int, bool]:
-    """Charge ``amount`` to the run, within what its budget has left.
+    """Charge ``amount`` to the run from what it holds, holding more first
+    when that is short: from what is available, up to its budget.
 
-    Returns what was charged and whether the budget ran out (the caller
-    stops the run). Idempotent on ``key``.
+    Returns what was charged and whether it ran out (less than ``amount``
+    could be charged: its budget is spent or nothing more is available; the
+    caller stops the run). Idempotent on ``key``.
     """
     account, budget = _locked_budget(run)
     if budget is None:
-        return 0, False  # a run from before metering
+        return 0, False  # a run from before metering, or with credits off
     existing = _existing(key, account=account, kind=EntryKind.RUN_CHARGE)
     if existing is not None:
         return -existing.amount, False
     if budget.released_at is not None:
         return 0, amount > 0
-    # The balance can be below the budget if credits expired meanwhile.
-    take = min(amount, budget.reserved - budget.charged, account.balance)
+    short = amount - budget.held
+    if short > 0:
+        # ``available`` counts this run's hold as taken already.
+        more = min(
+            short, budget.reserved - budget.charged - budget.held, account.available
+        )
+        if more > 0:
+            CreditAccount.objects.filter(pk=account.pk).update(held=F("held") + more)
+            account.held += more
+            budget.held += more
+    # The balance can be below the hold if credits expired meanwhile.
+    take = min(amount, budget.held, account.balance)
     if take > 0:
         _take_from_lots(account, take)
         _post(
@@ -475,21 +621,24 @@ def run_charge(
         CreditAccount.objects.filter(pk=account.pk).update(
             held=Greatest(F("held") - take, 0)
         )
-        RunBudget.objects.filter(pk=budget.pk).update(charged=F("charged") + take)
+    if take > 0 or short > 0:
+        RunBudget.objects.filter(pk=budget.pk).update(
+            charged=F("charged") + take, held=budget.held - take
+        )
     return take, take < amount
 
 
 @transaction.atomic
 def run_release(*, run) -> int:
-    """Give back what the run held and did not spend; returns that amount."""
+    """Give back what the run holds; returns that amount."""
     account, budget = _locked_budget(run)
     if budget is None or budget.released_at is not None:
         return 0
-    unused = budget.reserved - budget.charged
+    unused = budget.held
     CreditAccount.objects.filter(pk=account.pk).update(
         held=Greatest(F("held") - unused, 0)
     )
-    RunBudget.objects.filter(pk=budget.pk).update(released_at=timezone.now())
+    RunBudget.objects.filter(pk=budget.pk).update(held=0, released_at=timezone.now())
     return unused
 
 

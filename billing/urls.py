@@ -19,4 +19,5 @@ urlpatterns = [
     ),
     path("credits/portal/", views_checkout.portal, name="portal"),
     path("credits/threshold/", views.credits_threshold, name="credits-threshold"),
+    path("credits/redeem/", views.credits_redeem, name="redeem"),
 ]

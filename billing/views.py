@@ -1,4 +1,5 @@
-"""The Credits page: balance, what expires when, and the history."""
+"""The Credits page: balance, what expires when, redeeming a promo code,
+and the history."""
 
 from __future__ import annotations
 
@@ -12,18 +13,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from billing import selectors, services, usage, views_checkout
+from billing.credits_off import credits_on
 from billing.models import EntryKind
 from billing.templatetags.billing_display import credits
 
 ENTRIES_PER_PAGE = 25
 
 
+@credits_on
 @require_GET
 def credits_page(request):
     return _credits_page(request)
 
 
-def _credits_page(request, *, threshold_errors=None, status=200):
+def _credits_page(request, *, threshold_errors=None, redeem_errors=None, status=200):
     if not request.user.is_authenticated:
         # Visitors learn what credits are; the balance needs an account.
         return render(request, "billing/credits.html", {"anonymous": True})
@@ -53,15 +56,19 @@ def _credits_page(request, *, threshold_errors=None, status=200):
         else credits(threshold)
     )
     context["threshold_errors"] = threshold_errors or []
+    context["redeem_errors"] = redeem_errors or []
+    context["redeem_code"] = request.POST.get("code", "") if redeem_errors else ""
     # The banner's figures, known here already: saves the context processor's
     # query on this page.
     context["low_balance"] = (
         {"balance": balance, "threshold": threshold} if balance < threshold else None
     )
+    context["credit_balance"] = {"balance": balance}
     context.update(views_checkout.buy_context(request.user))
     return render(request, "billing/credits.html", context, status=status)
 
 
+@credits_on
 @require_POST
 @login_required
 def credits_threshold(request):
@@ -86,3 +93,36 @@ def credits_threshold(request):
     else:
         messages.success(request, _("The low-balance warning is off."))
     return redirect(reverse("billing:credits") + "#low-balance-threshold")
+
+
+@credits_on
+@require_POST
+@login_required
+def credits_redeem(request):
+    """Redeem a promo code. From htmx, the form comes back in place (with the
+    new balance, or why not); otherwise the Credits page does."""
+    code = request.POST.get("code", "")
+    try:
+        entry = services.promo_redeem(user=request.user, code=code)
+    except ValidationError as error:
+        errors = error.message_dict["code"]
+        if request.htmx:
+            return render(
+                request,
+                "billing/_redeem.html",
+                {"redeem_errors": errors, "redeem_code": code},
+                status=400,
+            )
+        return _credits_page(request, redeem_errors=errors, status=400)
+    added = _("%(credits)s credits added: your balance is %(balance)s.") % {
+        "credits": credits(entry.amount),
+        "balance": credits(entry.balance_after),
+    }
+    if request.htmx:
+        return render(
+            request,
+            "billing/_redeem.html",
+            {"redeemed": added, "new_balance": entry.balance_after},
+        )
+    messages.success(request, added)
+    return redirect(reverse("billing:credits") + "#credit-redeem")

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from billing import payments
 from billing.api_payments import checkout_urls
+from billing.credits_off import credits_on
 from billing.models import Purchase
 from billing.pricing import PACKS, PLANS
 
@@ -23,6 +24,7 @@ def _error_text(error: ValidationError) -> str:
     return " ".join(" ".join(messages) for messages in error.message_dict.values())
 
 
+@credits_on
 @login_required
 @require_POST
 def checkout_start(request):
@@ -45,6 +47,7 @@ def checkout_start(request):
     return HttpResponseRedirect(session["url"], status=303)
 
 
+@credits_on
 @login_required
 @require_POST
 def portal(request):
@@ -59,6 +62,7 @@ def portal(request):
     return HttpResponseRedirect(session["url"], status=303)
 
 
+@credits_on
 @login_required
 @require_GET
 def checkout_success(request):
@@ -74,6 +78,7 @@ def checkout_success(request):
     return render(request, "billing/checkout_success.html", context)
 
 
+@credits_on
 @login_required
 @require_GET
 def checkout_cancelled(request):

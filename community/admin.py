@@ -1,13 +1,17 @@
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import APIKey
 
+from billing import services as billing_services
+from billing.admin import GrantForm
 from community import moderation, services
 from community.models import (
     AuditEntry,
@@ -50,6 +54,7 @@ class UserAdmin(DjangoUserAdmin):
         "is_active",
         "is_suspended",
         "is_hidden",
+        "groups",
         "date_joined",
         "last_login",
     ]
@@ -63,7 +68,7 @@ class UserAdmin(DjangoUserAdmin):
     # Through the actions: hiding someone also takes their ratings out of
     # the agents' counts (community.moderation.user_set_hidden).
     readonly_fields = ["is_suspended", "is_hidden"]
-    actions = ["suspend", "unsuspend", "hide", "unhide"]
+    actions = ["suspend", "unsuspend", "hide", "unhide", "grant_credits"]
 
     def _apply(self, request, queryset, function, field, value, done):
         for user in queryset:
@@ -112,6 +117,44 @@ class UserAdmin(DjangoUserAdmin):
             "hidden",
             False,
             _("Showed %(n)d people."),
+        )
+
+    @admin.action(description=_("Grant credits…"))
+    def grant_credits(self, request, queryset):
+        """Ask how many credits and why, then give them to each selected
+        person (filter by group, or select all, for a group or everyone)."""
+        form = GrantForm(request.POST if "grant" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            try:
+                entries = billing_services.credits_grant(
+                    users=list(queryset),
+                    amount=billing_services.to_millicredits(
+                        form.cleaned_data["credits"]
+                    ),
+                    reason=form.cleaned_data["reason"],
+                    staff=request.user,
+                )
+            except ValidationError as error:
+                for field, problems in error.message_dict.items():
+                    form.add_error("credits" if field == "amount" else field, problems)
+            else:
+                self.message_user(
+                    request,
+                    _("Granted %(credits)s credits to %(n)d people.")
+                    % {"credits": form.cleaned_data["credits"], "n": len(entries)},
+                )
+                return None
+        return render(
+            request,
+            "admin/billing/grant.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Grant credits"),
+                "form": form,
+                "people": queryset,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
         )
 
     def log_change(self, request, obj, message):

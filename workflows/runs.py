@@ -125,13 +125,24 @@ def workflow_run_start(*, workflow: Workflow, user, input, max_credits=None) -> 
         state={"agents": pins},
         budget=cap,
     )
-    # It must afford at least its costliest agent's one run.
+    if billing_selectors.credits_enabled():
+        _reserve(run, agents, pins, user=user, cap=cap)
+    # Runs ever started, for sorting shared workflows (deleting runs keeps it).
+    Workflow.objects.filter(pk=workflow.pk).update(run_count=F("run_count") + 1)
+    run_step_save(run=run, order=1, type=StepType.USER_REQUEST, payload={"text": input})
+    _enqueue(run)
+    return run
+
+
+def _reserve(run: Run, agents, pins: dict, *, user, cap: int | None) -> None:
+    """Give the run its budget, or refuse it (ValidationError on
+    ``credits``). It must afford at least its costliest agent's one run."""
     definitions = AgentVersion.objects.filter(
         agent__in=agents, number__in=set(pins.values())
     ).values_list("agent_id", "number", "definition")
     estimate = max(
         (
-            billing_selectors.run_estimate(definition=d, input=input, owner=user)[
+            billing_selectors.run_estimate(definition=d, input=run.input, owner=user)[
                 "milli"
             ]
             for agent_id, number, d in definitions
@@ -143,11 +154,6 @@ def workflow_run_start(*, workflow: Workflow, user, input, max_credits=None) -> 
         billing_services.run_reserve(run=run, user=user, cap=cap, minimum=estimate)
     except billing_services.InsufficientCreditsError as error:
         raise ValidationError({"credits": [str(error)]}) from None
-    # Runs ever started, for sorting shared workflows (deleting runs keeps it).
-    Workflow.objects.filter(pk=workflow.pk).update(run_count=F("run_count") + 1)
-    run_step_save(run=run, order=1, type=StepType.USER_REQUEST, payload={"text": input})
-    _enqueue(run)
-    return run
 
 
 def _enqueue(run: Run) -> None:
@@ -209,6 +215,7 @@ class _Host:
                     "definition": row.definition,
                 }
         self.usage = dict(run.workflow_run.state.get("usage") or {})
+        self.metered = billing_selectors.credits_enabled()
         # Model calls of stopped agents that no saved step carries.
         self.unbilled: list[dict] = []
 
@@ -250,9 +257,9 @@ class _Host:
             "agent_id": agent_id,
             "model": definition.get("model") or "local/demo",
         }
-        recorder = _NodeRecorder(
-            self.recorder, node_marks, cap=definition.get("max_credits_per_run")
-        )
+        # An agent's limit per run is in credits: none when credits are off.
+        cap = definition.get("max_credits_per_run") if self.metered else None
+        recorder = _NodeRecorder(self.recorder, node_marks, cap=cap)
         outcome = await execute(spec, recorder, self.provider)
         self.unbilled.extend(outcome.unbilled)
         if recorder.over_cap and not self.recorder.out_of_credits:
@@ -328,16 +335,11 @@ def workflow_run_execute(*, run_id: int, worker: str = "", provider=None):
                 await recorder.step("error", {"kind": "internal", "message": message})
                 outcome = Outcome("failed", error=message)
             if paused == PauseReason.CREDITS:
+                message = await sync_to_async(billing_selectors.out_of_credits_message)(
+                    run=run, paused=True
+                )
                 await recorder.step(
-                    "error",
-                    {
-                        "kind": "out_of_credits",
-                        "message": _(
-                            "Out of credits: the workflow used its whole budget "
-                            "and is paused, its finished nodes kept. Buy credits "
-                            "or raise its budget, then resume it."
-                        ),
-                    },
+                    "error", {"kind": "out_of_credits", "message": message}
                 )
             await host.save_state(engine.state)
         finally:

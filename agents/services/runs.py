@@ -69,10 +69,11 @@ def run_start(
 
     The run continues ``conversation`` when given (it must be the user's, with
     this agent); otherwise it starts a new one, titled after the input. It
-    holds a budget of the user's credits: the lowest of ``max_credits``, the
+    has a budget of the user's credits: the lowest of ``max_credits``, the
     agent's ``max_credits_per_run`` and what is available (the site's default
-    budget when neither cap is given). It cannot start without credits, nor
-    when its estimate is above the agent's cap.
+    budget when neither cap is given), of which it holds a part that grows as
+    it spends. It cannot start without credits, nor when its estimate is above
+    the agent's cap; with credits off it holds and costs nothing.
     """
     from config import throttles
 
@@ -130,8 +131,22 @@ def run_start(
         input=input,
         conversation=conversation,
     )
+    if billing_selectors.credits_enabled():
+        _run_reserve(run, agent_version, user=user, cap=cap)
+    # Runs ever started, for "most run" and trending (deleting runs keeps it).
+    Agent.objects.filter(pk=agent.pk).update(run_count=F("run_count") + 1)
+    run_step_save(run=run, order=1, type=StepType.USER_REQUEST, payload={"text": input})
+    from agents.tasks import run_execute_task
+
+    transaction.on_commit(lambda: run_execute_task.delay(run.pk))
+    return run
+
+
+def _run_reserve(run: Run, agent_version, *, user, cap: int | None) -> None:
+    """Give the run its budget, or refuse it (ValidationError on
+    ``credits``)."""
     estimate = billing_selectors.run_estimate(
-        definition=agent_version.definition, input=input, owner=agent.owner
+        definition=agent_version.definition, input=run.input, owner=run.agent.owner
     )
     # The owner's cap, as the run's version has it: the budget is the lower
     # of it and the starter's, and a run estimated above it cannot start.
@@ -161,13 +176,6 @@ def run_start(
     except billing_services.InsufficientCreditsError as error:
         # Nothing of the run is kept: the transaction rolls back.
         raise ValidationError({"credits": [str(error)]}) from None
-    # Runs ever started, for "most run" and trending (deleting runs keeps it).
-    Agent.objects.filter(pk=agent.pk).update(run_count=F("run_count") + 1)
-    run_step_save(run=run, order=1, type=StepType.USER_REQUEST, payload={"text": input})
-    from agents.tasks import run_execute_task
-
-    transaction.on_commit(lambda: run_execute_task.delay(run.pk))
-    return run
 
 
 def run_claim(*, run_id: int, worker: str) -> Run | None:
@@ -735,10 +743,10 @@ def _event_loop() -> asyncio.AbstractEventLoop:
 
 
 async def _out_of_credits(recorder: DatabaseRecorder, outcome: Outcome) -> Outcome:
-    """The run used its whole budget: it fails saying so, its steps kept."""
-    message = _(
-        "Out of credits: the run used its whole budget and was stopped. Buy "
-        "credits on the Credits page (or raise the run's budget) and run it again."
+    """The run could hold no more credits: it fails saying why, its steps
+    kept."""
+    message = await sync_to_async(billing_selectors.out_of_credits_message)(
+        run=recorder.run
     )
     await recorder.step("error", {"kind": "out_of_credits", "message": message})
     return Outcome(

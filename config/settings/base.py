@@ -101,7 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "billing.context_processors.low_balance",
+                "billing.context_processors.credits",
                 "community.context_processors.notifications",
             ],
         },

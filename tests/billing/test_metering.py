@@ -24,7 +24,8 @@ def test_a_run_is_charged_step_by_step_and_releases_the_rest():
     run = make_run(make_calculator_agent(user))
     budget = RunBudget.objects.get(run=run)
     assert budget.reserved == 25 * MILLI  # CREDITS_RUN_BUDGET
-    assert account(user).held == 25 * MILLI
+    # It holds a part of its budget, which grows as it spends.
+    assert account(user).held == budget.held < budget.reserved
     services.run_execute(run_id=run.pk, worker="test")
     run.refresh_from_db()
     assert run.status == RunStatus.COMPLETED, run.error
@@ -48,7 +49,8 @@ def test_without_credits_no_run_starts_and_nothing_is_kept(as_user):
         f"/api/v1/agents/{agent.pk}/run/", {"input": "What is 2 + 2?"}, format="json"
     )
     assert response.status_code == 400
-    assert "Buy credits" in response.json()["credits"][0]
+    # Without payments set up, the way back is a promo code or the operator.
+    assert "Redeem a promo code" in response.json()["credits"][0]
     assert not Run.objects.exists()
     assert not Conversation.objects.exists()
 
@@ -92,7 +94,7 @@ def test_a_cancelled_or_deleted_run_gives_its_budget_back():
     user = UserFactory(credits=30)
     agent = make_calculator_agent(user)
     queued = make_run(agent)
-    assert account(user).held == 25 * MILLI
+    assert account(user).held == RunBudget.objects.get(run=queued).held > 0
     services.run_cancel(run=queued)
     assert account(user).held == 0
     assert account(user).balance == 30 * MILLI
@@ -160,7 +162,8 @@ def test_deleting_runs_in_bulk_gives_back_what_the_unfinished_ones_hold():
     user = UserFactory(credits=60)
     agent = make_calculator_agent(user)
     queued = [make_run(agent), make_run(agent)]
-    assert account(user).held == 50 * MILLI
+    holds = sum(RunBudget.objects.filter(run__in=queued).values_list("held", flat=True))
+    assert account(user).held == holds > 0
     deleted = services.run_delete_many(user=user, run_ids=[r.pk for r in queued])
     assert deleted == 2
     assert account(user).held == 0
