@@ -572,10 +572,10 @@ class AgentEstimateView(CreditsOnMixin, APIView):
         )
         if version is None:
             raise ValidationError({"version": ["This agent has no such version."]})
-        estimate = billing_selectors.run_estimate(
+        estimate = services.run_cost_estimate(
+            agent=agent,
             definition=version.definition,
             input=body.validated_data["input"],
-            owner=agent.owner,
         )
         account = billing_selectors.account_for(user=request.user)
         balance = account.balance if account else 0

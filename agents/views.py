@@ -312,8 +312,8 @@ def _run_estimate(agent: Agent):
     version = selectors.version_latest(agent=agent)
     if version is None or not billing_selectors.credits_enabled():
         return None
-    estimate = billing_selectors.run_estimate(
-        definition=version.definition, input="", owner=agent.owner
+    estimate = services.run_cost_estimate(
+        agent=agent, definition=version.definition, input=""
     )
     return as_credits(estimate["milli"])
 

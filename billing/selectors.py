@@ -3,7 +3,9 @@ for staff, the site's credits sold and spent over time."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -134,54 +136,98 @@ def tool_prices() -> dict[str, object]:
     return {price.tool: price for price in ToolPrice.objects.all()}
 
 
-# An estimate's assumptions: characters per token, tokens of answer when the
-# agent sets no limit, and tokens each tool's schema adds to a request.
+# An estimate's assumptions for a model that cannot be rehearsed: characters
+# per token, tokens of answer when the agent sets no limit, and tokens each
+# tool's schema adds to a request.
 CHARS_PER_TOKEN = 4
 ASSUMED_OUTPUT_TOKENS = 500
 TOKENS_PER_TOOL_SCHEMA = 150
 
 
-def run_estimate(*, definition: dict, input: str, owner) -> dict:
-    """What a run of ``definition`` (an agent of ``owner``'s) on ``input``
-    will probably cost.
+def _estimated_model(definition: dict, owner):
+    """The catalog entry the run will probably be priced at: its model, or
+    its fallback when the model's provider has no key to run with."""
+    from agents.selectors import model_usable, provider_availability
 
-    One model turn, plus one more and one call of each priced tool when the
-    agent has tools: the common shape of a run. A model without a catalog
-    price (an owner's own endpoint's) costs the open-source rate.
-    """
-    from decimal import Decimal
+    model = model_usable(identifier=definition.get("model") or "local/demo", user=owner)
+    fallback = definition.get("fallback_model")
+    if fallback and model is not None:
+        state = provider_availability(user=owner).get(model.provider) or {}
+        if state.get("available", True):
+            return model
+        return model_usable(identifier=fallback, user=owner) or model
+    return model
 
-    from agents.selectors import model_usable
-    from billing.pricing import DEFAULT_PER_1K, model_turn_cost, tool_call_cost
 
-    model = model_usable(identifier=definition.get("model", ""), user=owner)
-
+def _assumed_turns(definition: dict, input: str) -> list[tuple[int, int]]:
+    """One model turn, two when the agent has tools (the common shape of a
+    run), each reading the instructions, the schemas and the input."""
     tools = list(definition.get("tools") or [])
-    text = (definition.get("instructions") or "") + (input or "")
+    schema = definition.get("output_type")
+    text = (
+        (definition.get("instructions") or "")
+        + (input or "")
+        + (json.dumps(schema) if schema else "")
+    )
     input_tokens = len(text) // CHARS_PER_TOKEN + TOKENS_PER_TOOL_SCHEMA * len(tools)
     output_tokens = (definition.get("model_settings") or {}).get(
         "max_output_tokens"
     ) or ASSUMED_OUTPUT_TOKENS
+    return [(input_tokens, output_tokens)] * (2 if tools else 1)
+
+
+def run_estimate(
+    *, definition: dict, input: str, owner, agent_id=None, handoffs=None
+) -> dict:
+    """What a run of ``definition`` (an agent of ``owner``'s) on ``input``
+    will probably cost.
+
+    On the offline model, its turns as it would take them (rehearsed:
+    agents.runtime.rehearsal), following the handoffs of the agent
+    ``agent_id`` when given (``handoffs``: workflows.selectors.handoff_graph's
+    answer); on other models, one turn, two with tools.
+    Each priced tool the agent has is counted once. A model without a
+    catalog price (an owner's own endpoint's) costs the open-source rate.
+    """
+    from agents.runtime.rehearsal import offline_turns
+    from billing.pricing import DEFAULT_PER_1K, model_turn_cost, tool_call_cost
+
+    model = _estimated_model(definition, owner)
+    turns = None
+    if model is not None and model.provider == "local":
+        graph, targets = handoffs or ({}, {})
+        turns = offline_turns(
+            definition=definition,
+            input=input,
+            agent_id=agent_id,
+            handoffs=graph,
+            handoff_definitions=targets,
+        )
+    if not turns:
+        turns = _assumed_turns(definition, input)
     in_price = Decimal(model.input_price_per_1k) if model else DEFAULT_PER_1K
     out_price = Decimal(model.output_price_per_1k) if model else DEFAULT_PER_1K
-    turns = 2 if tools else 1
-    milli = turns * model_turn_cost(
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        input_per_1k=in_price,
-        output_per_1k=out_price,
+    # Each turn is charged on its own (a step), rounded up like the meter.
+    milli = sum(
+        model_turn_cost(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            input_per_1k=in_price,
+            output_per_1k=out_price,
+        )
+        for input_tokens, output_tokens in turns
     )
     prices = tool_prices()
-    for name in tools:
+    for name in definition.get("tools") or []:
         key = "custom" if name.startswith("custom/") else name
         price = prices.get(key)
         if price is not None:
             milli += tool_call_cost(per_call=price.per_call)
     return {
         "milli": milli,
-        "turns": turns,
-        "input_tokens": input_tokens,
-        "output_tokens": output_tokens,
+        "turns": len(turns),
+        "input_tokens": sum(turn[0] for turn in turns),
+        "output_tokens": sum(turn[1] for turn in turns),
     }
 
 

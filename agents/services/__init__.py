@@ -25,6 +25,7 @@ from agents.services.provider_keys import (
 from agents.services.runs import (
     run_cancel,
     run_claim,
+    run_cost_estimate,
     run_delete,
     run_delete_many,
     run_execute,
@@ -54,6 +55,7 @@ __all__ = [
     "provider_key_test",
     "run_cancel",
     "run_claim",
+    "run_cost_estimate",
     "run_delete",
     "run_delete_many",
     "run_events_group",

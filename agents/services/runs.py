@@ -142,11 +142,28 @@ def run_start(
     return run
 
 
+def run_cost_estimate(*, agent: Agent, definition: dict, input: str) -> dict:
+    """What a run of ``agent`` (as ``definition``, one of its versions) on
+    ``input`` will probably cost: billing.selectors.run_estimate, with the
+    handoffs the run may make."""
+    # The workflows app sits above this one: imported when used, like
+    # agent_spec does.
+    from workflows.selectors import handoff_graph
+
+    return billing_selectors.run_estimate(
+        definition=definition,
+        input=input,
+        owner=agent.owner,
+        agent_id=agent.pk,
+        handoffs=handoff_graph(agent_id=agent.pk),
+    )
+
+
 def _run_reserve(run: Run, agent_version, *, user, cap: int | None) -> None:
     """Give the run its budget, or refuse it (ValidationError on
     ``credits``)."""
-    estimate = billing_selectors.run_estimate(
-        definition=agent_version.definition, input=run.input, owner=run.agent.owner
+    estimate = run_cost_estimate(
+        agent=run.agent, definition=agent_version.definition, input=run.input
     )
     # The owner's cap, as the run's version has it: the budget is the lower
     # of it and the starter's, and a run estimated above it cannot start.

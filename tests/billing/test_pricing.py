@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from agents import services as agent_services
 from agents.models import LanguageModel
 from billing import services
 from billing.models import MILLI, ToolPrice
@@ -85,10 +86,12 @@ def test_staff_price_changes_reach_the_estimate(as_user):
 def test_an_estimate_counts_a_second_turn_and_priced_tools(as_user):
     user = UserFactory(credits=0)
     ToolPrice.objects.filter(tool="calculator").update(per_call=Decimal("0.25"))
+    # A hosted model, whose turns cannot be rehearsed as the offline one's.
     agent = make_agent(
         user,
         instructions="",
         tools=["calculator"],
+        model="openai/gpt-4.1",
         model_settings={"max_output_tokens": 1000},
     )
     body = (
@@ -96,9 +99,9 @@ def test_an_estimate_counts_a_second_turn_and_priced_tools(as_user):
         .post(f"/api/v1/agents/{agent.pk}/estimate/", {"input": ""}, format="json")
         .json()
     )
-    # Two turns of (150 schema tokens + 1000 output tokens) at 0.5, plus 0.25.
+    # Two turns of (150 schema tokens + 1000 output tokens) at 3, plus 0.25.
     assert body["turns"] == 2
-    expected = 2 * (tokens_cost(150, Decimal("0.5")) + 500) + 250
+    expected = 2 * (tokens_cost(150, Decimal("3")) + 3000) + 250
     assert body["credits"] == expected / MILLI
     assert body["enough"] is False  # no credits yet
 
@@ -114,3 +117,31 @@ def test_estimates_follow_who_may_see_the_agent(as_user):
     )
     assert response.status_code == 400
     assert "version" in response.json()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_offline_models_estimate_is_its_run_rehearsed(as_user):
+    """local/demo is deterministic: the estimate plays its turns (calling the
+    calculator, which only computes) and matches what the run then costs."""
+    user = UserFactory(credits=5)
+    agent = make_agent(user, instructions="Use the calculator.", tools=["calculator"])
+    question = "What is 5 + 10, then multiply by 3?"
+    body = (
+        as_user(user)
+        .post(
+            f"/api/v1/agents/{agent.pk}/estimate/", {"input": question}, format="json"
+        )
+        .json()
+    )
+    assert body["turns"] == 3  # two calculator calls, then the answer
+    run = agent_services.run_start(agent=agent, user=user, input=question)
+    agent_services.run_execute(run_id=run.pk, worker="test")
+    run.refresh_from_db()
+    assert run.cost == round(body["credits"] * MILLI)
+    greeting = (
+        as_user(user)
+        .post(f"/api/v1/agents/{agent.pk}/estimate/", {"input": "Hi"}, format="json")
+        .json()
+    )
+    assert greeting["turns"] == 1
+    assert greeting["credits"] < body["credits"]
