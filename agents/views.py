@@ -305,7 +305,8 @@ def validate_field(request):
 
 
 def _run_estimate(agent: Agent):
-    """Credits a typical short run of the latest version costs (an estimate)."""
+    """Credits a short run of the latest version costs (an estimate): on the
+    agent's first example prompt, when it has one."""
     from billing import selectors as billing_selectors
     from billing.pricing import as_credits
 
@@ -313,7 +314,9 @@ def _run_estimate(agent: Agent):
     if version is None or not billing_selectors.credits_enabled():
         return None
     estimate = services.run_cost_estimate(
-        agent=agent, definition=version.definition, input=""
+        agent=agent,
+        definition=version.definition,
+        input=(agent.example_prompts or [""])[0],
     )
     return as_credits(estimate["milli"])
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from billing.models import MILLI, CreditAccount
+from billing.selectors import way_back
 
 
 def _credits(milli: int) -> str:
@@ -37,7 +38,7 @@ def low_balance_email_send(*, account_id: int) -> bool:
         "Hello %(name)s,\n\n"
         "Your balance is %(balance)s credits, below the %(threshold)s you asked "
         "to be warned at. Runs stop when their credits run out.\n\n"
-        "Buy credits, or change when you are warned, on the Credits page:\n"
+        "%(way_back)s You can change when you are warned there too:\n"
         "%(link)s\n\n"
         "You will not hear about this again until your balance is back above "
         "%(threshold)s credits and falls below it once more.\n"
@@ -46,6 +47,7 @@ def low_balance_email_send(*, account_id: int) -> bool:
         "balance": _credits(account.balance),
         "threshold": _credits(account.low_balance_threshold),
         "link": link,
+        "way_back": way_back(),
     }
     send_mail(subject, body, None, [account.user.email])
     return True

@@ -177,7 +177,13 @@ def _assumed_turns(definition: dict, input: str) -> list[tuple[int, int]]:
 
 
 def run_estimate(
-    *, definition: dict, input: str, owner, agent_id=None, handoffs=None
+    *,
+    definition: dict,
+    input: str,
+    owner,
+    agent_id=None,
+    handoffs=None,
+    agent_tools=None,
 ) -> dict:
     """What a run of ``definition`` (an agent of ``owner``'s) on ``input``
     will probably cost.
@@ -185,7 +191,8 @@ def run_estimate(
     On the offline model, its turns as it would take them (rehearsed:
     agents.runtime.rehearsal), following the handoffs of the agent
     ``agent_id`` when given (``handoffs``: workflows.selectors.handoff_graph's
-    answer); on other models, one turn, two with tools.
+    answer) and rehearsing its ``agent_tools`` (as a RunSpec has them); on
+    other models, one turn, two with tools.
     Each priced tool the agent has is counted once. A model without a
     catalog price (an owner's own endpoint's) costs the open-source rate.
     """
@@ -202,6 +209,7 @@ def run_estimate(
             agent_id=agent_id,
             handoffs=graph,
             handoff_definitions=targets,
+            agent_tools=agent_tools,
         )
     if not turns:
         turns = _assumed_turns(definition, input)
@@ -217,7 +225,7 @@ def run_estimate(
         )
         for input_tokens, output_tokens in turns
     )
-    prices = tool_prices()
+    prices = tool_prices() if definition.get("tools") else {}
     for name in definition.get("tools") or []:
         key = "custom" if name.startswith("custom/") else name
         price = prices.get(key)
@@ -229,6 +237,25 @@ def run_estimate(
         "input_tokens": sum(turn[0] for turn in turns),
         "output_tokens": sum(turn[1] for turn in turns),
     }
+
+
+# A short request, for what a typical run on the offline model costs.
+TYPICAL_REQUEST = (
+    "Summarize: we agreed to ship on Friday; Ana owns the release notes and "
+    "Ben the blog post."
+)
+
+
+def offline_runs_for(*, milli: int) -> int:
+    """About how many short runs on the offline demo model ``milli`` pays
+    for (rounded down to ten when it is more than ten)."""
+    cost = run_estimate(
+        definition={"model": "local/demo", "instructions": "Answer briefly."},
+        input=TYPICAL_REQUEST,
+        owner=None,
+    )["milli"]
+    runs = milli // max(cost, 1)
+    return runs - runs % 10 if runs > 10 else runs
 
 
 def run_charged(*, run) -> int | None:

@@ -29,7 +29,16 @@ def credits_page(request):
 def _credits_page(request, *, threshold_errors=None, redeem_errors=None, status=200):
     if not request.user.is_authenticated:
         # Visitors learn what credits are; the balance needs an account.
-        return render(request, "billing/credits.html", {"anonymous": True})
+        return render(
+            request,
+            "billing/credits.html",
+            {
+                "anonymous": True,
+                "signup_runs": selectors.offline_runs_for(
+                    milli=services.SIGNUP_CREDITS
+                ),
+            },
+        )
     kind = request.GET.get("kind", "")
     if kind not in EntryKind.values:
         kind = ""
@@ -107,11 +116,12 @@ def credits_redeem(request):
     except ValidationError as error:
         errors = error.message_dict["code"]
         if request.htmx:
+            # 200: htmx swaps only successful answers, and this one carries
+            # the form with why.
             return render(
                 request,
                 "billing/_redeem.html",
                 {"redeem_errors": errors, "redeem_code": code},
-                status=400,
             )
         return _credits_page(request, redeem_errors=errors, status=400)
     added = _("%(credits)s credits added: your balance is %(balance)s.") % {

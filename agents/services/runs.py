@@ -145,17 +145,22 @@ def run_start(
 def run_cost_estimate(*, agent: Agent, definition: dict, input: str) -> dict:
     """What a run of ``agent`` (as ``definition``, one of its versions) on
     ``input`` will probably cost: billing.selectors.run_estimate, with the
-    handoffs the run may make."""
+    handoffs the run may make and the agents it may use as tools."""
     # The workflows app sits above this one: imported when used, like
     # agent_spec does.
     from workflows.selectors import handoff_graph
 
+    agent_tools: dict[str, dict] = {}
+    _load_agent_tools(
+        definition, owner_id=agent.owner_id, agent_tools=agent_tools, custom_tools={}
+    )
     return billing_selectors.run_estimate(
         definition=definition,
         input=input,
         owner=agent.owner,
         agent_id=agent.pk,
         handoffs=handoff_graph(agent_id=agent.pk),
+        agent_tools=agent_tools,
     )
 
 

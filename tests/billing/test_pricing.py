@@ -11,6 +11,7 @@ from billing.models import MILLI, ToolPrice
 from billing.pricing import model_turn_cost, tokens_cost, tool_call_cost
 from tests.agents.factories import make_agent
 from tests.community.factories import UserFactory
+from workflows.services import handoff_create
 
 pytestmark = pytest.mark.django_db
 
@@ -145,3 +146,40 @@ def test_the_offline_models_estimate_is_its_run_rehearsed(as_user):
     )
     assert greeting["turns"] == 1
     assert greeting["credits"] < body["credits"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_rehearsal_follows_agents_used_as_tools_and_handoffs():
+    """An agent used as a tool is rehearsed in turn, and a handoff goes on as
+    its target: the estimate is still what the run costs."""
+    user = UserFactory(credits=50)
+    multiplier = make_agent(
+        user,
+        name="Multiplier",
+        description="Multiplies numbers: product, times",
+        instructions="Use the calculator.",
+        tools=["calculator"],
+    )
+    helper = make_agent(
+        user, name="Helper", instructions="Ask.", tools=[f"agent/{multiplier.pk}"]
+    )
+    triage = make_agent(user, name="Triage", instructions="Hand off.")
+    handoff_create(
+        agent=triage,
+        user=user,
+        target_id=multiplier.pk,
+        description="Products and times",
+    )
+    for agent, question in [
+        (helper, "What is the product of 17 times 23?"),
+        (triage, "What is 12 times 7?"),
+    ]:
+        version = agent.versions.order_by("-number").first()
+        estimate = agent_services.run_cost_estimate(
+            agent=agent, definition=version.definition, input=question
+        )
+        assert estimate["turns"] > 2, agent.name
+        run = agent_services.run_start(agent=agent, user=user, input=question)
+        agent_services.run_execute(run_id=run.pk, worker="test")
+        run.refresh_from_db()
+        assert run.cost == estimate["milli"], agent.name

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from billing import services
-from billing.models import MILLI, EntryKind, Purchase
+from billing.models import MILLI, EntryKind, PromoCode, Purchase
 from tests.community.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -110,3 +110,38 @@ def test_a_member_is_warned_buys_a_pack_and_subscribes(
     page.locator("#manage-subscription").click()
     expect(page.get_by_role("heading")).to_have_text("Stripe Checkout (stand-in)")
     assert seen[-1].startswith("https://billing.stripe.com/")
+
+
+def test_a_member_out_of_credits_redeems_a_code_and_the_header_follows(
+    page: Page, live_server, settings, screenshot
+):
+    """Without payments set up, the Credits page shows the way back: a promo
+    code, redeemed in place; the balance in the header follows, and on a
+    phone the header still fits."""
+    settings.STRIPE_TEST_SECRET_KEY = ""
+    settings.STRIPE_LIVE_SECRET_KEY = ""
+    UserFactory(username="broke", credits=0)
+    services.promo_code_save(
+        promo=PromoCode(code="WELCOME5", amount=5 * MILLI, max_redemptions=10)
+    )
+    page.set_viewport_size({"width": 375, "height": 812})
+    sign_in(page, live_server.url, "broke")
+    expect(page.locator("#header-balance")).to_contain_text("0 credits")
+    page.goto(f"{live_server.url}/credits/")
+    expect(page.locator("#payments-off")).to_contain_text("redeem a code")
+
+    page.locator("#id_promo_code").fill("nope")
+    page.get_by_role("button", name="Redeem").click()
+    expect(page.locator("#id_promo_code_error")).to_contain_text(
+        "There is no code NOPE"
+    )
+    page.locator("#id_promo_code").fill("welcome5")
+    page.get_by_role("button", name="Redeem").click()
+    expect(page.locator("#credit-redeemed")).to_contain_text("5 credits added")
+    expect(page.locator("#credit-balance")).to_have_text("5")
+    expect(page.locator("#header-balance")).to_contain_text("5 credits")
+    scroll_width, inner_width = page.evaluate(
+        "() => [document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert scroll_width <= inner_width, "the page scrolls sideways"
+    screenshot(page, "redeemed")
