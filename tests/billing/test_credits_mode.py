@@ -62,7 +62,7 @@ def test_with_credits_off_no_page_shows_credits(client):
     user = UserFactory(credits=10)
     agent = make_agent(user)
     client.force_login(user)
-    for path in ("/agents/", f"/agents/{agent.pk}/"):
+    for path in ("/", "/agents/", f"/agents/{agent.pk}/"):
         page = client.get(path).content.decode()
         assert 'id="header-balance"' not in page
         assert 'href="/credits/"' not in page
