@@ -445,7 +445,7 @@ async def test_it_does_not_hand_off_when_no_agent_matches(streamed):
     outcome = await run(triage, "Good morning, lovely weather", streamed=streamed)
     assert outcome.result.last_agent is triage
     assert outcome.tool_calls("handoff_call_item") == []
-    assert TRIAGE_INSTRUCTIONS in outcome.final_output
+    assert "offline model (local/demo) cannot write" in outcome.final_output
 
 
 async def test_it_streams_the_handoff_events():
@@ -466,7 +466,7 @@ async def test_it_hands_off_only_on_the_first_turn():
     outcome = await run(triage, text, streamed=False)
     assert outcome.result.last_agent is billing
     assert len(outcome.items("handoff_output_item")) == 1
-    assert "You help with invoices." in outcome.final_output
+    assert "transfer_to" not in outcome.final_output
 
 
 async def test_it_breaks_a_tie_in_favour_of_the_first_handoff():
@@ -499,7 +499,8 @@ PASSAGES = [
 )
 @both_modes
 async def test_it_searches_files_and_quotes_passages_with_sources(output, streamed):
-    """A question triggers file_search; the answer quotes passages and sources."""
+    """A question triggers file_search; the answer quotes the relevant passage
+    with its source, and leaves out the one about something else."""
     calls = []
     agent = Agent(
         name="Librarian",
@@ -509,10 +510,9 @@ async def test_it_searches_files_and_quotes_passages_with_sources(output, stream
     question = "What is the refund policy?"
     outcome = await run(agent, question, streamed=streamed)
     assert calls == [{"query": question, "max_results": None}]
-    for passage in PASSAGES:
-        assert f'"{passage["text"]}" (source: {passage["source"]})' in (
-            outcome.final_output
-        )
+    assert outcome.final_output == (
+        "From policy.pdf:\n\u201cRefunds are issued within 14 days.\u201d"
+    )
 
 
 async def test_it_quotes_plain_text_search_results_as_they_are():
@@ -535,11 +535,11 @@ async def test_it_says_so_when_the_search_finds_nothing():
     )
     outcome = await run(agent, "Where is the office?", streamed=False)
     assert len(calls) == 1
-    assert "found nothing" in outcome.final_output
+    assert outcome.final_output == "Nothing in your files about office."
 
 
 async def test_it_does_not_search_files_for_a_statement():
-    """Only questions are searched; a statement gets a plain reply."""
+    """Only questions are searched; a statement gets the honest reply."""
     calls = []
     agent = Agent(
         name="Librarian",
@@ -549,7 +549,7 @@ async def test_it_does_not_search_files_for_a_statement():
     )
     outcome = await run(agent, "Thanks, that was helpful.", streamed=False)
     assert calls == []
-    assert "Answer from the files." in outcome.final_output
+    assert "cannot write" in outcome.final_output
 
 
 # Other tools
@@ -669,17 +669,18 @@ async def test_it_answers_in_json_that_fits_the_output_schema(streamed):
 
 
 async def test_it_fills_an_output_schema_without_tools():
-    """Without tool results, numbers come from the text and strings from the reply."""
+    """Without tool results, numbers come from the text and strings from the
+    reply; the enum is chosen by meaning."""
     agent = Agent(
         name="Reporter",
-        instructions="Summarise requests.",
+        instructions="Report on requests.",
         model=DemoModel(),
         output_type=JsonSchemaOutput(REPORT_SCHEMA),
     )
-    outcome = await run(agent, "Summarise the 3 open issues", streamed=False)
+    outcome = await run(agent, "Report the 3 open issues", streamed=False)
     jsonschema.validate(outcome.final_output, REPORT_SCHEMA)
     assert outcome.final_output["result"] == 3
-    assert "Summarise requests." in outcome.final_output["answer"]
+    assert "confidence" in outcome.final_output["answer"]
 
 
 class Step(BaseModel):
@@ -738,8 +739,9 @@ def test_it_fills_any_schema_with_a_valid_value(schema):
 
 
 @both_modes
-async def test_it_replies_with_the_first_sentence_of_its_instructions(streamed):
-    """Without tools or handoffs, the reply quotes the instructions and the input."""
+async def test_it_says_plainly_what_it_cannot_write(streamed):
+    """Without tools or handoffs, an open request gets an honest answer that
+    names how to connect a real model, and never echoes the request."""
     agent = Agent(
         name="Guide",
         instructions="You are a cheerful travel guide. Never mention prices.",
@@ -747,10 +749,11 @@ async def test_it_replies_with_the_first_sentence_of_its_instructions(streamed):
     )
     outcome = await run(agent, "Tell me about Lisbon", streamed=streamed)
     reply = outcome.final_output
-    assert "You are a cheerful travel guide." in reply
-    assert "Never mention prices" not in reply
-    assert "Tell me about Lisbon" in reply
-    assert "demo" in reply.lower()
+    assert reply.startswith("The offline model (local/demo) cannot write")
+    assert "OPENAI_API_KEY" in reply
+    assert "/settings/provider-keys/" in reply
+    assert "Ollama" in reply
+    assert "Lisbon" not in reply
 
 
 async def test_it_is_served_by_its_provider_under_both_names():

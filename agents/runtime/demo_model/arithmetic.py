@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from agents.runtime.demo_model.constants import MAX_ARITHMETIC_STEPS
+from agents.runtime.demo_model.phrasing import rewrite_everyday
 from agents.tools.calculator import format_number
 
 PREVIOUS = "previous"
@@ -43,6 +44,24 @@ PHRASES = [
     (r"\bmod(?:ulo)?\b", " % "),
     (r"(?<=\d)\s*x\s*(?=\d)", " * "),
 ]
+# Words that may stand around the number a chain starts from.
+LEAD_WORDS = frozenset(
+    [
+        "what",
+        "is",
+        "start",
+        "starting",
+        "begin",
+        "beginning",
+        "with",
+        "take",
+        "from",
+        "the",
+        "number",
+        "calculate",
+        "compute",
+    ]
+)
 CLAUSE_BREAK = re.compile(
     r"\band\s+then\b|\bthen\b|\bafter\s+that\b|\band\s+finally\b|[,;]|(?<!\d)\.(?!\d)"
 )
@@ -166,6 +185,22 @@ def _step_from_words(tokens: list[str], has_previous: bool) -> ArithmeticStep | 
     return None
 
 
+def _starting_from(step: ArithmeticStep, start: int | float) -> ArithmeticStep:
+    return replace(
+        step,
+        a=start if step.a == PREVIOUS else step.a,
+        b=start if step.b == PREVIOUS else step.b,
+    )
+
+
+def _lone_number(tokens: list[str]) -> int | float | None:
+    numbers = [token for token in tokens if _is_number(token)]
+    others = [token for token in tokens if not _is_number(token)]
+    if len(numbers) == 1 and all(word in LEAD_WORDS for word in others):
+        return _number(numbers[0])
+    return None
+
+
 def plan_arithmetic(text: str, *, continues: bool = False) -> list[ArithmeticStep]:
     """The calculator calls that answer ``text``, in order; empty if none.
 
@@ -179,20 +214,27 @@ def plan_arithmetic(text: str, *, continues: bool = False) -> list[ArithmeticSte
     # Dates, clock times and thousands separators are not sums.
     normalized = re.sub(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}:\d{2}\b", " ", normalized)
     normalized = re.sub(r"(?<=\d),(?=\d{3}\b)", "", normalized)
+    normalized = rewrite_everyday(normalized)
     for pattern, replacement in PHRASES:
         normalized = re.sub(pattern, replacement, normalized)
     steps: list[ArithmeticStep] = []
+    # "7, then multiply by 2": a clause that is one number starts the chain.
+    start: int | float | None = None
     for clause in CLAUSE_BREAK.split(normalized):
         tokens = TOKEN.findall(clause)
-        has_previous = bool(steps) or continues
+        has_previous = bool(steps) or continues or start is not None
         step = None
         for run in sorted(_arithmetic_runs(tokens), key=len, reverse=True):
             step = _step_from_run(run, has_previous)
             if step:
                 break
         step = step or _step_from_words(tokens, has_previous)
+        if step and not steps and start is not None:
+            step = _starting_from(step, start)
         if step:
             steps.append(step)
+        elif not steps and start is None:
+            start = _lone_number(tokens)
         if len(steps) >= MAX_ARITHMETIC_STEPS:
             break
     return steps

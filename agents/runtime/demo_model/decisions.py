@@ -1,11 +1,16 @@
-"""Deciding a turn: which behaviour applies (hand off, calculate, search, call a
-matching tool, or answer), and the text of the answer."""
+"""Deciding a turn: which behaviour applies, and the text of the answer.
+
+In order: a tool the settings force; a handoff; a review (an output with a
+pass/revise verdict); arithmetic through the calculator tool; a question
+over the agent's files; a summary; a classification (an output with an
+enum); arithmetic without the tool; a tool whose name or description
+matches; otherwise an honest answer that this needs a real model."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from agents.runtime.demo_model.arithmetic import (
@@ -14,24 +19,45 @@ from agents.runtime.demo_model.arithmetic import (
     plan_arithmetic,
     show_calculation,
 )
-from agents.runtime.demo_model.constants import (
-    CALCULATOR,
-    FILE_SEARCH,
-    MAX_PASSAGE_CHARACTERS,
-    MAX_QUOTED_PASSAGES,
-)
+from agents.runtime.demo_model.classify import classify, enum_fields
+from agents.runtime.demo_model.classify import describe as describe_choices
+from agents.runtime.demo_model.constants import CALCULATOR, FILE_SEARCH
 from agents.runtime.demo_model.conversation import Conversation
-from agents.runtime.demo_model.schemas import ArgumentBuilder, fill_output
+from agents.runtime.demo_model.honest import cannot_parse_arithmetic, cannot_write
+from agents.runtime.demo_model.passages import (
+    answer_from_passages,
+    citation,
+    read_passages,
+    topic,
+)
+from agents.runtime.demo_model.phrasing import looks_like_arithmetic
+from agents.runtime.demo_model.review import is_review_schema, verdict
+from agents.runtime.demo_model.schemas import (
+    ArgumentBuilder,
+    fill_output,
+    non_null,
+    resolve,
+)
+from agents.runtime.demo_model.summaries import (
+    SummaryRequest,
+    is_summary_request,
+    read_request,
+    summarize,
+)
+from agents.runtime.demo_model.summaries import describe as describe_summary
 from agents.runtime.demo_model.words import (
     content_words,
-    first_sentence,
     is_question,
     numbers_in,
     parse_number,
     shorten,
 )
 from agents.runtime.sdk import AgentOutputSchemaBase, FunctionTool
-from agents.tools.calculator import format_number
+from agents.tools.calculator import calculate, format_number
+from agents.tools.registry import ToolInputError
+
+# Instructions that make an agent a summarizer of whatever it is given.
+SUMMARY_ROLE = re.compile(r"\b(?:summari[sz]e|condense)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -45,6 +71,8 @@ class ToolCallPlan:
 class AnswerPlan:
     text: str
     number: int | float | None = None
+    # Top-level values of a structured answer, decided with the text.
+    fields: dict[str, Any] = field(default_factory=dict)
 
 
 Plan = ToolCallPlan | AnswerPlan
@@ -70,34 +98,6 @@ def _best_match(text: str, candidates: list[tuple[Any, str, str]]) -> Any | None
 def _matched_words(text: str, *sources: str) -> list[str]:
     words = content_words(" ".join(re.sub(r"[_\-]", " ", s) for s in sources))
     return sorted(content_words(text) & words)
-
-
-def _passages(output: str) -> list[dict[str, Any]] | None:
-    try:
-        data = json.loads(output)
-    except (json.JSONDecodeError, TypeError):
-        return None
-    if isinstance(data, dict):
-        data = data.get("results", data.get("data"))
-    if not isinstance(data, list):
-        return None
-    return [item for item in data if isinstance(item, dict)]
-
-
-def _quote_passages(query: str, output: str | None) -> str:
-    if output is None:
-        return f"I searched the files for {query!r} but got no result."
-    passages = _passages(output)
-    if passages is None:
-        return f'The file search returned: "{shorten(output, 600)}"'
-    if not passages:
-        return f"I searched the files but found nothing relevant to: {query}"
-    lines = ["Here is what the files say:"]
-    for number, passage in enumerate(passages[:MAX_QUOTED_PASSAGES], start=1):
-        text = shorten(str(passage.get("text", "")), MAX_PASSAGE_CHARACTERS)
-        source = passage.get("source") or passage.get("filename") or "unknown source"
-        lines.append(f'{number}. "{text}" (source: {source})')
-    return "\n".join(lines)
 
 
 def _calculator_plan(conversation: Conversation, steps: list[ArithmeticStep]) -> Plan:
@@ -131,6 +131,124 @@ def _calculator_plan(conversation: Conversation, steps: list[ArithmeticStep]) ->
     return AnswerPlan(f"{workings}. The answer is {answer}.", number=results[-1])
 
 
+def _internal_arithmetic(steps: list[ArithmeticStep], earlier: str) -> AnswerPlan:
+    """The calculator's own evaluator, run here: for agents without the tool."""
+    found = numbers_in(earlier)
+    previous: int | float | None = found[-1] if found else None
+    workings = []
+    for step in steps:
+        arguments = step.arguments(previous)
+        try:
+            result = calculate(arguments)
+        except ToolInputError as error:
+            return AnswerPlan(f"I could not compute that: {error}")
+        workings.append(f"{show_calculation(arguments)} = {result}")
+        previous = parse_number(result)
+    return AnswerPlan(
+        f"{', then '.join(workings)}. The answer is {format_number(previous or 0)}. "
+        "(Computed by the offline model with the calculator's evaluator: this "
+        "agent has no calculator tool.)",
+        number=previous,
+    )
+
+
+def _search_files(
+    tool: FunctionTool, query: str, thought: str, k: int | None = None
+) -> Plan:
+    arguments = ArgumentBuilder(query, overrides={"query": query}).build(
+        tool.params_json_schema
+    )
+    if k is not None and "k" in arguments:
+        arguments["k"] = k
+    return ToolCallPlan(FILE_SEARCH, arguments, thought)
+
+
+def _summary_plan(
+    conversation: Conversation,
+    request: SummaryRequest,
+    function_tools: dict[str, FunctionTool],
+) -> Plan:
+    if request.text:
+        summary = summarize(request.text, count=request.count, bullets=request.bullets)
+        return AnswerPlan(
+            f"{describe_summary(summary, bullets=request.bullets)}\n{summary}"
+        )
+    if FILE_SEARCH not in function_tools:
+        return AnswerPlan(
+            "Paste the text to summarize after the request (for example "
+            "“Summarize: …”), or attach files to this agent: the offline model "
+            "summarizes by picking the most central sentences."
+        )
+    searches = conversation.calls_to(FILE_SEARCH)
+    if not searches:
+        return _search_files(
+            function_tools[FILE_SEARCH],
+            topic(conversation.user_text),
+            "This asks for a summary of the files; I'll read the passages first.",
+            k=10,
+        )
+    read = read_passages(searches[-1].output)
+    passages = read[0] if read else []
+    if not passages:
+        return AnswerPlan("Nothing in your files to summarize.")
+    text = "\n".join(str(passage.get("text", "")) for passage in passages)
+    summary = summarize(text, count=request.count, bullets=request.bullets)
+    sources = sorted({citation(passage) for passage in passages})
+    return AnswerPlan(
+        f"{describe_summary(summary, bullets=request.bullets)}\n{summary}\n"
+        f"Sources: {'; '.join(sources)}"
+    )
+
+
+def _review_plan(text: str, system_instructions: str | None, schema: dict) -> Plan:
+    outcome, feedback = verdict(text, system_instructions)
+    fields = {}
+    for enum_field in enum_fields(schema):
+        values = {str(value).lower(): value for value in enum_field.values}
+        if "pass" in values:
+            wanted = ["pass"] if outcome == "pass" else ["revise", "fail", "reject"]
+            fields[enum_field.name] = next(values[v] for v in wanted if v in values)
+    for name in ("feedback", "comments", "reason", "notes"):
+        fields.setdefault(name, feedback)
+    return AnswerPlan(f"{outcome}: {feedback}", fields=fields)
+
+
+def _classification_plan(text: str, schema: dict) -> Plan | None:
+    choices = {
+        enum_field.name: classify(text, enum_field)
+        for enum_field in enum_fields(schema)
+    }
+    if not choices:
+        return None
+    fields: dict[str, Any] = {name: value for name, (value, _c) in choices.items()}
+    confidence = resolve(output_schema_property(schema, "confidence"), schema)
+    chosen, _nullable = non_null(confidence, schema)
+    if "confidence" not in fields and chosen.get("type") == "number":
+        fields["confidence"] = next(iter(choices.values()))[1]
+    return AnswerPlan(describe_choices(choices), fields=fields)
+
+
+def output_schema_property(schema: dict, name: str) -> dict:
+    return resolve(schema, schema).get("properties", {}).get(name, {})
+
+
+def _relay(name: str, output: str | None) -> AnswerPlan:
+    result = output or "(no output)"
+    number = parse_number(result)
+    try:
+        data = json.loads(result)
+    except json.JSONDecodeError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("answer"), int | float):
+        number = data["answer"]
+        explanation = data.get("explanation") or ""
+        return AnswerPlan(
+            f"{name} answered {format_number(number)}. {explanation}".strip(),
+            number=number,
+        )
+    return AnswerPlan(f"{name} says: {result}", number=number)
+
+
 def decide(
     *,
     conversation: Conversation,
@@ -138,6 +256,7 @@ def decide(
     tools: list[Any],
     handoffs: list[Any],
     tool_choice: str | None = None,
+    output_schema: dict | None = None,
 ) -> Plan:
     """What to do this turn: call one tool (or hand off), or answer."""
     text = conversation.user_text
@@ -167,34 +286,70 @@ def decide(
                 f"I'll hand it to {target.agent_name}.",
             )
 
-    if CALCULATOR in function_tools:
-        steps = plan_arithmetic(
+    if output_schema is not None and is_review_schema(output_schema):
+        return _review_plan(text, system_instructions, output_schema)
+
+    summary_asked = is_summary_request(text)
+    steps = (
+        []
+        if summary_asked
+        else plan_arithmetic(
             text, continues=bool(numbers_in(conversation.earlier_answer))
         )
-        if steps:
-            return _calculator_plan(conversation, steps)
+    )
+    if CALCULATOR in function_tools and steps:
+        return _calculator_plan(conversation, steps)
 
-    if FILE_SEARCH in function_tools and is_question(text):
+    if FILE_SEARCH in function_tools and is_question(text) and not summary_asked:
         searches = conversation.calls_to(FILE_SEARCH)
         if searches:
-            return AnswerPlan(_quote_passages(text, searches[-1].output))
-        schema = function_tools[FILE_SEARCH].params_json_schema
-        return ToolCallPlan(
-            FILE_SEARCH,
-            ArgumentBuilder(text, overrides={"query": text}).build(schema),
+            return AnswerPlan(answer_from_passages(text, searches[-1].output))
+        return _search_files(
+            function_tools[FILE_SEARCH],
+            text,
             f"This is a question; I'll search the files for: {shorten(text, 120)}",
         )
 
-    chosen = _best_match(
-        text, [(t, t.name, t.description or "") for t in function_tools.values()]
-    )
+    if summary_asked:
+        return _summary_plan(conversation, read_request(text), function_tools)
+    if SUMMARY_ROLE.search(system_instructions or "") and len(text.split()) >= 6:
+        request = SummaryRequest(text=text, count=None, bullets=False)
+        return _summary_plan(conversation, request, function_tools)
+
+    if output_schema is not None:
+        classified = _classification_plan(text, output_schema)
+        if classified is not None:
+            return classified
+
+    if steps:
+        helper = _best_match(
+            "arithmetic math calculator sums",
+            [(t, t.name, t.description or "") for t in function_tools.values()],
+        )
+        if helper is None:
+            return _internal_arithmetic(steps, conversation.earlier_answer)
+        earlier = conversation.calls_to(helper.name)
+        if earlier:
+            return _relay(helper.name, earlier[-1].output)
+        return ToolCallPlan(
+            helper.name,
+            ArgumentBuilder(text).build(helper.params_json_schema),
+            f"This is arithmetic; I'll ask {helper.name}.",
+        )
+    if looks_like_arithmetic(text) and not summary_asked:
+        return AnswerPlan(cannot_parse_arithmetic(text))
+
+    # The calculator is only ever called with arithmetic read from the text.
+    matchable = [
+        (t, t.name, t.description or "")
+        for t in function_tools.values()
+        if t.name != CALCULATOR
+    ]
+    chosen = _best_match(text, matchable)
     if chosen is not None:
         earlier = conversation.calls_to(chosen.name)
         if earlier:
-            result = earlier[-1].output or "(no output)"
-            return AnswerPlan(
-                f"{chosen.name} says: {result}", number=parse_number(result)
-            )
+            return _relay(chosen.name, earlier[-1].output)
         words = _matched_words(text, chosen.name, chosen.description or "")
         return ToolCallPlan(
             chosen.name,
@@ -202,18 +357,7 @@ def decide(
             f"The request mentions {', '.join(words)}; I'll call {chosen.name}.",
         )
 
-    return AnswerPlan(_plain_reply(text, system_instructions))
-
-
-def _plain_reply(text: str, system_instructions: str | None) -> str:
-    heard = shorten(text, 160) or "(nothing)"
-    instructions = first_sentence(system_instructions or "")
-    if instructions:
-        return (
-            f'[Demo model] My instructions say: "{instructions}" '
-            f'A real model would now answer your message: "{heard}"'
-        )
-    return f'[Demo model] A real model would now answer your message: "{heard}"'
+    return AnswerPlan(cannot_write(text))
 
 
 def answer_text(
@@ -234,5 +378,6 @@ def answer_text(
         answer=plan.text,
         question=conversation.user_text,
         number=number,
+        fields=plan.fields,
     )
     return json.dumps(value, ensure_ascii=False)

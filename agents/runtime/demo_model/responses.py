@@ -90,6 +90,11 @@ def build_turn(
         tools=tools,
         handoffs=handoffs,
         tool_choice=tool_choice if isinstance(tool_choice, str) else None,
+        output_schema=(
+            None
+            if output_schema is None or output_schema.is_plain_text()
+            else output_schema.json_schema()
+        ),
     )
     suffix = f"{conversation.total_calls + 1}_{conversation.fingerprint}"
     output: list[Any] = []

@@ -10,7 +10,7 @@ from typing import Any
 from agents.runtime.demo_model.words import find_time_zone, numbers_in
 
 
-def _resolve(schema: Any, root: dict[str, Any]) -> dict[str, Any]:
+def resolve(schema: Any, root: dict[str, Any]) -> dict[str, Any]:
     seen = 0
     while isinstance(schema, dict) and "$ref" in schema and seen < 20:
         reference = schema["$ref"]
@@ -28,10 +28,10 @@ def _variants(schema: dict[str, Any], root: dict[str, Any]) -> list[dict[str, An
         if key in schema:
             variants = []
             for option in schema[key]:
-                variants.extend(_variants(_resolve(option, root), root))
+                variants.extend(_variants(resolve(option, root), root))
             return variants
     if "allOf" in schema and len(schema["allOf"]) == 1:
-        merged = {**schema, **_resolve(schema["allOf"][0], root)}
+        merged = {**schema, **resolve(schema["allOf"][0], root)}
         merged.pop("allOf")
         return _variants(merged, root)
     types = schema.get("type")
@@ -42,7 +42,7 @@ def _variants(schema: dict[str, Any], root: dict[str, Any]) -> list[dict[str, An
     return [schema]
 
 
-def _non_null(schema: dict[str, Any], root: dict[str, Any]) -> tuple[dict, bool]:
+def non_null(schema: dict[str, Any], root: dict[str, Any]) -> tuple[dict, bool]:
     variants = _variants(schema, root)
     nullable = any(variant.get("type") == "null" for variant in variants)
     enum = schema.get("enum")
@@ -113,7 +113,7 @@ class ArgumentBuilder:
         return value if isinstance(value, dict) else {}
 
     def _value(self, schema: Any, root: dict, *, name: str, top: bool = False) -> Any:
-        chosen, nullable = _non_null(_resolve(schema, root), root)
+        chosen, nullable = non_null(resolve(schema, root), root)
         if "const" in chosen:
             return chosen["const"]
         enum = [value for value in chosen.get("enum", []) if value is not None]
@@ -164,16 +164,18 @@ def fill_output(
     answer: str,
     question: str,
     number: int | float,
+    fields: dict[str, Any] | None = None,
 ) -> Any:
     """A value valid against ``schema``: the answer in strings, ``number`` in
     numbers, enums at the first value the question names (else the first),
     one item in arrays. A ``confidence`` from 0 to 1 is high when an enum
     value was named, low when it was not: a classifier's answer."""
     lower = question.lower()
+    fields = fields or {}
     named: list[bool] = []
 
     def value(node: Any, name: str) -> Any:
-        chosen, _nullable = _non_null(_resolve(node, schema), schema)
+        chosen, _nullable = non_null(resolve(node, schema), schema)
         if "const" in chosen:
             return chosen["const"]
         enum = [item for item in chosen.get("enum", []) if item is not None]
@@ -192,8 +194,9 @@ def fill_output(
         ):
             return 0.9 if any(named) else 0.3
         if kind == "object":
+            given = fields if node is schema else {}
             return {
-                key: value(subschema, key)
+                key: given[key] if key in given else value(subschema, key)
                 for key, subschema in chosen.get("properties", {}).items()
             }
         if kind == "array":

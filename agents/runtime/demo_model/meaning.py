@@ -1,0 +1,75 @@
+"""Meaning by embeddings, for summaries, classification and file answers.
+
+The demo model always uses the site's local MiniLM, never an embeddings API,
+so it stays offline even where files are embedded by a provider. The model
+loads on the first task that needs it (about a quarter of a second), and
+arithmetic, tools and refusals never wait for it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import numpy as np
+from django.conf import settings
+
+SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+
+
+@functools.cache
+def _local_embedder():
+    # Heavy (onnxruntime and a 23 MB model): imported only when first needed.
+    from files.embeddings import LocalMiniLM
+
+    return LocalMiniLM(threads=settings.EMBEDDINGS_THREADS)
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """One L2-normalized row per text."""
+    if settings.EMBEDDINGS_PROVIDER == "local":
+        # The process's shared model, when files use the local one too.
+        from files.embeddings import get_embedder
+
+        return get_embedder().embed(texts)
+    return _local_embedder().embed(texts)
+
+
+def similarities(text: str, others: list[str]) -> list[float]:
+    """Cosine similarity of ``text`` to each of ``others``."""
+    if not others:
+        return []
+    vectors = embed([text, *others])
+    return [float(value) for value in vectors[1:] @ vectors[0]]
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences (and list items) of ``text``, without bullets."""
+    found = []
+    for part in SENTENCE_END.split(text):
+        part = BULLET.sub("", part).strip()
+        if re.search(r"[A-Za-z0-9]", part):
+            found.append(part)
+    return found
+
+
+def most_central(items: list[str], count: int) -> list[str]:
+    """The ``count`` items closest to the centroid of all, in their order."""
+    if len(items) <= count:
+        return items
+    vectors = embed(items)
+    centroid = vectors.mean(axis=0)
+    centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
+    scores = vectors @ centroid
+    chosen = sorted(np.argsort(-scores, kind="stable")[:count])
+    return [items[index] for index in chosen]
+
+
+def closest(query: str, items: list[str], count: int) -> list[str]:
+    """The ``count`` items most similar to ``query``, in their order."""
+    if len(items) <= count:
+        return items
+    scores = similarities(query, items)
+    chosen = sorted(sorted(range(len(items)), key=lambda i: -scores[i])[:count])
+    return [items[index] for index in chosen]
