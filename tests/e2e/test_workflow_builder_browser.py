@@ -136,8 +136,8 @@ def test_build_run_approve_and_inspect_a_workflow(
     # Live, the branches' steps went into their lanes, side by side.
     lanes = page.locator(".lanes .lane")
     expect(lanes).to_have_count(2)
-    expect(lanes.nth(0)).to_contain_text("You are Solver")
-    expect(lanes.nth(1)).to_contain_text("You are Explainer")
+    expect(lanes.nth(0)).to_contain_text("Solver")
+    expect(lanes.nth(1)).to_contain_text("Explainer")
     screenshot(page, "waiting")
     approval.get_by_role("button", name="Approve").click()
     expect(page.locator("#run-status [data-status=completed]")).to_be_visible()
@@ -152,8 +152,11 @@ def test_build_run_approve_and_inspect_a_workflow(
         "routed to solve"
     )
     expect(page.locator("article.step-node[data-event=reviewed]")).to_be_visible()
-    expect(page.locator(".lanes .lane").nth(0)).to_contain_text("You are Solver")
-    expect(page.locator("#run-result")).to_contain_text("You are Writer")
+    expect(page.locator(".lanes .lane").nth(0)).to_contain_text("Solver")
+    # The writer's is the offline model's honest answer: it cannot write prose.
+    expect(page.locator("#run-result")).to_contain_text(
+        "The offline model (local/demo) cannot write"
+    )
     screenshot(page, "run")
     # One node's steps at a time: the reviewer's, then the solver's (inside
     # its lane of the parallel node).

@@ -144,7 +144,7 @@ def test_running_from_the_page_pauses_for_approval_and_the_run_page_shows_lanes(
     for index, name in enumerate(("Alpha", "Beta")):
         lane = page.index(f'id="lane-{started_step.order}-{index}"')
         end = page.index("</ol>", lane)
-        assert f"You are {name}" in page[lane:end]
+        assert f'<span class="step-label">{name}</span>' in page[lane:end]
     assert 'name="decision"' in page
 
     decided = client.post(

@@ -5,6 +5,7 @@ whole workflow, approvals, and one budget that pauses the run when spent."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -61,7 +62,8 @@ def agent(owner, name, **data):
 
 def test_a_sequential_chain_feeds_each_node_the_one_before(owner):
     research, outline, draft = (
-        agent(owner, name) for name in ("Researcher", "Outliner", "Drafter")
+        agent(owner, name, instructions=f"You are {name}. Summarize what you get.")
+        for name in ("Researcher", "Outliner", "Drafter")
     )
     flow = workflow(
         owner,
@@ -72,7 +74,7 @@ def test_a_sequential_chain_feeds_each_node_the_one_before(owner):
             {"id": "d", "kind": "agent", "agent": draft.pk},
         ],
     )
-    done = run(flow, input="Tides and the moon")
+    done = run(flow, input="Tides follow the moon around the earth every day.")
     assert done.status == RunStatus.COMPLETED, done.error
     answers = steps(done, "agent-response")
     assert [(s.payload["node"], s.payload["agent"]) for s in answers] == [
@@ -80,10 +82,11 @@ def test_a_sequential_chain_feeds_each_node_the_one_before(owner):
         ("o", "Outliner"),
         ("d", "Drafter"),
     ]
-    # The demo model repeats what it was given: each got the one before's answer.
-    assert "Tides and the moon" in answers[0].payload["text"]
-    assert "You are Researcher" in answers[1].payload["text"]
-    assert "You are Outliner" in answers[2].payload["text"]
+    # Each summarized what it was given: the one before's answer.
+    for answer in answers:
+        assert answer.payload["text"].endswith(
+            "\nTides follow the moon around the earth every day."
+        )
     assert done.final_output == answers[2].payload["text"]
     assert node_events(done) == [
         ("chain", "started"),
@@ -125,9 +128,10 @@ def test_parallel_branches_each_get_a_lane_and_the_aggregate_joins_them(owner):
         "v": f"{started.order}-2",
     }
     pieces = done.final_output.split("\n--\n")
-    assert len(pieces) == 3
-    for piece, name in zip(pieces, names, strict=True):
-        assert f"You are {name}" in piece
+    assert pieces == [
+        steps(done, "agent-response", node=node)[0].payload["text"]
+        for node in ("h", "p", "v")
+    ]
 
 
 def test_a_failed_branch_stops_only_itself(owner):
@@ -144,7 +148,9 @@ def test_a_failed_branch_stops_only_itself(owner):
     )
     done = run(flow)
     assert done.status == RunStatus.COMPLETED, done.error
-    assert "You are Good" in done.final_output
+    (answer,) = steps(done, "agent-response")
+    assert answer.payload["agent"] == "Good"
+    assert answer.payload["text"] in done.final_output
     (note,) = steps(done, "node", event="branches_failed")
     assert "No OpenAI API key" in note.payload["failed"]["bad"]
     assert steps(done, "node", key="fan/bad", event="failed")
@@ -206,10 +212,10 @@ def test_the_router_picks_a_branch_by_category_and_confidence(
     assert routed.payload["default"] is default
     if not default:
         assert routed.payload["category"] == category
-        assert routed.payload["confidence"] == 0.9
+        assert routed.payload["confidence"] > 0.5
     else:
-        # Nothing named: the demo classifier is unsure, below the threshold.
-        assert routed.payload["confidence"] == 0.3
+        # Close to no category: the demo classifier answers "other".
+        assert routed.payload["category"] == "other"
     answers = steps(done, "agent-response")
     assert [a.payload["node"] for a in answers] == ["route", target]
 
@@ -245,7 +251,7 @@ def openai_fake(settings):
 
 
 def loop_flow(owner, max_iterations=3):
-    writer = agent(owner, "Writer")
+    writer = agent(owner, "Writer", model="openai/gpt-4.1-mini")
     reviewer = agent(owner, "Reviewer", model="openai/gpt-4.1-mini")
     return workflow(
         owner,
@@ -265,7 +271,9 @@ def loop_flow(owner, max_iterations=3):
 
 def test_a_loop_repeats_until_the_reviewer_passes_the_work(owner, openai_fake):
     openai_fake.script = [
+        text("Tides rise and fall."),
         text('{"verdict": "revise", "feedback": "Mention the moon."}'),
+        text("The moon makes the tides rise and fall."),
         text('{"verdict": "pass", "feedback": "Good."}'),
     ]
     done = run(loop_flow(owner))
@@ -278,12 +286,14 @@ def test_a_loop_repeats_until_the_reviewer_passes_the_work(owner, openai_fake):
     drafts = steps(done, "agent-response", node="write")
     assert [d.payload["key"] for d in drafts] == ["polish/1/write", "polish/2/write"]
     # The second round saw the first draft and the feedback.
-    assert "Mention the moon" in drafts[1].payload["text"]
-    assert done.final_output == drafts[1].payload["text"]
+    second_round = json.dumps(openai_fake.model_requests[2]["body"])
+    assert "Mention the moon" in second_round
+    assert "Tides rise and fall." in second_round
+    assert done.final_output == "The moon makes the tides rise and fall."
     (passed,) = steps(done, "node", event="passed")
     assert passed.payload["rounds"] == 2
     # The reviewer was asked for a verdict, with the task and the work.
-    body = openai_fake.model_requests[0]["body"]
+    body = openai_fake.model_requests[1]["body"]
     assert body["text"]["format"]["schema"]["properties"]["verdict"]["enum"] == [
         "pass",
         "revise",
@@ -292,7 +302,9 @@ def test_a_loop_repeats_until_the_reviewer_passes_the_work(owner, openai_fake):
 
 def test_a_loop_stops_at_its_limit_with_the_last_draft(owner, openai_fake):
     openai_fake.script = [
+        text("A long draft."),
         text('{"verdict": "revise", "feedback": "Shorter."}'),
+        text("A draft."),
         text('{"verdict": "revise", "feedback": "Shorter still."}'),
     ]
     done = run(loop_flow(owner, max_iterations=2))
@@ -338,12 +350,14 @@ def test_when_retries_are_spent_the_fallback_agent_answers(owner, openai_fake):
     assert done.status == RunStatus.COMPLETED, done.error
     (fallback,) = steps(done, "node", event="fallback")
     assert fallback.payload["agent"] == "Steady"
-    assert "You are Steady" in done.final_output
+    answer = steps(done, "agent-response")[-1]
+    assert answer.payload["agent"] == "Steady"
+    assert done.final_output == answer.payload["text"]
 
 
 def test_an_input_template_reads_the_workflow_input_and_earlier_nodes(owner):
-    first = agent(owner, "First")
-    second = agent(owner, "Second")
+    first = agent(owner, "First", instructions="Summarize what you get.")
+    second = agent(owner, "Second", instructions="Summarize what you get.")
     flow = workflow(
         owner,
         [
@@ -357,9 +371,11 @@ def test_an_input_template_reads_the_workflow_input_and_earlier_nodes(owner):
         ],
         edges=[{"from": "a", "to": "b"}],
     )
-    done = run(flow, input="Kelp")
+    done = run(flow, input="Kelp forests grow fast in cold and clear water.")
     answer = steps(done, "agent-response", node="b")[0].payload["text"]
-    assert "Original: Kelp / A said: [Demo model]" in answer
+    assert (
+        "Original: Kelp forests grow fast in cold and clear water. / A said: " in answer
+    )
 
 
 def approval_flow(owner):
@@ -384,7 +400,10 @@ def test_an_approval_pauses_the_run_and_approving_resumes_it(owner, as_user):
     assert [w["node"] for w in workflow_run.waiting] == ["ok"]
     (asked,) = steps(done, "approval", event="requested")
     assert asked.payload["message"] == "Send it?"
-    assert "You are Drafter" in asked.payload["text"]
+    assert (
+        asked.payload["text"]
+        == done.steps.get(type="agent-response", payload__node="draft").payload["text"]
+    )
     # Paused: nothing held.
     assert CreditAccount.objects.get(user=owner).held == 0
     client = as_user(owner)
@@ -403,7 +422,10 @@ def test_an_approval_pauses_the_run_and_approving_resumes_it(owner, as_user):
     workflow_run_execute(run_id=done.pk, worker="test")
     done.refresh_from_db()
     assert done.status == RunStatus.COMPLETED, done.error
-    assert "You are Sender" in done.final_output
+    assert (
+        done.final_output
+        == done.steps.get(type="agent-response", payload__node="send").payload["text"]
+    )
     # The drafter ran once: its result came from the saved state.
     assert len(steps(done, "agent-response", node="draft")) == 1
     (approved,) = steps(done, "approval", event="approved")
@@ -530,7 +552,10 @@ def test_a_workflow_whose_agent_is_gone_cannot_start(owner, as_user):
 def test_an_aggregate_agent_merges_what_several_nodes_lead_to_it(owner):
     """Two nodes fed by one edge each run at once (fan-out by edges) and an
     aggregate with an agent merges both of their outputs (fan-in)."""
-    left, right, merger = (agent(owner, name) for name in ("Left", "Right", "Merger"))
+    left, right, merger = (
+        agent(owner, name, instructions="Summarize what you get.")
+        for name in ("Left", "Right", "Merger")
+    )
     flow = workflow(
         owner,
         [
@@ -546,7 +571,7 @@ def test_an_aggregate_agent_merges_what_several_nodes_lead_to_it(owner):
             {"from": "r", "to": "merge"},
         ],
     )
-    paused = run(flow, input="Two views on tides")
+    paused = run(flow, input="The moon pulls the sea, and the sun helps a little.")
     assert paused.status == RunStatus.PAUSED
     from workflows.runs import workflow_run_decide
 
@@ -557,7 +582,10 @@ def test_an_aggregate_agent_merges_what_several_nodes_lead_to_it(owner):
     (merged,) = steps(paused, "agent-response", node="merge")
     # The merger was asked to merge both, each under its node's name.
     assert merged.payload["agent"] == "Merger"
-    assert "Merge these results" in merged.payload["text"]
+    assert (
+        "The moon pulls the sea, and the sun helps a little."
+        in (merged.payload["text"])
+    )
     assert paused.final_output == merged.payload["text"]
     state = WorkflowRun.objects.get(pk=paused.pk).state
     assert set(state["results"]["merge"]["parts"]) == {"l", "r"}

@@ -1,18 +1,32 @@
-"""The ``local/demo`` model: deterministic, offline, and good enough to show off.
+"""The ``local/demo`` model: deterministic, offline, and useful where no
+generative model is needed.
 
 ``DemoModel`` answers without a network by reading the conversation it is given
 and following fixed rules, in order:
 
-1. on the first turn, hand off to the agent whose name and description share
+1. a tool the settings force is called first;
+2. on the first turn, hand off to the agent whose name and description share
    the most words with the user's message;
-2. with the ``calculator`` tool and arithmetic in the message, call it once per
-   operation ("5 + 10, then multiply by 3" is two calls) and give the result;
-3. with a ``file_search`` tool and a question, search, then quote the passages
-   found with their sources;
-4. with a tool whose name or description shares words with the message, call
+3. with an output schema whose verdict can pass or revise (a reviewer), check
+   what can be checked: not empty, length limits and required words the task
+   states, valid JSON when asked;
+4. with the ``calculator`` tool and arithmetic in the message (percentages,
+   chains, parentheses, powers, units of time), call it once per operation
+   and give the result; a number it cannot place means no answer, never a
+   guess;
+5. with a ``file_search`` tool and a question, search, then quote the best
+   passage's most relevant sentences with its file, page and section, or say
+   that nothing in the files is about it;
+6. for "Summarize: …" (or an agent told to summarize), the most central
+   sentences by meaning, of the length asked;
+7. with an output schema with an enum, pick each value by meaning, with a
+   confidence;
+8. arithmetic without the calculator: the calculator's evaluator, run here,
+   saying so;
+9. with a tool whose name or description shares words with the message, call
    it once with arguments built from its schema, then relay its result;
-5. with an output schema, answer with JSON that fits it;
-6. otherwise, reply briefly with what its instructions would have it do.
+10. otherwise, say plainly that it cannot write this and how to connect a
+    real model.
 
 It is stateless: every turn is decided from the items since the latest user
 message (tool calls and their outputs), so a run can resume anywhere. Before a
@@ -20,11 +34,14 @@ tool call it emits a reasoning item (a short "thought"), as reasoning models do.
 Streaming yields the events the Responses API would, text word by word, and
 ends with ``response.completed`` carrying the whole response and its usage.
 
-Its modules: ``conversation`` reads the input items, ``words`` and
-``arithmetic`` read the user's message, ``schemas`` fills JSON schemas,
-``decisions`` picks the turn's behaviour, ``responses`` builds the Responses
-API's items, usage and stream events, and ``model`` holds ``DemoModel`` and
-``DemoModelProvider``; ``constants`` holds the names and limits.
+Its modules: ``conversation`` reads the input items, ``words``, ``phrasing``
+and ``arithmetic`` read the user's message, ``meaning`` embeds text with the
+local MiniLM (loaded on first use), ``passages``, ``summaries``, ``classify``
+and ``review`` do those tasks, ``honest`` says what it cannot do, ``schemas``
+fills JSON schemas, ``decisions`` picks the turn's behaviour, ``responses``
+builds the Responses API's items, usage and stream events, and ``model``
+holds ``DemoModel`` and ``DemoModelProvider``; ``constants`` holds the names
+and limits.
 """
 
 from agents.runtime.demo_model.arithmetic import (

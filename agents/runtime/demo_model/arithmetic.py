@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -26,6 +27,7 @@ VERBS = {
 }
 SHORTHANDS: dict[str, tuple[str, int | float]] = {
     "sqrt": ("power", 0.5),
+    "cbrt": ("power", 1 / 3),
     "square": ("power", 2),
     "cube": ("power", 3),
     "double": ("multiply", 2),
@@ -34,6 +36,11 @@ SHORTHANDS: dict[str, tuple[str, int | float]] = {
 }
 PHRASES = [
     (r"\b(?:the\s+)?square\s+root\s+of\b|\bsqrt\s+of\b", " sqrt "),
+    (r"\b(?:the\s+)?cube\s+root\s+of\b", " cbrt "),
+    (r"\bhalf\s+of\b", " 0.5 * "),
+    (r"\b(?:a|one)\s+third\s+of\b", " 1 / 3 * "),
+    (r"\b(?:a|one)\s+quarter\s+of\b", " 0.25 * "),
+    (r"\btwice\b", " 2 * "),
     (r"\b(?:raised\s+)?to\s+the\s+power\s+of\b|\braised\s+to\b", " ** "),
     (r"\bmultiplied\s+by\b|\btimes\b", " * "),
     (r"\bdivided\s+by\b", " / "),
@@ -66,6 +73,7 @@ CLAUSE_BREAK = re.compile(
     r"\band\s+then\b|\bthen\b|\bafter\s+that\b|\band\s+finally\b|[,;]|(?<!\d)\.(?!\d)"
 )
 TOKEN = re.compile(r"\d+(?:\.\d+)?|\*\*|//|[-+*/%()]|[a-z]+")
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
 ARITHMETIC_TOKEN = re.compile(r"\d+(?:\.\d+)?|\*\*|//|[-+*/%()]")
 
 
@@ -237,4 +245,24 @@ def plan_arithmetic(text: str, *, continues: bool = False) -> list[ArithmeticSte
             start = _lone_number(tokens)
         if len(steps) >= MAX_ARITHMETIC_STEPS:
             break
+    # A number the plan leaves out ("45 minutes plus 30 minutes in hours")
+    # means the question was not understood: no answer beats a wrong one.
+    if steps and _unused_numbers(normalized, steps, start):
+        return []
     return steps
+
+
+def _unused_numbers(
+    text: str, steps: list[ArithmeticStep], start: int | float | None
+) -> bool:
+    written = Counter(float(number) for number in NUMBER.findall(text))
+    used: Counter[float] = Counter()
+    if start is not None:
+        used[float(start)] += 1
+    for step in steps:
+        for operand in (step.a, step.b):
+            if isinstance(operand, int | float):
+                used[float(operand)] += 1
+        for number in NUMBER.findall(step.expression or ""):
+            used[float(number)] += 1
+    return bool(written - used)

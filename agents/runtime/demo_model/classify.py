@@ -2,7 +2,8 @@
 confidence that means something.
 
 Each category is scored by the cosine similarity of the input to its name
-(and its description, when the schema gives one), plus a bonus when the
+(and its description, when the schema gives one, or else what such a
+category usually covers, for common names), plus a bonus when the
 input names it. "Other" (or "none", "unknown"…) is not embedded: it stands at
 a fixed similarity, ``NOTHING_MATCHES``, so an input close to no category
 falls to it. The confidence is the chosen category's share of a softmax over
@@ -35,7 +36,33 @@ OTHER_NAMES = frozenset(
         "unsure",
     ]
 )
-NOTHING_MATCHES = 0.15
+# What common category names cover, for schemas that describe none: a
+# category's bare name is a weak embedding ("technical" is far from "the app
+# crashes"), its usual contents are not.
+GLOSSES = {
+    "billing": "payment, invoice, charge, refund, subscription, price",
+    "payment": "payment, invoice, charge, card, refund",
+    "refund": "refund, money back, return, charged twice",
+    "technical": "technical problem: bug, error, crash, not working, broken app",
+    "bug": "bug, error, crash, broken, not working",
+    "bug report": "bug, error, crash, broken, not working",
+    "account": "account, login, sign in, password, profile, email address",
+    "shipping": "shipping, delivery, package, parcel, tracking, late order",
+    "sales": "sales, pricing, quote for seats, buy a plan, discount",
+    "support": "support, help with a problem, not working, how do I",
+    "positive": "positive, love it, great, happy, thank you, excellent",
+    "negative": "negative, terrible, angry, hate, disappointed, awful",
+    "neutral": "neutral, a plain question, information, a fact",
+    "feature request": "feature request, it would be great if you added",
+    "feedback": "feedback, opinion, suggestion, praise",
+    "complaint": "complaint, unhappy, disappointed, bad service",
+    "math": "math, arithmetic, numbers, sums, calculation",
+    "history": "history, past events, dates, wars, empires, kings",
+    "science": "science, physics, chemistry, biology, experiments",
+    "spam": "spam, advertising, scam, unsolicited offer",
+    "urgent": "urgent, emergency, immediately, outage, down",
+}
+NOTHING_MATCHES = 0.25
 NAMED_BONUS = 0.3
 SHARPNESS = 15.0
 
@@ -84,7 +111,10 @@ def classify(text: str, field: EnumField) -> tuple[str, float]:
     if not real:
         return field.values[0], 0.0
     scores = similarities(text, [_label(value) for value in real])
-    described = [(i, field.descriptions.get(v, "")) for i, v in enumerate(real)]
+    described = [
+        (i, field.descriptions.get(v) or GLOSSES.get(_label(v).lower(), ""))
+        for i, v in enumerate(real)
+    ]
     described = [(i, text) for i, text in described if text]
     if described:
         extra = similarities(text, [description for _i, description in described])
@@ -97,8 +127,13 @@ def classify(text: str, field: EnumField) -> tuple[str, float]:
     shares = _softmax([*scores, NOTHING_MATCHES])
     best = max(range(len(real)), key=lambda index: shares[index])
     if shares[best] < shares[-1] and other is not None:
-        return other, round(shares[-1], 2)
-    return real[best], round(shares[best], 2)
+        return other, _rounded(shares[-1])
+    return real[best], _rounded(shares[best])
+
+
+def _rounded(share: float) -> float:
+    # A similarity is evidence, not proof: never quite certain.
+    return min(round(share, 2), 0.99)
 
 
 def describe(choices: dict[str, tuple[str, float]]) -> str:

@@ -30,9 +30,13 @@ from agents.runtime.demo_model.passages import (
     read_passages,
     topic,
 )
-from agents.runtime.demo_model.phrasing import looks_like_arithmetic
+from agents.runtime.demo_model.phrasing import (
+    already_worked_out,
+    looks_like_arithmetic,
+)
 from agents.runtime.demo_model.review import is_review_schema, verdict
 from agents.runtime.demo_model.schemas import (
+    ZONE_NAMES,
     ArgumentBuilder,
     fill_output,
     non_null,
@@ -47,6 +51,7 @@ from agents.runtime.demo_model.summaries import (
 from agents.runtime.demo_model.summaries import describe as describe_summary
 from agents.runtime.demo_model.words import (
     content_words,
+    find_time_zone,
     is_question,
     numbers_in,
     parse_number,
@@ -56,6 +61,12 @@ from agents.runtime.sdk import AgentOutputSchemaBase, FunctionTool
 from agents.tools.calculator import calculate, format_number
 from agents.tools.registry import ToolInputError
 
+# What a request for a summary says about its form, not its subject.
+COMMAND_WORDS = re.compile(
+    r"\b(?:summari[sz]e|summary|tl;?dr|bullets?|points?|sentences?|\d+|one|two|"
+    r"three|four|five)\b",
+    re.IGNORECASE,
+)
 # Instructions that make an agent a summarizer of whatever it is given.
 SUMMARY_ROLE = re.compile(r"\b(?:summari[sz]e|condense)\b", re.IGNORECASE)
 
@@ -183,7 +194,7 @@ def _summary_plan(
     if not searches:
         return _search_files(
             function_tools[FILE_SEARCH],
-            topic(conversation.user_text),
+            topic(COMMAND_WORDS.sub(" ", conversation.user_text)),
             "This asks for a summary of the files; I'll read the passages first.",
             k=10,
         )
@@ -249,6 +260,18 @@ def _relay(name: str, output: str | None) -> AnswerPlan:
     return AnswerPlan(f"{name} says: {result}", number=number)
 
 
+def _zone_tool(text: str, tools: dict[str, FunctionTool]) -> FunctionTool | None:
+    """A tool that takes a time zone, when the text names a place ("Is it
+    morning in Lima?")."""
+    if find_time_zone(text) is None:
+        return None
+    for tool in tools.values():
+        properties = tool.params_json_schema.get("properties", {})
+        if any(name.lower() in ZONE_NAMES for name in properties):
+            return tool
+    return None
+
+
 def decide(
     *,
     conversation: Conversation,
@@ -290,24 +313,23 @@ def decide(
         return _review_plan(text, system_instructions, output_schema)
 
     summary_asked = is_summary_request(text)
-    steps = (
-        []
-        if summary_asked
-        else plan_arithmetic(
-            text, continues=bool(numbers_in(conversation.earlier_answer))
-        )
-    )
+    computing = not summary_asked and not already_worked_out(text)
+    continues = bool(numbers_in(conversation.earlier_answer))
+    steps = plan_arithmetic(text, continues=continues) if computing else []
     if CALCULATOR in function_tools and steps:
         return _calculator_plan(conversation, steps)
 
-    if FILE_SEARCH in function_tools and is_question(text) and not summary_asked:
+    # A question, or a statement with enough to search for ("I was charged
+    # twice on my invoice"); not "Thanks, that was helpful".
+    about_something = is_question(text) or len(content_words(text)) >= 3
+    if FILE_SEARCH in function_tools and about_something and not summary_asked:
         searches = conversation.calls_to(FILE_SEARCH)
         if searches:
             return AnswerPlan(answer_from_passages(text, searches[-1].output))
         return _search_files(
             function_tools[FILE_SEARCH],
             text,
-            f"This is a question; I'll search the files for: {shorten(text, 120)}",
+            f"I'll search the files for: {shorten(text, 120)}",
         )
 
     if summary_asked:
@@ -336,7 +358,7 @@ def decide(
             ArgumentBuilder(text).build(helper.params_json_schema),
             f"This is arithmetic; I'll ask {helper.name}.",
         )
-    if looks_like_arithmetic(text) and not summary_asked:
+    if computing and looks_like_arithmetic(text):
         return AnswerPlan(cannot_parse_arithmetic(text))
 
     # The calculator is only ever called with arithmetic read from the text.
@@ -345,7 +367,7 @@ def decide(
         for t in function_tools.values()
         if t.name != CALCULATOR
     ]
-    chosen = _best_match(text, matchable)
+    chosen = _best_match(text, matchable) or _zone_tool(text, function_tools)
     if chosen is not None:
         earlier = conversation.calls_to(chosen.name)
         if earlier:

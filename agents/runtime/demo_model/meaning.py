@@ -14,7 +14,7 @@ import re
 import numpy as np
 from django.conf import settings
 
-SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
@@ -44,26 +44,54 @@ def similarities(text: str, others: list[str]) -> list[float]:
     return [float(value) for value in vectors[1:] @ vectors[0]]
 
 
+def _paragraphs(text: str) -> list[str]:
+    """Lines joined into paragraphs; a blank line, a heading or a list item
+    starts a new one, as in Markdown."""
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        heading = stripped.startswith("#")
+        starts_new = not stripped or heading or BULLET.match(line)
+        if starts_new and current:
+            paragraphs.append(" ".join(current))
+            current = []
+        if heading:
+            paragraphs.append(stripped)
+        elif stripped:
+            current.append(stripped)
+    if current:
+        paragraphs.append(" ".join(current))
+    return paragraphs
+
+
 def sentences(text: str) -> list[str]:
-    """The sentences (and list items) of ``text``, without bullets."""
+    """The sentences (and list items) of ``text``, without bullets or
+    headings."""
     found = []
-    for part in SENTENCE_END.split(text):
-        part = BULLET.sub("", part).strip()
-        if re.search(r"[A-Za-z0-9]", part):
-            found.append(part)
+    for paragraph in _paragraphs(text):
+        if paragraph.startswith("#"):
+            continue
+        for part in SENTENCE_END.split(paragraph):
+            part = BULLET.sub("", part).strip()
+            if re.search(r"[A-Za-z0-9]", part):
+                found.append(part)
     return found
 
 
 def most_central(items: list[str], count: int) -> list[str]:
-    """The ``count`` items closest to the centroid of all, in their order."""
-    if len(items) <= count:
-        return items
-    vectors = embed(items)
-    centroid = vectors.mean(axis=0)
+    """The ``count`` distinct items closest to the centroid of all, in their
+    order. An item said twice weighs twice in the centroid."""
+    distinct = list(dict.fromkeys(items))
+    if len(distinct) <= count:
+        return distinct
+    vectors = embed(distinct)
+    weights = np.array([items.count(item) for item in distinct], dtype=np.float32)
+    centroid = (vectors * weights[:, None]).sum(axis=0)
     centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
     scores = vectors @ centroid
     chosen = sorted(np.argsort(-scores, kind="stable")[:count])
-    return [items[index] for index in chosen]
+    return [distinct[index] for index in chosen]
 
 
 def closest(query: str, items: list[str], count: int) -> list[str]:

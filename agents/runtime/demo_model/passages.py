@@ -105,10 +105,12 @@ def citation(passage: dict[str, Any]) -> str:
 
 
 def _quote(question: str, passage: dict[str, Any]) -> str:
-    found = sentences(str(passage.get("text", "")))
+    text = str(passage.get("text", "")).strip()
     # The heading is cited, not quoted.
     heading = str(passage.get("heading") or "").strip()
-    found = [sentence for sentence in found if sentence.lstrip("# ") != heading]
+    if heading and text.lstrip("# ").startswith(heading):
+        text = text.lstrip("# ")[len(heading) :]
+    found = sentences(text)
     best = " ".join(closest(question, found, QUOTED_SENTENCES))
     return shorten(best, MAX_PASSAGE_CHARACTERS)
 

@@ -49,6 +49,8 @@ def _conversion(amount: str, from_unit: str, to_unit: str) -> str:
 
 
 def rewrite_percentages(text: str) -> str:
+    # Amounts of money are numbers: "$80", "80 €".
+    text = re.sub(r"[$€£¥]\s*(?=\d)|(?<=\d)\s*[$€£¥]", "", text)
     text = re.sub(r"\s*\bper\s*cent(?:age)?\b|\s*\bpercent(?:age)?\b", "%", text)
     text = re.sub(r"\bwhat%", "what %", text)
     for pattern, order in PERCENT_PATTERNS:
@@ -64,8 +66,12 @@ def rewrite_percentages(text: str) -> str:
         r" ( \1 * (1 - \2 / 100) ) ",
         text,
     )
-    # "12.5% of 640"
-    text = re.sub(rf"{NUMBER}\s*%\s+of\s+{NUMBER}", r" ( \1 / 100 * \2 ) ", text)
+    # "12.5% of 640", "a 15% tip on 80"
+    text = re.sub(
+        rf"{NUMBER}\s*%\s+(?:[a-z]+\s+)?(?:of|on)\s+{NUMBER}",
+        r" ( \1 / 100 * \2 ) ",
+        text,
+    )
     # "640 plus 12.5%", "increase 50 by 10%", "reduce 80 by 25%"
     text = re.sub(
         rf"{NUMBER}\s*(\+|-|plus|minus)\s*{NUMBER}\s*%",
@@ -85,7 +91,8 @@ def rewrite_percentages(text: str) -> str:
         text,
     )
     # Any other "20%" is a fraction; "10 % 3" stays a remainder.
-    return re.sub(rf"{NUMBER}\s*%(?!\s*\(?\d)", r" ( \1 / 100 ) ", text)
+    # "5% of" with nothing after is a question cut short, not 0.05.
+    return re.sub(rf"{NUMBER}\s*%(?!\s*\(?\d|\s*of\b)", r" ( \1 / 100 ) ", text)
 
 
 def rewrite_time_units(text: str) -> str:
@@ -120,9 +127,18 @@ ARITHMETIC_HINT = re.compile(
     r"\d\s*(?:[-+*/^%=\u00d7\u00f7x]|\*\*)\s*\(?\d|\d\s*%|"
     r"\b(?:plus|minus|times|multipl\w*|divid\w*|sum|product|"
     r"percent\w*|square\w*|cubed?|root|power|calculate|compute|convert|"
-    r"double|triple|halve|how\s+many\s+(?:seconds|minutes|hours|days|weeks)|"
+    r"double|triple|halve|half|twice|how\s+many|how\s+much|"
     r"(?:seconds|minutes|hours|days|weeks)\s+(?:in|per|to))\b"
 )
+
+
+WORKED_OUT = re.compile(r"=\s*-?\d")
+
+
+def already_worked_out(text: str) -> bool:
+    """Sums with their results ("12 * 7 = 84"): an earlier answer passed
+    on (in a workflow, say), not a question to compute again."""
+    return bool(WORKED_OUT.search(text))
 
 
 def looks_like_arithmetic(text: str) -> bool:

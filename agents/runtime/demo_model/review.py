@@ -11,7 +11,7 @@ from typing import Any
 from agents.runtime.demo_model.schemas import non_null, resolve
 
 REFUSAL = "The offline model (local/demo) cannot write"
-WORK = re.compile(r"\n*Work \(attempt \d+ of \d+\):\n")
+WORK = re.compile(r"\n*Work \(attempt \d+ of \d+\):(?:\n|$)")
 MAX_WORDS = re.compile(
     r"\b(at most|no more than|not more than|maximum of|up to|within|under|"
     r"fewer than|less than)\s+(\d+)\s+words\b",

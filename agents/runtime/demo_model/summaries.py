@@ -38,6 +38,11 @@ LEAD = re.compile(
 )
 
 
+HEADING = re.compile(
+    r"In short \(the \d+ most central (?:sentence|point)s?, quoted as written\):"
+)
+
+
 @dataclass(frozen=True)
 class SummaryRequest:
     text: str  # what to summarize; empty when the request pasted none
@@ -51,9 +56,11 @@ def is_summary_request(text: str) -> bool:
 
 def read_request(text: str) -> SummaryRequest:
     """The pasted text and the length asked for."""
-    match = LENGTH.search(text[:300])
+    # The request comes before the text or after it.
+    request = f"{text[:300]}\n{text[-120:]}"
+    match = LENGTH.search(request)
     count = None
-    bullets = bool(re.search(r"\bbullets?\b|\bpoints\b", text[:300], re.IGNORECASE))
+    bullets = bool(re.search(r"\bbullets?\b|\bpoints\b", request, re.IGNORECASE))
     if match:
         word = match.group(1).lower()
         count = int(word) if word.isdigit() else NUMBER_WORDS[word]
@@ -81,10 +88,12 @@ def wanted_length(count: int | None, available: int) -> int:
 
 def summarize(text: str, *, count: int | None = None, bullets: bool = False) -> str:
     """The summary of ``text`` as prose or bullets; empty if it has no words."""
-    found = sentences(text)
+    # A summary's own heading (a workflow may summarize a summary) is not
+    # part of what it says, and a sentence said twice counts once.
+    found = sentences(HEADING.sub(" ", text))
     if not found:
         return ""
-    kept = most_central(found, wanted_length(count, len(found)))
+    kept = most_central(found, wanted_length(count, len(set(found))))
     if bullets:
         return "\n".join(f"- {sentence}" for sentence in kept)
     return " ".join(_ended(sentence) for sentence in kept)
@@ -100,4 +109,5 @@ def describe(kept: str, *, bullets: bool) -> str:
     count = kept.count("\n") + 1 if bullets else len(sentences(kept))
     unit = "point" if bullets else "sentence"
     plural = "" if count == 1 else "s"
-    return f"Summary ({count} {unit}{plural}, taken word for word from the text):"
+    # Worded so that passing it on (in a workflow) asks for no new summary.
+    return f"In short (the {count} most central {unit}{plural}, quoted as written):"
