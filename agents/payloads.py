@@ -17,6 +17,8 @@ def step_to_dict(step: RunStep) -> dict:
         "order": step.order,
         "type": step.type,
         "payload": step.payload,
+        # The model whose output this step is, when the step records one.
+        "model": step.payload.get("model") if isinstance(step.payload, dict) else None,
         "input_tokens": step.input_tokens,
         "output_tokens": step.output_tokens,
         "latency_ms": step.latency_ms,
@@ -38,6 +40,19 @@ def _workflow(run: Run) -> dict | None:
     }
 
 
+def run_model(run: Run, steps: list[RunStep] | None) -> str | None:
+    """The model that gave the run's answer: the latest answer's, when the
+    steps are at hand, else the agent version's (a workflow's agents each
+    have their own, on their steps)."""
+    for step in reversed(steps or []):
+        payload = step.payload if isinstance(step.payload, dict) else {}
+        if step.type == "agent-response" and payload.get("model"):
+            return payload["model"]
+    if run.agent_id is None:
+        return None
+    return run.version.definition.get("model") or "local/demo"
+
+
 def run_to_dict(run: Run, *, steps: list[RunStep] | None = None) -> dict:
     workflow = _workflow(run)
     data = {
@@ -51,6 +66,7 @@ def run_to_dict(run: Run, *, steps: list[RunStep] | None = None) -> dict:
         "owner": run.owner.username,
         "status": run.status,
         "input": run.input,
+        "model": run_model(run, steps),
         "final_output": run.final_output,
         "error": run.error,
         "error_code": run.error_code,

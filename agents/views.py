@@ -882,7 +882,11 @@ def _playground_turns(conversation_id, *, exclude_run=None) -> list[Run]:
     """The earlier turns of the playground conversation, oldest first."""
     if not conversation_id:
         return []
-    runs = Run.objects.filter(conversation_id=conversation_id).order_by("pk")
+    runs = (
+        Run.objects.filter(conversation_id=conversation_id)
+        .select_related("version")
+        .order_by("pk")
+    )
     if exclude_run is not None:
         runs = runs.exclude(pk=exclude_run.pk)
     return list(runs)

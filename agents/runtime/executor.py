@@ -671,7 +671,15 @@ class StepMapper:
             )
         elif name == "message_output_created":
             text = sdk.ItemHelpers.text_message_output(item)
-            payload = {"agent": item.agent.name, "text": text, **marks}
+            # Every answer says which model wrote it (the offline one is
+            # labelled as such on the page and in the API).
+            model = item.agent.model if isinstance(item.agent.model, str) else ""
+            payload = {
+                "agent": item.agent.name,
+                "text": text,
+                "model": model or "local/demo",
+                **marks,
+            }
             if self._guarded(item.agent):
                 self.held.append((payload, *self._take_turn_costs_unclaimed()))
                 return

@@ -260,12 +260,14 @@ def test_a_run_shows_its_steps_to_its_owner_and_staff_only(as_user, owner):
     body = as_user(owner).get(f"/api/v1/runs/{run.pk}/").json()
     assert body["status"] == "queued"
     assert [s["type"] for s in body["steps"]] == ["user-request"]
+    assert body["model"] == "local/demo"
     assert set(body["steps"][0]) == {
         "id",
         "run",
         "order",
         "type",
         "payload",
+        "model",
         "input_tokens",
         "output_tokens",
         "latency_ms",
