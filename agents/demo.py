@@ -140,7 +140,43 @@ DEMO_AGENTS = [
             "visibility": "public",
             "category": "productivity",
             "example_prompts": [
-                "Notes: we agreed to ship Friday; Ana owns the release notes."
+                "Notes: we agreed to ship Friday; Ana owns the release notes.",
+                "Summarize in 2 sentences: We met to plan the release. Sales "
+                "wants the billing page first. The team agreed to ship the "
+                "billing page on April 14. Ana will write the release notes by "
+                "April 10. The coffee was cold again.",
+            ],
+        },
+    ),
+    (
+        "alice",
+        {
+            "name": "Ticket sorter",
+            "description": "Sorts a support ticket into billing, technical or "
+            "account, with a confidence.",
+            "instructions": "Classify the support ticket into one category.",
+            "output_type": {
+                "type": "object",
+                "properties": {
+                    "category": {
+                        "type": "string",
+                        "enum": ["billing", "technical", "account", "other"],
+                    },
+                    "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                },
+                "required": ["category", "confidence"],
+            },
+            "tags": ["support", "demo", "classification"],
+            "visibility": "public",
+            "category": "productivity",
+            "long_description": (
+                "Reads a ticket and answers `{category, confidence}`: works "
+                "offline, by meaning, and says `other` when nothing fits."
+            ),
+            "example_prompts": [
+                "I was charged twice on my invoice this month.",
+                "How do I reset my password?",
+                "Write a haiku about autumn",
             ],
         },
     ),

@@ -1,5 +1,7 @@
-"""Demo files for `make run` (loaded by seed_demo): alice's Acme handbook,
-ingested for real, and a public "HR helper" agent that searches it."""
+"""Demo files for `make run` (loaded by seed_demo): alice's Acme handbook and
+support FAQ, ingested for real, and the public "HR helper" and "Support
+answers" agents that search them (the second used by the "Support desk"
+workflow)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from files import services
 from files.models import Attachment, File
 
 HANDBOOK = Path(__file__).resolve().parent / "demo_data" / "acme-handbook.md"
+SUPPORT_FAQ = Path(__file__).resolve().parent / "demo_data" / "acme-support-faq.md"
 AGENT = {
     "name": "HR helper",
     "description": "Answers questions about the Acme handbook, with citations.",
@@ -24,8 +27,46 @@ AGENT = {
     "example_prompts": [
         "How many days of paid holiday do we get?",
         "What is the meal allowance on business trips?",
+        "What is the dress code?",
+        "Summarize what the handbook says about expenses in 2 bullet points",
     ],
 }
+
+
+SUPPORT_AGENT = {
+    "name": "Support answers",
+    "description": "Answers support tickets from the Acme support FAQ.",
+    "instructions": "Answer the ticket from the support FAQ with file_search; "
+    "quote it and cite the source.",
+    "tools": ["file_search"],
+    "visibility": "public",
+    "category": "productivity",
+    "tags": ["files", "demo", "support"],
+    "example_prompts": ["How do I reset my password?"],
+}
+
+
+def _demo_file(owner, path: Path) -> tuple[File, int]:
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    file = File.objects.filter(owner=owner, sha256=digest).first()
+    added = 0
+    if file is None:
+        file = File(
+            owner=owner,
+            name=path.name,
+            kind="markdown",
+            size=len(data),
+            sha256=digest,
+            chunk_size=200,
+            chunk_overlap=40,
+        )
+        file.blob.save(digest, ContentFile(data), save=False)
+        file.save()
+        added = 1
+    if file.status != "ready":
+        services.file_ingest(file_id=file.pk)
+    return file, added
 
 
 def demo_files_ensure(users_by_name: dict) -> int:
@@ -37,29 +78,14 @@ def demo_files_ensure(users_by_name: dict) -> int:
     if owner is None:
         return 0
     added = 0
-    data = HANDBOOK.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    file = File.objects.filter(owner=owner, sha256=digest).first()
-    if file is None:
-        file = File(
-            owner=owner,
-            name=HANDBOOK.name,
-            kind="markdown",
-            size=len(data),
-            sha256=digest,
-            chunk_size=200,
-            chunk_overlap=40,
-        )
-        file.blob.save(digest, ContentFile(data), save=False)
-        file.save()
-        added += 1
-    if file.status != "ready":
-        services.file_ingest(file_id=file.pk)
-    agent = Agent.objects.filter(owner=owner, name=AGENT["name"]).first()
-    if agent is None:
-        agent = agent_services.agent_create(owner=owner, data=AGENT)
-        added += 1
-    if not Attachment.objects.filter(agent=agent, file=file).exists():
-        services.attachment_add(agent=agent, user=owner, file_id=file.pk)
-        added += 1
+    for path, data in ((HANDBOOK, AGENT), (SUPPORT_FAQ, SUPPORT_AGENT)):
+        file, new = _demo_file(owner, path)
+        added += new
+        agent = Agent.objects.filter(owner=owner, name=data["name"]).first()
+        if agent is None:
+            agent = agent_services.agent_create(owner=owner, data=data)
+            added += 1
+        if not Attachment.objects.filter(agent=agent, file=file).exists():
+            services.attachment_add(agent=agent, user=owner, file_id=file.pk)
+            added += 1
     return added

@@ -81,32 +81,34 @@ WRITERS = [
         "instructions": "You sort requests into categories.",
     },
     {
-        "name": "Fact Finder",
-        "description": "Lists the facts a piece of writing needs.",
-        "instructions": "List the key facts for the request, briefly.",
-    },
-    {
-        "name": "Angle Finder",
-        "description": "Suggests an angle that makes writing interesting.",
-        "instructions": "Suggest one surprising angle for the request.",
-    },
-    {
         "name": "Writer",
-        "description": "Writes a short explainer from notes.",
-        "instructions": "Write a short, plain explainer from the notes.",
+        "description": "Condenses a tutor's answer into a short explainer.",
+        "instructions": "Summarize the tutor's answer for the student in at "
+        "most three plain sentences, keeping the result.",
     },
     {
         "name": "Editor",
         "description": "Reviews drafts: passes them or asks for changes.",
-        "instructions": "Review the draft for accuracy and clarity.",
+        "instructions": "Review the draft: it must be at most 80 words long and "
+        "must mention the answer.",
     },
 ]
 WORKFLOW_NAME = "Homework explainer"
+# What each workflow is shown with; the showcase test runs each of them.
+WORKFLOW_EXAMPLE_PROMPTS = {
+    "Homework explainer": ["What is 12 times 7, plus 5?", "7, then multiply by 2"],
+    "Support desk": [
+        "I was charged twice on my invoice this month.",
+        "The app crashes when I upload a file",
+        "How do I reset my password?",
+        "Write a haiku about autumn",
+    ],
+}
 
 
 def demo_workflow_graph(agents: dict) -> dict:
-    """Route by subject to a tutor, gather facts and an angle at once, join
-    them, write and edit in a loop, then ask before finishing."""
+    """Route by subject to a tutor, condense its answer and check it in a
+    loop, then ask before finishing."""
     return {
         "entry": "subject",
         "nodes": [
@@ -132,73 +134,50 @@ def demo_workflow_graph(agents: dict) -> dict:
                 "position": {"x": 480, "y": 40},
             },
             {
-                "id": "gather",
-                "kind": "parallel",
-                "label": "Facts and angle at once",
-                "branches": ["facts", "angle"],
-                "position": {"x": 300, "y": 150},
-            },
-            {
-                "id": "facts",
-                "kind": "agent",
-                "agent": agents["Fact Finder"].pk,
-                "position": {"x": 120, "y": 150},
-            },
-            {
-                "id": "angle",
-                "kind": "agent",
-                "agent": agents["Angle Finder"].pk,
-                "position": {"x": 480, "y": 150},
-            },
-            {
-                "id": "notes",
-                "kind": "aggregate",
-                "mode": "join",
-                "position": {"x": 300, "y": 250},
-            },
-            {
                 "id": "polish",
                 "kind": "loop",
-                "label": "Write, then edit",
+                "label": "Condense, then check",
                 "worker": "write",
                 "reviewer": "edit",
                 "max_iterations": 2,
-                "position": {"x": 300, "y": 350},
+                "position": {"x": 300, "y": 200},
             },
             {
                 "id": "write",
                 "kind": "agent",
                 "agent": agents["Writer"].pk,
-                "input": (
-                    "Question: {{input}}\n\nTutor: {{subject}}\n\nNotes:\n{{previous}}"
-                ),
-                "position": {"x": 120, "y": 350},
+                "position": {"x": 120, "y": 200},
             },
             {
                 "id": "edit",
                 "kind": "agent",
                 "agent": agents["Editor"].pk,
-                "position": {"x": 480, "y": 350},
+                "position": {"x": 480, "y": 200},
             },
             {
                 "id": "ok",
                 "kind": "approval",
                 "label": "Send it?",
                 "message": "Send this explainer to the student?",
-                "position": {"x": 300, "y": 450},
+                "position": {"x": 300, "y": 350},
             },
         ],
         "edges": [
-            {"from": "subject", "to": "gather"},
-            {"from": "gather", "to": "notes"},
-            {"from": "notes", "to": "polish"},
+            {"from": "subject", "to": "polish"},
             {"from": "polish", "to": "ok"},
         ],
     }
 
 
 def demo_workflow_ensure(users_by_name: dict) -> int:
-    """bob's public workflow, using the tutors and five helpers of his."""
+    """bob's "Homework explainer" and alice's "Support desk", when missing."""
+    return _homework_explainer_ensure(users_by_name) + _support_desk_ensure(
+        users_by_name
+    )
+
+
+def _homework_explainer_ensure(users_by_name: dict) -> int:
+    """bob's public workflow, using the tutors and three helpers of his."""
     from agents import services as agent_services
     from agents.models import Agent
     from workflows.models import Workflow
@@ -221,10 +200,78 @@ def demo_workflow_ensure(users_by_name: dict) -> int:
         owner=owner,
         data={
             "name": WORKFLOW_NAME,
-            "description": "Routes by subject, gathers facts and an angle at once, "
-            "writes and edits, then asks before sending.",
+            "description": "Routes by subject to a tutor, condenses the answer "
+            "and checks it, then asks before sending.",
             "visibility": "public",
             "graph": demo_workflow_graph(agents),
         },
     )
     return added + 1
+
+
+SUPPORT_WORKFLOW_NAME = "Support desk"
+SUPPORT_TEAMS = ("billing", "technical", "account")
+
+
+def support_desk_graph(sorter, answers) -> dict:
+    """Sort the ticket by meaning; each team answers from the support FAQ; a
+    ticket no team fits waits for a person."""
+    nodes = [
+        {
+            "id": "team",
+            "kind": "router",
+            "label": "Which team?",
+            "agent": sorter.pk,
+            "routes": {team: team for team in SUPPORT_TEAMS},
+            "default": "person",
+            "position": {"x": 300, "y": 40},
+        },
+        {
+            "id": "person",
+            "kind": "approval",
+            "label": "Needs a person",
+            "message": "No team fits this ticket: pass it to a person?",
+            "position": {"x": 300, "y": 200},
+        },
+    ]
+    for index, team in enumerate(SUPPORT_TEAMS):
+        nodes.append(
+            {
+                "id": team,
+                "kind": "agent",
+                "label": f"{team.title()} team",
+                "agent": answers.pk,
+                "position": {"x": 100 + 200 * index, "y": 120},
+            }
+        )
+    return {"entry": "team", "nodes": nodes, "edges": []}
+
+
+def _support_desk_ensure(users_by_name: dict) -> int:
+    """alice's public workflow over her Ticket sorter and Support answers
+    agents (agents.demo and files.demo, loaded before)."""
+    from agents.models import Agent
+    from workflows.models import Workflow
+
+    owner = users_by_name.get("alice")
+    if (
+        owner is None
+        or Workflow.objects.filter(owner=owner, name=SUPPORT_WORKFLOW_NAME).exists()
+    ):
+        return 0
+    sorter = Agent.objects.filter(owner=owner, name="Ticket sorter").first()
+    answers = Agent.objects.filter(owner=owner, name="Support answers").first()
+    if sorter is None or answers is None:
+        return 0
+    services.workflow_create(
+        owner=owner,
+        data={
+            "name": SUPPORT_WORKFLOW_NAME,
+            "description": "Sorts a support ticket by meaning and answers it "
+            "from the support FAQ, with the source; a ticket no team fits "
+            "waits for a person.",
+            "visibility": "public",
+            "graph": support_desk_graph(sorter, answers),
+        },
+    )
+    return 1
