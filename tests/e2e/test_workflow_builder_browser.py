@@ -151,7 +151,10 @@ def test_build_run_approve_and_inspect_a_workflow(
     expect(page.locator("article.step-node[data-event=routed]")).to_contain_text(
         "routed to solve"
     )
-    expect(page.locator("article.step-node[data-event=reviewed]")).to_be_visible()
+    # The offline reviewer never passes a refusal: each round asked to revise.
+    reviewed = page.locator("article.step-node[data-event=reviewed]")
+    expect(reviewed).to_have_count(3)
+    expect(reviewed.first).to_contain_text("the work is not an answer")
     expect(page.locator(".lanes .lane").nth(0)).to_contain_text("Solver")
     # The writer's is the offline model's honest answer: it cannot write prose.
     expect(page.locator("#run-result")).to_contain_text(

@@ -38,7 +38,8 @@ Its modules: ``conversation`` reads the input items, ``words``, ``phrasing``
 and ``arithmetic`` read the user's message, ``meaning`` embeds text with the
 local MiniLM (loaded on first use), ``passages``, ``summaries``, ``classify``
 and ``review`` do those tasks, ``honest`` says what it cannot do, ``schemas``
-fills JSON schemas, ``decisions`` picks the turn's behaviour, ``responses``
+fills JSON schemas, ``matching`` finds the tool a message is about,
+``decisions`` picks the turn's behaviour (a ``plans`` item), ``responses``
 builds the Responses API's items, usage and stream events, and ``model``
 holds ``DemoModel`` and ``DemoModelProvider``; ``constants`` holds the names
 and limits.

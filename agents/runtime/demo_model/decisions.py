@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from agents.runtime.demo_model.arithmetic import (
@@ -24,6 +23,7 @@ from agents.runtime.demo_model.classify import describe as describe_choices
 from agents.runtime.demo_model.constants import CALCULATOR, FILE_SEARCH
 from agents.runtime.demo_model.conversation import Conversation
 from agents.runtime.demo_model.honest import cannot_parse_arithmetic, cannot_write
+from agents.runtime.demo_model.matching import best_match, matched_words, zone_tool
 from agents.runtime.demo_model.passages import (
     answer_from_passages,
     citation,
@@ -34,9 +34,9 @@ from agents.runtime.demo_model.phrasing import (
     already_worked_out,
     looks_like_arithmetic,
 )
+from agents.runtime.demo_model.plans import AnswerPlan, Plan, ToolCallPlan
 from agents.runtime.demo_model.review import is_review_schema, verdict
 from agents.runtime.demo_model.schemas import (
-    ZONE_NAMES,
     ArgumentBuilder,
     fill_output,
     non_null,
@@ -51,7 +51,6 @@ from agents.runtime.demo_model.summaries import (
 from agents.runtime.demo_model.summaries import describe as describe_summary
 from agents.runtime.demo_model.words import (
     content_words,
-    find_time_zone,
     is_question,
     numbers_in,
     parse_number,
@@ -69,46 +68,6 @@ COMMAND_WORDS = re.compile(
 )
 # Instructions that make an agent a summarizer of whatever it is given.
 SUMMARY_ROLE = re.compile(r"\b(?:summari[sz]e|condense)\b", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class ToolCallPlan:
-    name: str
-    arguments: dict[str, Any]
-    thought: str
-
-
-@dataclass(frozen=True)
-class AnswerPlan:
-    text: str
-    number: int | float | None = None
-    # Top-level values of a structured answer, decided with the text.
-    fields: dict[str, Any] = field(default_factory=dict)
-
-
-Plan = ToolCallPlan | AnswerPlan
-
-
-def _best_match(text: str, candidates: list[tuple[Any, str, str]]) -> Any | None:
-    """The candidate whose (name, description) words best cover ``text``.
-
-    A word in the name counts twice a word only in the description; ties go to
-    the earlier candidate.
-    """
-    wanted = content_words(text)
-    best, best_score = None, 0
-    for candidate, name, description in candidates:
-        name_words = content_words(re.sub(r"[_\-]", " ", name))
-        other_words = content_words(description) - name_words
-        score = 2 * len(wanted & name_words) + len(wanted & other_words)
-        if score > best_score:
-            best, best_score = candidate, score
-    return best
-
-
-def _matched_words(text: str, *sources: str) -> list[str]:
-    words = content_words(" ".join(re.sub(r"[_\-]", " ", s) for s in sources))
-    return sorted(content_words(text) & words)
 
 
 def _calculator_plan(conversation: Conversation, steps: list[ArithmeticStep]) -> Plan:
@@ -260,18 +219,6 @@ def _relay(name: str, output: str | None) -> AnswerPlan:
     return AnswerPlan(f"{name} says: {result}", number=number)
 
 
-def _zone_tool(text: str, tools: dict[str, FunctionTool]) -> FunctionTool | None:
-    """A tool that takes a time zone, when the text names a place ("Is it
-    morning in Lima?")."""
-    if find_time_zone(text) is None:
-        return None
-    for tool in tools.values():
-        properties = tool.params_json_schema.get("properties", {})
-        if any(name.lower() in ZONE_NAMES for name in properties):
-            return tool
-    return None
-
-
 def decide(
     *,
     conversation: Conversation,
@@ -297,11 +244,11 @@ def decide(
         )
 
     if handoffs and not conversation.calls:
-        target = _best_match(
+        target = best_match(
             text, [(h, h.agent_name, h.tool_description) for h in handoffs]
         )
         if target is not None:
-            words = _matched_words(text, target.agent_name, target.tool_description)
+            words = matched_words(text, target.agent_name, target.tool_description)
             return ToolCallPlan(
                 target.tool_name,
                 ArgumentBuilder(text).build(target.input_json_schema),
@@ -344,7 +291,7 @@ def decide(
             return classified
 
     if steps:
-        helper = _best_match(
+        helper = best_match(
             "arithmetic math calculator sums",
             [(t, t.name, t.description or "") for t in function_tools.values()],
         )
@@ -367,12 +314,12 @@ def decide(
         for t in function_tools.values()
         if t.name != CALCULATOR
     ]
-    chosen = _best_match(text, matchable) or _zone_tool(text, function_tools)
+    chosen = best_match(text, matchable) or zone_tool(text, function_tools)
     if chosen is not None:
         earlier = conversation.calls_to(chosen.name)
         if earlier:
             return _relay(chosen.name, earlier[-1].output)
-        words = _matched_words(text, chosen.name, chosen.description or "")
+        words = matched_words(text, chosen.name, chosen.description or "")
         return ToolCallPlan(
             chosen.name,
             ArgumentBuilder(text).build(chosen.params_json_schema),

@@ -14,15 +14,15 @@ import re
 import numpy as np
 from django.conf import settings
 
+from files.embeddings import LocalMiniLM, get_embedder
+
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
 @functools.cache
-def _local_embedder():
-    # Heavy (onnxruntime and a 23 MB model): imported only when first needed.
-    from files.embeddings import LocalMiniLM
-
+def _local_embedder() -> LocalMiniLM:
+    # Built (onnxruntime and the model file loaded) on first use only.
     return LocalMiniLM(threads=settings.EMBEDDINGS_THREADS)
 
 
@@ -30,8 +30,6 @@ def embed(texts: list[str]) -> np.ndarray:
     """One L2-normalized row per text."""
     if settings.EMBEDDINGS_PROVIDER == "local":
         # The process's shared model, when files use the local one too.
-        from files.embeddings import get_embedder
-
         return get_embedder().embed(texts)
     return _local_embedder().embed(texts)
 

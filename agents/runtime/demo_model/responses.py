@@ -48,7 +48,8 @@ from openai.types.responses.response_usage import (
 
 from agents.runtime.demo_model.constants import DEMO_MODEL_ID
 from agents.runtime.demo_model.conversation import as_dict, read_conversation
-from agents.runtime.demo_model.decisions import ToolCallPlan, answer_text, decide
+from agents.runtime.demo_model.decisions import answer_text, decide
+from agents.runtime.demo_model.plans import ToolCallPlan
 from agents.runtime.sdk import AgentOutputSchemaBase, ModelSettings, Usage
 
 
