@@ -8,6 +8,7 @@ matches; otherwise an honest answer that this needs a real model."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from typing import Any
@@ -28,6 +29,7 @@ from agents.runtime.demo_model.passages import (
     answer_from_passages,
     citation,
     read_passages,
+    relevant,
     topic,
 )
 from agents.runtime.demo_model.phrasing import (
@@ -161,6 +163,10 @@ def _summary_plan(
     passages = read[0] if read else []
     if not passages:
         return AnswerPlan("Nothing in your files to summarize.")
+    # "Summarize what the handbook says about expenses": the passages about
+    # the subject, when some are.
+    query = str(searches[-1].arguments.get("query") or "")
+    passages = relevant(query, passages) or passages
     text = "\n".join(str(passage.get("text", "")) for passage in passages)
     summary = summarize(text, count=request.count, bullets=request.bullets)
     sources = sorted({citation(passage) for passage in passages})
@@ -208,7 +214,11 @@ def _relay(name: str, output: str | None) -> AnswerPlan:
     try:
         data = json.loads(result)
     except json.JSONDecodeError:
-        data = None
+        # Agents run as tools hand back their structured output as a repr.
+        try:
+            data = ast.literal_eval(result)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            data = None
     if isinstance(data, dict) and isinstance(data.get("answer"), int | float):
         number = data["answer"]
         explanation = data.get("explanation") or ""
@@ -326,7 +336,7 @@ def decide(
             f"The request mentions {', '.join(words)}; I'll call {chosen.name}.",
         )
 
-    return AnswerPlan(cannot_write(text))
+    return AnswerPlan(cannot_write(text, instructions=system_instructions or ""))
 
 
 def answer_text(

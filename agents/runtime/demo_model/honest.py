@@ -28,9 +28,12 @@ def connect_a_real_model() -> str:
     )
 
 
-def cannot_write(text: str) -> str:
-    """The answer to a request that needs a generative model."""
-    kind = _kind_of_request(text)
+def cannot_write(text: str, *, instructions: str = "") -> str:
+    """The answer to a request that needs a generative model: what kind of
+    writing it asks for, from the request, else from the agent's
+    instructions ("Answer with one haiku")."""
+    kind = _kind_of_request(text) or _kind_of_request(instructions)
+    kind = kind or "an answer to this"
     return (
         f"The offline model (local/demo) cannot write {kind}: it does not "
         f"generate text; {CAN_DO}. {connect_a_real_model()}"
@@ -63,4 +66,4 @@ def _kind_of_request(text: str) -> str:
     for words, kind in KINDS:
         if any(word in lower for word in words):
             return kind
-    return "an answer to this"
+    return ""

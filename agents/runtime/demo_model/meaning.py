@@ -17,6 +17,7 @@ from django.conf import settings
 from files.embeddings import LocalMiniLM, get_embedder
 
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+SENTENCE_END_STRICT = re.compile(r"(?<=[.!?])\s+")
 BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
@@ -63,14 +64,16 @@ def _paragraphs(text: str) -> list[str]:
     return paragraphs
 
 
-def sentences(text: str) -> list[str]:
+def sentences(text: str, *, semicolons: bool = True) -> list[str]:
     """The sentences (and list items) of ``text``, without bullets or
-    headings."""
+    headings; clauses after a semicolon count as sentences (notes are
+    written so) unless ``semicolons`` is false."""
     found = []
+    ends = SENTENCE_END if semicolons else SENTENCE_END_STRICT
     for paragraph in _paragraphs(text):
         if paragraph.startswith("#"):
             continue
-        for part in SENTENCE_END.split(paragraph):
+        for part in ends.split(paragraph):
             part = BULLET.sub("", part).strip()
             if re.search(r"[A-Za-z0-9]", part):
                 found.append(part)

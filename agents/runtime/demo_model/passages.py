@@ -97,6 +97,11 @@ def relevant(question: str, passages: list[dict[str, Any]]) -> list[dict[str, An
     return [passage for _score, passage in scores]
 
 
+def _score(passage: dict[str, Any]) -> float:
+    score = passage.get("vector_score")
+    return float(score) if isinstance(score, int | float) else 0.0
+
+
 def citation(passage: dict[str, Any]) -> str:
     source = str(passage.get("source") or passage.get("file") or "")
     source = source or str(passage.get("filename") or "an unnamed file")
@@ -110,7 +115,7 @@ def _quote(question: str, passage: dict[str, Any]) -> str:
     heading = str(passage.get("heading") or "").strip()
     if heading and text.lstrip("# ").startswith(heading):
         text = text.lstrip("# ")[len(heading) :]
-    found = sentences(text)
+    found = sentences(text, semicolons=False)
     best = " ".join(closest(question, found, QUOTED_SENTENCES))
     return shorten(best, MAX_PASSAGE_CHARACTERS)
 
@@ -128,6 +133,9 @@ def answer_from_passages(question: str, output: str | None) -> str:
         answer = f"Nothing in your files about {about}."
         return f"{answer} {explanation}".strip() if explanation else answer
     best, *others = found[:MAX_QUOTED_PASSAGES]
+    # Others only when nearly as close as the best: sharing a common word
+    # ("days") with the question is not being about it.
+    others = [p for p in others if _score(p) >= max(RELEVANT, 0.85 * _score(best))]
     lines = [f"From {citation(best)}:", f"“{_quote(question, best)}”"]
     if others:
         lines.append("Also relevant:")
