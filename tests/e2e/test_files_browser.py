@@ -98,7 +98,7 @@ def test_upload_search_attach_and_ask_with_citations(
     expect(diagnostics).to_contain_text("meaning")
     answer = page.locator("#run-result .final-output")
     expect(answer).to_contain_text("25 days")
-    expect(answer).to_contain_text("source: handbook.pdf, page 2")
+    expect(answer).to_contain_text("From handbook.pdf, page 2")
     screenshot(page, "run")
 
 
