@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_credits_page_says_what_the_free_credits_buy(client):
     runs = selectors.offline_runs_for(milli=SIGNUP_CREDITS)
-    assert runs >= 50  # a short offline run costs a few hundredths
+    assert runs >= 50  # a short offline answer costs under a fifth of a credit
     page = client.get("/credits/").content.decode()
     assert f"enough for about {runs} short runs on the offline demo model" in page
     assert "real models" not in page
