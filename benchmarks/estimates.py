@@ -53,6 +53,9 @@ SHOWCASE = [
     "Meeting summarizer",
     "Trivia host",
     "Triage",
+    "Ticket sorter",
+    "HR helper",
+    "Support answers",
 ]
 
 
