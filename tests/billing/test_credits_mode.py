@@ -96,8 +96,14 @@ def test_metered_every_page_shows_the_balance_in_the_header(client):
         page = client.get(path).content.decode()
         header = page.split('id="header-balance"')[1].split("</a>")[0]
         assert "7.5 credits" in header, path
+        # The balance is the header's one way to the Credits page: the nav's
+        # own Credits link would crowd the row.
+        nav = page.split("<nav")[1].split("</nav>")[0]
+        assert nav.count('href="/credits/"') == 1, path
     client.logout()
-    assert 'id="header-balance"' not in client.get("/").content.decode()
+    page = client.get("/").content.decode()
+    assert 'id="header-balance"' not in page
+    assert 'href="/credits/"' in page.split("<nav")[1].split("</nav>")[0]
 
 
 def test_the_context_says_whether_credits_are_on(client):
