@@ -82,7 +82,11 @@ class RateLimitedError(Throttled):
             "what": what,
             "rate": rate,
         }
-        super().__init__(wait=seconds, detail=f"{self.reason} {try_again(seconds)}")
+        # The wait is in the detail in words already: DRF would add "Expected
+        # available in N seconds." given ``wait``, so it is set afterwards
+        # (Retry-After is read from it).
+        super().__init__(detail=f"{self.reason} {try_again(seconds)}")
+        self.wait = seconds
 
 
 def use_api_key(key_id: int | None) -> None:

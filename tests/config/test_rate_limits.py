@@ -36,6 +36,7 @@ def assert_says_how_long(page) -> int:
     assert seconds >= 1
     text = re.sub(r"\s+", " ", page.content.decode())
     assert f"Try again in {wait_in_words(seconds)}." in text, text
+    assert "Expected available" not in text  # the wait said once
     return seconds
 
 
