@@ -156,7 +156,7 @@ def test_the_rehearsal_follows_agents_used_as_tools_and_handoffs():
     multiplier = make_agent(
         user,
         name="Multiplier",
-        description="Multiplies numbers: product, times",
+        description="Does arithmetic: products and times, with the calculator",
         instructions="Use the calculator.",
         tools=["calculator"],
     )
