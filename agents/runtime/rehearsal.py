@@ -20,7 +20,9 @@ from typing import Any
 
 from agents.runtime.demo_model import DemoModel
 from agents.runtime.output import JsonSchemaOutput
-from agents.runtime.sdk import Agent, FunctionTool, ModelSettings
+from agents.runtime.sdk import Agent, FunctionTool, ModelSettings, sdk
+from agents.tools import get_tool
+from agents.tools.registry import ToolInputError
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +56,6 @@ class Context:
 def _tools(definition: dict, context: Context) -> dict[str, tuple[FunctionTool, Any]]:
     """The agent's tools as the model is offered them, by name, each with
     what answers it: a built-in's name, or an agent tool's definition."""
-    from agents.tools import get_tool
 
     options = definition.get("tool_options") or {}
     tools = {}
@@ -88,7 +89,6 @@ def _tools(definition: dict, context: Context) -> dict[str, tuple[FunctionTool, 
 def _handoffs(agent_id, context: Context) -> dict[str, tuple]:
     """The SDK handoffs ``agent_id`` may make, by their tool's name, with
     the target's id (as executor.wire_handoffs gives them)."""
-    from agents_sdk import handoff
 
     found = {}
     for edge in context.handoffs.get(agent_id) or []:
@@ -96,7 +96,7 @@ def _handoffs(agent_id, context: Context) -> dict[str, tuple]:
         if target is None:
             continue
         name = target.get("name") or f"agent {edge['target']}"
-        sdk_handoff = handoff(
+        sdk_handoff = sdk.handoff(
             Agent(name=name, instructions=target.get("instructions") or ""),
             tool_description_override=edge.get("description")
             or f"Hand the conversation to {name}. {target.get('description') or ''}",
@@ -106,8 +106,6 @@ def _handoffs(agent_id, context: Context) -> dict[str, tuple]:
 
 
 def _builtin_result(name: str, arguments: str) -> str:
-    from agents.tools import get_tool
-    from agents.tools.registry import ToolInputError
 
     if name not in PURE_TOOLS:
         return PLACEHOLDER_RESULT
