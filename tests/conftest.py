@@ -9,12 +9,14 @@ from django.db import connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from agents.catalog import catalog_ensure
+from billing.pricing import tool_prices_ensure
 from config.settings.base import DATABASE_CACHES
 from config.settings.components.channels import channel_layers_for
 from tests.community.factories import UserFactory
 from tests.utils import database_url
 
-pytest_plugins = ["tests.worker", "tests.billing.stripe_fixtures"]
+pytest_plugins = ["tests.database", "tests.worker", "tests.billing.stripe_fixtures"]
 
 
 @pytest.fixture(scope="session")
@@ -103,21 +105,37 @@ def pytest_unconfigure(config):
     embedded_db.stop_if_started_here()
 
 
+class _Catalog:
+    """Whether the test database holds the catalog now: true once it was
+    ensured and committed, until a transactional test's flush empties the
+    tables again (other tests roll back whatever they change)."""
+
+    present = False
+
+
 @pytest.fixture(autouse=True)
-def _model_catalog(request):
+def _model_catalog(request, django_db_blocker):
     """The model catalog and tool prices, which migrations load and which the
-    flush after each transactional test removes."""
+    flush after each transactional test removes: ensured (15 queries) only
+    when a flush may have removed them."""
     marker = request.node.get_closest_marker("django_db")
     names = set(request.fixturenames)
     if marker is None and not names & {"db", "transactional_db", "live_server"}:
+        yield
         return
     transactional = bool(
         (marker and marker.kwargs.get("transaction"))
         or names & {"transactional_db", "live_server"}
     )
+    if not _Catalog.present:
+        request.getfixturevalue("django_db_setup")
+        with django_db_blocker.unblock():
+            # Committed, unless a fixture already opened the test's
+            # transaction: then it is rolled back with it, and ensured again.
+            _Catalog.present = not connection.in_atomic_block
+            catalog_ensure()
+            tool_prices_ensure()
     request.getfixturevalue("transactional_db" if transactional else "db")
-    from agents.catalog import catalog_ensure
-    from billing.pricing import tool_prices_ensure
-
-    catalog_ensure()
-    tool_prices_ensure()
+    yield
+    if transactional:
+        _Catalog.present = False

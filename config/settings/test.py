@@ -9,7 +9,29 @@ os.environ.setdefault(
     str(Path(__file__).resolve().parents[2] / ".data" / "postgres-test"),
 )
 
-from config.settings.base import *  # noqa: F403
+
+def _redis_per_worker() -> None:
+    """Under pytest-xdist each worker process gets its own Redis database (the
+    one REDIS_URL names for gw0, then the ones below it), as it has its own
+    test database: queues, channel groups and cache keys name runs and users
+    by ids that are the same in every worker's database. A process a test
+    starts inherits the moved URL (or is given its own) and keeps it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    url = os.environ.get("REDIS_URL", "")
+    if not (worker.startswith("gw") and url):
+        return
+    if os.environ.setdefault("TEST_REDIS_BASE_URL", url) != url:
+        return
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    database = (int(parts.path.strip("/") or 0) - int(worker[2:])) % 16
+    os.environ["REDIS_URL"] = urlunsplit(parts._replace(path=f"/{database}"))
+
+
+_redis_per_worker()
+
+from config.settings.base import *  # noqa: E402, F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
