@@ -391,4 +391,4 @@ def test_a_key_revoked_on_one_web_process_closes_its_socket_on_another(
         assert asyncio.run(watch_then_revoke()) == 4401
     finally:
         for web in webs:
-            web.stop()
+            web.discard()

@@ -222,4 +222,4 @@ def test_a_run_is_followed_from_web_to_worker_to_websocket_under_one_request_id(
         ]
         assert sum(posts) >= 1
     finally:
-        web.stop()
+        web.discard()

@@ -168,7 +168,7 @@ def stack(test_database_url, tmp_path, fake_openai, start_worker):
 
     yield Stack()
     for started in processes:
-        started.stop()
+        started.discard()
 
 
 def _owners() -> list[tuple]:

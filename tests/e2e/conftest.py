@@ -126,7 +126,7 @@ def asgi_server(transactional_db, test_database_url, tmp_path):
     try:
         yield server
     finally:
-        server.stop()
+        server.discard()
 
 
 @pytest.fixture
