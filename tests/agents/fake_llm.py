@@ -97,10 +97,12 @@ OLLAMA = "ollama"
 
 @dataclass(frozen=True)
 class Listing:
-    """How a model list is answered: after ``delay`` seconds, with ``status``,
-    and with ``body`` (bytes sent as they are) instead of the real list."""
+    """How a model list is answered: after ``delay`` seconds (or once
+    ``release`` is set, 30 s at most), with ``status``, and with ``body``
+    (bytes sent as they are) instead of the real list."""
 
     delay: float = 0.0
+    release: threading.Event | None = None
     status: int = 200
     body: bytes | None = None
     content_type: str = "application/json"
@@ -933,6 +935,8 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             listing = fake.listing
             if listing.delay:
                 time.sleep(listing.delay)
+            if listing.release is not None:
+                listing.release.wait(30)
             if listing.body is not None or listing.status != 200:
                 body = listing.body if listing.body is not None else b"{}"
                 self._send(listing.status, body, listing.content_type)

@@ -7,7 +7,7 @@ import os
 import socket
 import subprocess
 import sys
-import time
+import threading
 from decimal import Decimal
 
 import pytest
@@ -151,14 +151,11 @@ def test_a_catalog_entry_prices_an_ollama_model_and_is_listed_once(ollama, as_us
     assert Decimal(entries[0]["output_price_per_1k"]) == Decimal("0.2")
 
 
-def test_with_no_server_there_nothing_changes_and_the_page_does_not_wait(
+def test_with_no_server_there_nothing_changes_and_the_provider_says_why(
     settings, as_user
 ):
     settings.OLLAMA_BASE_URL = closed_port_url()
-    started = time.monotonic()
-    ids = listed_ids(as_user(UserFactory()))
-    assert time.monotonic() - started < 1.0
-    assert ids == catalog_ids()
+    assert listed_ids(as_user(UserFactory())) == catalog_ids()
     provider = provider_state(as_user(UserFactory()), "ollama")
     assert provider["available"] is False
     assert "OLLAMA_BASE_URL" in provider["reason"]
@@ -186,15 +183,20 @@ def test_a_server_answering_garbage_offers_no_models(ollama, as_user, listing):
 def test_a_server_answering_too_slowly_is_given_up_on_within_the_timeout(
     ollama, settings, as_user
 ):
+    """The server holds its answer until the test lets it go: the list comes
+    back without the server's models while the server still holds it, so the
+    probe gave up rather than waited."""
     settings.MODEL_DISCOVERY_TIMEOUT = 0.5
-    ollama.listing = Listing(delay=3.0)
-    started = time.monotonic()
-    assert listed_ids(as_user(UserFactory())) == catalog_ids()
-    assert time.monotonic() - started < 1.5
-    # The silence is remembered too: the next page does not wait again.
-    started = time.monotonic()
-    assert listed_ids(as_user(UserFactory())) == catalog_ids()
-    assert time.monotonic() - started < 0.3
+    release = threading.Event()
+    ollama.listing = Listing(release=release)
+    try:
+        assert listed_ids(as_user(UserFactory())) == catalog_ids()
+        assert [r["path"] for r in ollama.requests] == ["/api/tags"]
+        # The silence is remembered too: the next page does not ask again.
+        assert listed_ids(as_user(UserFactory())) == catalog_ids()
+        assert [r["path"] for r in ollama.requests] == ["/api/tags"]
+    finally:
+        release.set()
 
 
 def test_the_probe_reads_only_the_names_of_a_real_listing():

@@ -1,7 +1,6 @@
 """Built-in tools: the registry, the calculator and the clock."""
 
 import json
-import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -248,11 +247,11 @@ def test_it_refuses_anything_but_arithmetic(expression, message):
     ],
 )
 def test_it_refuses_huge_results_without_computing_them(expression, message):
-    """Huge powers fail fast, so a request cannot tie up a worker."""
-    started = time.monotonic()
+    """Huge powers are refused from their operands' sizes before any power is
+    taken, so a request cannot tie up a worker (computed, 9**9**9 would not
+    finish)."""
     with pytest.raises(ToolInputError, match=message):
         evaluate(expression)
-    assert time.monotonic() - started < 1
 
 
 def test_it_refuses_overlong_expressions():
