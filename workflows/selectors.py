@@ -76,7 +76,8 @@ def handoff_graph(*, agent_id: int) -> tuple[dict[int, list[dict]], dict[int, di
                     }
                 )
                 next_frontier.add(handoff.target_id)
-        for target in Agent.objects.filter(pk__in=next_frontier - set(definitions)):
+        new_targets = next_frontier - set(definitions)
+        for target in Agent.objects.filter(pk__in=new_targets) if new_targets else ():
             definitions[target.pk] = with_file_scope(
                 target.versions.get(number=target.version_number).definition,
                 agent_id=target.pk,
