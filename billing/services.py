@@ -477,7 +477,10 @@ RUN_HOLD_MULTIPLE = 2
 RUN_HOLD_FLOOR = 1 * MILLI
 
 
-@transaction.atomic
+# No savepoint of its own (two statements on every run start): a refusal
+# rolls back the whole transaction it runs in, where the run it is for was
+# just created and must go too.
+@transaction.atomic(savepoint=False)
 def run_reserve(
     *, run, user, cap: int | None = None, minimum: int = 1
 ) -> RunBudget | None:
@@ -488,7 +491,8 @@ def run_reserve(
 
     Refused (InsufficientCreditsError) when less than ``minimum`` is
     available, so runs started at once against a balance that covers one
-    cannot all start. None, holding nothing, when credits are off.
+    cannot all start; the refusal rolls back the transaction it was called in
+    (the caller's run with it). None, holding nothing, when credits are off.
     """
     if not credits_enabled():
         return None
@@ -577,7 +581,10 @@ def _locked_budget(run) -> tuple[CreditAccount, RunBudget] | tuple[None, None]:
     return account, RunBudget.objects.select_for_update().get(run=run)
 
 
-@transaction.atomic
+# No savepoint of its own (two statements on every priced step): it refuses
+# nothing, and an error in it fails the step it charges, in the same
+# transaction.
+@transaction.atomic(savepoint=False)
 def run_charge(
     *, run, amount: int, key: str, description: str = ""
 ) -> tuple[int, bool]:
