@@ -43,6 +43,7 @@ from agents.services.steps import (
     run_events_group,
     run_push,
     run_step_save,
+    run_step_save_while_running,
     status_message,
     step_message,
 )
@@ -365,7 +366,6 @@ class _Meter:
         return milli
 
 
-@transaction.atomic
 def run_step_record(
     *, run: Run, order: int, type: str, payload: dict, cost: int = 0, **costs
 ) -> tuple[RunStep, bool] | None:
@@ -373,12 +373,26 @@ def run_step_record(
     whether the run's budget ran out (the run must stop); None, saving and
     charging nothing, when the run is no longer running (cancelled, swept or
     deleted): its worker must stop."""
+    if cost <= 0:
+        # Most steps cost nothing: one statement, under the run's lock too.
+        step = run_step_save_while_running(
+            run=run, order=order, type=type, payload=payload, **costs
+        )
+        return None if step is None else (step, False)
+    return _run_step_record_charged(
+        run=run, order=order, type=type, payload=payload, cost=cost, **costs
+    )
+
+
+@transaction.atomic
+def _run_step_record_charged(
+    *, run: Run, order: int, type: str, payload: dict, cost: int, **costs
+) -> tuple[RunStep, bool] | None:
     if _run_locked(run.pk) != RunStatus.RUNNING:
         return None
-    step = run_step_save(run=run, order=order, type=type, payload=payload, **costs)
-    if cost <= 0:
-        return step, False
-    what = step.get_type_display()
+    # Charged first, in the same transaction, so the step is saved once with
+    # what it was charged (no UPDATE after the INSERT).
+    what = RunStep(type=type).get_type_display()
     if payload.get("node"):
         # A workflow's step: which node, and which agent.
         what = f"{payload['node']} ({payload.get('agent', '')}): {what}"
@@ -388,9 +402,9 @@ def run_step_record(
         key=f"run:{run.pk}:step:{order}",
         description=f"{run_title(run)}: {what}",
     )
-    if charged:
-        RunStep.objects.filter(pk=step.pk).update(cost=charged)
-        step.cost = charged
+    step = run_step_save(
+        run=run, order=order, type=type, payload=payload, cost=charged, **costs
+    )
     return step, exhausted
 
 
@@ -525,9 +539,10 @@ def _custom_tools_for(definition: dict, *, owner_id: int) -> dict[str, dict]:
     tools: whoever runs a public agent uses the owner's webhooks, never their
     own."""
     custom_tools = {}
-    for tool in CustomTool.objects.filter(
-        pk__in=_references(definition, "custom/"), owner_id=owner_id
-    ):
+    references = _references(definition, "custom/")
+    if not references:
+        return custom_tools  # most agents: no query to build and send
+    for tool in CustomTool.objects.filter(pk__in=references, owner_id=owner_id):
         custom_tools[tool.reference] = {
             "name": tool.name,
             "description": tool.description,
@@ -552,10 +567,13 @@ def _load_agent_tools(
 ) -> None:
     """The agents ``definition`` uses as tools (the latest version of each, if
     its owner may still use it), and theirs in turn, down to the depth limit."""
-    if depth >= MAX_AGENT_TOOL_DEPTH:
+    references = _references(definition, AGENT_TOOL_PREFIX)
+    # Most agents use no agent as a tool: no query to build (starting a run
+    # estimates its cost through here).
+    if depth >= MAX_AGENT_TOOL_DEPTH or not references:
         return
     usable = selectors.agent_tool_candidates(owner_id=owner_id).filter(
-        pk__in=_references(definition, AGENT_TOOL_PREFIX)
+        pk__in=references
     )
     for agent in usable:
         reference = f"{AGENT_TOOL_PREFIX}{agent.pk}"
@@ -781,13 +799,18 @@ def run_execute(*, run_id: int, worker: str = "", provider=None) -> Run | None:
     run = run_claim(run_id=run_id, worker=worker)
     if run is None:
         return None
+    loop = _event_loop()
+    # Watchers hear `running` first, before the prices, the spec and the
+    # model's keys are read (several statements).
+    loop.run_until_complete(
+        get_channel_layer().group_send(run_events_group(run.pk), status_message(run))
+    )
     # A run is claimed once, right after run_start saved its one step.
     recorder = DatabaseRecorder(run, next_order=2)
     spec = run_spec_for(run)
     provider = provider or model_provider(user=run.owner)
 
     async def main() -> None:
-        await recorder.status(run)
         # Steps are saved on asgiref's shared thread; make sure its connection
         # is usable (and not kept past CONN_MAX_AGE).
         await sync_to_async(close_old_connections)()
@@ -813,7 +836,7 @@ def run_execute(*, run_id: int, worker: str = "", provider=None) -> Run | None:
         else:
             await recorder.flush_text()
 
-    _event_loop().run_until_complete(main())
+    loop.run_until_complete(main())
     return run
 
 

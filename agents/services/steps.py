@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import connection
+from django.utils import timezone
 
-from agents.models import Run, RunStep
+from agents.models import Run, RunStatus, RunStep
 from agents.payloads import run_to_dict, step_to_dict
 from config import metrics, requestid
 
@@ -23,6 +25,7 @@ def run_step_save(
     input_tokens: int = 0,
     output_tokens: int = 0,
     latency_ms: int | None = None,
+    cost: int = 0,
 ) -> RunStep:
     """One INSERT in its own transaction, so the step is visible before its push.
 
@@ -37,9 +40,68 @@ def run_step_save(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         latency_ms=latency_ms,
+        cost=cost,
     )
     step.full_clean(exclude=["run"], validate_unique=False, validate_constraints=False)
     step.save(force_insert=True)
+    metrics.observe_step(type, latency_ms)
+    return step
+
+
+def run_step_save_while_running(
+    *,
+    run: Run,
+    order: int,
+    type: str,
+    payload: dict,
+    input_tokens: int = 0,
+    output_tokens: int = 0,
+    latency_ms: int | None = None,
+) -> RunStep | None:
+    """Save a step only if its run is still running; None (nothing saved)
+    once it was cancelled, swept or deleted.
+
+    One statement, an INSERT from the run's row taken FOR NO KEY UPDATE, so
+    a step lands under the run's lock as in a transaction that locks the run
+    first (a cancel committed before it leaves no row to insert from), at the
+    cost of a bare INSERT: a worker saves one for every event of a run.
+    """
+    step = RunStep(
+        run=run,
+        order=order,
+        type=type,
+        payload=payload,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        latency_ms=latency_ms,
+        created_at=timezone.now(),
+    )
+    step.full_clean(exclude=["run"], validate_unique=False, validate_constraints=False)
+    fields = [field for field in RunStep._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    # Typed placeholders: an INSERT ... SELECT does not take its columns'
+    # types for the values it selects.
+    values = ", ".join(f"%s::{field.db_type(connection)}" for field in fields)
+    table, runs = quote(RunStep._meta.db_table), quote(Run._meta.db_table)
+    columns = ", ".join(quote(field.column) for field in fields)
+    # Only names from the models' own metadata are formatted in; the values
+    # are parameters.
+    sql = (
+        f"INSERT INTO {table} ({columns}) SELECT {values} FROM {runs} "  # noqa: S608
+        "WHERE id = %s AND status = %s FOR NO KEY UPDATE RETURNING id"
+    )
+    params = [
+        field.get_db_prep_save(getattr(step, field.attname), connection)
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, run.pk, RunStatus.RUNNING])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    step.pk = row[0]
+    step._state.adding = False
+    step._state.db = connection.alias
     metrics.observe_step(type, latency_ms)
     return step
 
