@@ -77,20 +77,27 @@ def main() -> None:
     call_command("createcachetable", verbosity=0)
     url = database_url(connection.settings_dict)
     stack = "redis" if os.environ.get("REDIS_URL") else "postgres"
+    from community.models import PersonalApiKey
+    from community.services import api_key_revoke
+
     user, key, agent = setup_data()
-    # Before the worker starts: the runs it queues are cancelled at once.
-    in_process = post_in_process(agent, key, arguments.runs * 5)
-    processes = start_processes(url)
     try:
-        results = asyncio.run(measure(arguments, user, key, agent))
+        # Before the worker starts: the runs it queues are cancelled at once.
+        in_process = post_in_process(agent, key, arguments.runs * 5)
+        processes = start_processes(url)
+        try:
+            results = asyncio.run(measure(arguments, user, key, agent))
+        finally:
+            for process in processes:
+                process.send_signal(signal.SIGTERM)
+            for process in processes:
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        # A person may hold 50 active keys: each invocation gives its own back.
+        api_key_revoke(api_key=PersonalApiKey.objects.get(prefix=key.partition(".")[0]))
     results["post_in_process"], results["post_statements"] = in_process
     report(stack, results)
 
