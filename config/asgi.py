@@ -7,18 +7,9 @@ A browser's Origin must be one of ALLOWED_HOSTS (community/websocket.py).
 
 import os
 
-from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
-# Whatever serves this (Daphne: the Procfile, the Dockerfile, a benchmark) is
-# the web process: under ASGI each request's sync code runs in a thread of its
-# own, so CONN_MAX_AGE cannot keep its connection and only psycopg's pool
-# (config/settings/base.py) spares a new connection per request. A Celery
-# worker never loads this module. Set only when settings are not loaded yet
-# (a test process imports this module after configuring its own).
-if not settings.configured:
-    os.environ.setdefault("DATABASE_POOL", "true")
 
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()
