@@ -17,10 +17,11 @@ What it does, in order:
    credits from `billing.services.credits_grant` and a public agent on the
    offline model `local/demo` that uses the calculator.
 3. Starts the site as `make run` does (the Procfile): ONE Daphne process with
-   the database pool, ONE Celery worker (concurrency 2, queue `celery`), with
-   `benchmarks.settings`, which is the development settings without DEBUG and
-   without the rate limits (a person may start 30 runs a minute; the knee
-   must be the site's, not the limit's).
+   the database pool, ONE Celery worker (concurrency 2, queue `celery`, with
+   production's `DATABASE_CONN_MAX_AGE=60`), with `benchmarks.settings`, which
+   is the development settings without DEBUG and without the rate limits (a
+   person may start 30 runs a minute; the knee must be the site's, not the
+   limit's).
 4. For each stage, N virtual people loop for --stage-seconds, each picking an
    action from --mix, then thinking (--think seconds on average, uniform
    between half and one and a half times it): the home page, Discover, their
@@ -29,7 +30,9 @@ What it does, in order:
    its final status.
 5. Prints a markdown table per stage (requests/s, runs/s, p50/p95/p99 per
    kind, errors) and the knee: the stage with the highest request throughput
-   whose p95 stays under 1 s for every kind, and the first stage that does not.
+   whose p95 stays under 1 s for pages and for API POSTs (with at most 1% of
+   actions failing), and the first stage that does not; then the same for
+   runs from start to finish, by runs per second.
 
 Never reaches the network: everything is on 127.0.0.1 or a unix socket, and
 the model is the offline one. Every process it starts (and the embedded
@@ -167,7 +170,10 @@ def fresh_database() -> tuple[str, str]:
         admin_url = _with_database(template_url, "postgres")
     print("Migrating the template database …", flush=True)
     env = dict(os.environ, DATABASE_URL=template_url)
-    for command in (["migrate", "--verbosity=0"], ["createcachetable"]):
+    for command in (
+        ["migrate", "--verbosity=0"],
+        ["createcachetable", "--verbosity=0"],
+    ):
         subprocess.run(
             [sys.executable, "manage.py", *command], cwd=BASE_DIR, env=env, check=True
         )
@@ -324,16 +330,21 @@ class Site:
             time.sleep(0.2)
 
     def stop(self) -> None:
-        """SIGTERM to every group at once (Celery's warm shutdown takes a few
-        seconds), then SIGKILL to whatever is left after 20 s."""
-        for process in self.processes:
+        """SIGTERM to Daphne, SIGQUIT to the worker (Celery's cold shutdown:
+        a warm one waits for runs in flight, whose database goes next), then
+        SIGKILL to whatever of either group is left after 15 s."""
+        for process, signum in zip(
+            self.processes, (signal.SIGTERM, signal.SIGQUIT), strict=False
+        ):
             if process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 20
+                    os.killpg(process.pid, signum)
+        deadline = time.monotonic() + 15
         for process in self.processes:
-            with contextlib.suppress(subprocess.TimeoutExpired):
+            try:
                 process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                print(f"{' '.join(process.args[1:3])} did not stop: killed")
             # The worker's pool children, if the parent left them.
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
@@ -479,14 +490,19 @@ async def stage(site: Site, people: list[dict], users: int, options) -> list:
 
 
 async def warm_up(site: Site, people: list[dict], options) -> None:
-    """Every page and one run once, untimed: imports, caches, connections."""
-    person = Person(site, people[0], options, random.Random(0))
+    """Every page once and a run in each of the worker's processes, untimed:
+    imports, caches, connections, the first run's set-up in a process."""
+    persons = [
+        Person(site, data, options, random.Random(0))
+        for data in people[: options.worker_concurrency]
+    ]
     try:
         for action in ("home", "discover", "agent", "runs"):
-            await person.page(action, time.monotonic, [])
-        await person.run(time.monotonic, [])
+            await persons[0].page(action, time.monotonic, [])
+        for _ in range(2):
+            await asyncio.gather(*(p.run(time.monotonic, []) for p in persons))
     finally:
-        await person.close()
+        await asyncio.gather(*(p.close() for p in persons))
 
 
 async def drive(site: Site, people: list[dict], options) -> list:
@@ -520,6 +536,10 @@ def main() -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupted)
+    # Ctrl-C stops everything even when started from a shell that set SIGINT
+    # to be ignored (a background job of a script); asyncio.run cancels the
+    # virtual people on it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     began = time.monotonic()
     try:
         database_url, admin_url = fresh_database()
@@ -546,7 +566,11 @@ def main() -> int:
         return 130
     finally:
         if site is not None:
+            stopping = time.monotonic()
             site.stop()
+            print(
+                f"Stopped Daphne and the worker in {time.monotonic() - stopping:.0f} s."
+            )
         if admin_url and not options.keep:
             try:
                 if django_ready:

@@ -117,14 +117,20 @@ def knee(
     max_error_rate: float = 0.01,
     kinds=KNEE_KINDS,
 ) -> tuple[Stage | None, Stage | None]:
-    """(the passing stage with the highest request throughput, the first
-    stage, in the order run, that does not pass); either may be None."""
+    """(the passing stage with the highest throughput, the first stage, in
+    the order run, that does not pass); either may be None. Throughput is
+    requests per second, or runs per second when only runs are judged."""
 
     def ok(stage: Stage) -> bool:
         return passes(stage, limit=limit, max_error_rate=max_error_rate, kinds=kinds)
 
+    def throughput(stage: Stage) -> float:
+        if set(kinds) == {"run"}:
+            return stage.runs_per_second
+        return stage.requests_per_second
+
     passing = [stage for stage in stages if ok(stage)]
-    best = max(passing, key=lambda stage: stage.requests_per_second, default=None)
+    best = max(passing, key=throughput, default=None)
     first_over = next((stage for stage in stages if not ok(stage)), None)
     return best, first_over
 
@@ -175,7 +181,7 @@ def knee_sentence(
             f"(highest {best.worst_p95(kinds) * 1000:.0f} ms)."
         ]
     if first_over is None:
-        parts.append(f"No stage passed {limit:g} s.")
+        parts.append(f"No stage went over {limit:g} s.")
     else:
         if not any(kind in first_over.latency for kind in kinds):
             reason = "nothing finished"
