@@ -509,7 +509,11 @@ async def drive(site: Site, people: list[dict], options) -> list:
     await warm_up(site, people, options)
     stages = []
     for users in options.stages:
+        # This client shares the machine with the site: its own CPU use says
+        # whether it, rather than the site, could be the limit.
+        cpu, wall = time.process_time(), time.monotonic()
         samples = await stage(site, people, users, options)
+        cpu_share = (time.process_time() - cpu) / (time.monotonic() - wall)
         summary = load_stats.summarize(users, options.stage_seconds, samples)
         stages.append(summary)
         print(
@@ -517,7 +521,7 @@ async def drive(site: Site, people: list[dict], options) -> list:
             f"{summary.runs_per_second:5.2f} runs/s, p95 of pages and POSTs "
             f"{summary.worst_p95() * 1000:5.0f} ms, of runs "
             f"{summary.worst_p95(('run',)) * 1000:5.0f} ms, "
-            f"{summary.errors} errors",
+            f"{summary.errors} errors; this client used {cpu_share:.0%} of a core",
             flush=True,
         )
     return stages
@@ -597,6 +601,12 @@ def main() -> int:
     print(load_stats.table(stages))
     print()
     print(load_stats.knee_sentence(stages, limit=options.limit))
+    if load_stats.knee(stages, limit=options.limit)[1] is None:
+        print(
+            "The site kept up with every stage: add bigger ones "
+            f"(--stages {' '.join(str(n) for n in options.stages)} "
+            f"{2 * max(options.stages)}) or shorten --think."
+        )
     print()
     print(
         load_stats.knee_sentence(
