@@ -164,6 +164,10 @@ def table(stages: list[Stage]) -> str:
     return "\n".join(lines)
 
 
+def _people(count: int) -> str:
+    return f"{count} user" if count == 1 else f"{count} users"
+
+
 def knee_sentence(
     stages: list[Stage], *, limit: float = 1.0, kinds=KNEE_KINDS, what: str = "Knee"
 ) -> str:
@@ -175,7 +179,7 @@ def knee_sentence(
         parts = [f"{what}: no stage kept the p95 of {labels} under {limit:g} s."]
     else:
         parts = [
-            f"{what}: {best.users} users, {best.requests_per_second:.1f} "
+            f"{what}: {_people(best.users)}, {best.requests_per_second:.1f} "
             f"requests/s and {best.runs_per_second:.2f} runs/s with the p95 of "
             f"{labels} under {limit:g} s "
             f"(highest {best.worst_p95(kinds) * 1000:.0f} ms)."
@@ -190,7 +194,7 @@ def knee_sentence(
         else:
             reason = f"{first_over.errors} errors of {first_over.actions}"
         parts.append(
-            f"First stage over: {first_over.users} users "
+            f"First stage over: {_people(first_over.users)} "
             f"({first_over.requests_per_second:.1f} requests/s, {reason})."
         )
     return " ".join(parts)
