@@ -332,14 +332,14 @@ class Site:
     def stop(self) -> None:
         """SIGTERM to Daphne, SIGQUIT to the worker (Celery's cold shutdown:
         a warm one waits for runs in flight, whose database goes next), then
-        SIGKILL to whatever of either group is left after 15 s."""
+        SIGKILL to whatever of either group is left after 10 s."""
         for process, signum in zip(
             self.processes, (signal.SIGTERM, signal.SIGQUIT), strict=False
         ):
             if process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signum)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 10
         for process in self.processes:
             try:
                 process.wait(max(0.1, deadline - time.monotonic()))
