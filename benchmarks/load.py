@@ -57,6 +57,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
+from websockets.asyncio.client import connect
+
 from benchmarks import load_stats
 
 os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
@@ -356,8 +359,6 @@ class Site:
 
 class Person:
     def __init__(self, site: Site, data: dict, options, rng: random.Random):
-        import httpx
-
         self.site = site
         self.data = data
         self.options = options
@@ -404,8 +405,6 @@ class Person:
         samples.append(load_stats.Sample("page", started, clock(), ok))
 
     async def run(self, clock, samples: list) -> None:
-        from websockets.asyncio.client import connect
-
         started = clock()
         try:
             response = await self.api.post(
@@ -441,8 +440,10 @@ class Person:
                             break
         except Exception as error:  # noqa: BLE001
             note_error(f"run watch: {type(error).__name__}: {error}")
-        if status != "completed" and status is not None:
-            note_error(f"run {run_id} ended {status}")
+        if status is None:
+            note_error("run watch: the socket closed before a final status")
+        elif status != "completed":
+            note_error(f"run ended {status}")
         samples.append(
             load_stats.Sample("run", started, clock(), status == "completed")
         )
