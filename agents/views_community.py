@@ -4,16 +4,22 @@ account; running, forking and the rest do."""
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,6 +30,89 @@ from agents.services import sharing
 AGENTS_PER_PAGE = 24
 RATINGS_SHOWN = 20
 THREADS_PER_PAGE = 20
+# Bump when a cached fragment's template changes: a shared cache (Redis)
+# would otherwise serve the old markup until the entries expire.
+FRAGMENTS_VERSION = 1
+TAG_CLOUD_SECONDS = 60
+
+
+def _fragments():
+    """The cache of rendered fragments (settings: CACHES["fragments"])."""
+    return caches["fragments"]
+
+
+def _fragment_key(kind: str, *parts) -> str:
+    """A key naming exactly what a fragment shows: the language and time zone
+    it was rendered in and every value it displays, so a change to any of
+    them is a new key rather than an invalidation to remember."""
+    digest = hashlib.blake2b(
+        repr(
+            (
+                FRAGMENTS_VERSION,
+                get_language(),
+                timezone.get_current_timezone_name(),
+                parts,
+            )
+        ).encode(),
+        digest_size=16,
+    ).hexdigest()
+    return f"{kind}:{digest}"
+
+
+def _with_cards(agents) -> list:
+    """The agents, each with ``card_html``: its Discover card, from the
+    fragment cache (one round trip for the page) or rendered and kept.
+
+    A card shows nothing about the viewer, so one rendering serves everyone;
+    its key holds every field the card displays, counters included, so a new
+    rating, run or fork, a rename or an edited description is a new card at
+    once. The category label comes from a mapping translated once per
+    request, not from get_category_display (which translates every label on
+    each call).
+    """
+    agents = list(agents)
+    labels = {value: str(label) for value, label in Category.choices}
+    keys = {}
+    for agent in agents:
+        agent.category_label = labels.get(agent.category, agent.category)
+        keys[agent.pk] = _fragment_key(
+            "card",
+            agent.pk,
+            agent.name,
+            agent.slug,
+            agent.owner.username,
+            agent.category,
+            agent.description,
+            agent.tags,
+            agent.rating_count,
+            agent.rating_sum,
+            agent.run_count,
+            agent.fork_count,
+        )
+    cache = _fragments()
+    found = cache.get_many(list(keys.values()))
+    rendered = {}
+    for agent in agents:
+        html = found.get(keys[agent.pk])
+        if html is None:
+            html = render_to_string("agents/partials/agent_card.html", {"agent": agent})
+            rendered[keys[agent.pk]] = html
+        agent.card_html = mark_safe(html)  # noqa: S308 (our own template's output)
+    if rendered:
+        cache.set_many(rendered)
+    return agents
+
+
+def _tag_cloud() -> list[tuple[str, int]]:
+    """The popular tags, counted at most once a minute per process: the count
+    runs over every published agent's tags, and a tag's count a minute old
+    misleads no one (the agents listed below it are always current)."""
+    cache = _fragments()
+    tags = cache.get("tag-cloud")
+    if tags is None:
+        tags = selectors.agent_tag_cloud()
+        cache.set("tag-cloud", tags, TAG_CLOUD_SECONDS)
+    return tags
 
 
 def discover_filters(params) -> dict[str, str]:
@@ -55,8 +144,16 @@ def _workflows_to_discover(request) -> list:
 @require_GET
 def discover(request):
     filters = discover_filters(request.GET)
-    agents = selectors.agent_list_published(**filters)
+    # A card shows the author, not the origin of a fork: joining every
+    # published agent's origin and its owner before the sort took most of the
+    # query's time.
+    agents = (
+        selectors.agent_list_published(**filters)
+        .select_related(None)
+        .select_related("owner")
+    )
     page = Paginator(agents, AGENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = _with_cards(page.object_list)
     query = {k: v for k, v in filters.items() if v}
     context = {
         "page": page,
@@ -68,11 +165,10 @@ def discover(request):
             ("runs", _("Most run")),
             ("new", _("Newest")),
         ],
-        "tags": selectors.agent_tag_cloud(),
+        "tags": _tag_cloud(),
         # The most run shared workflows, below the agents.
         "workflows": _workflows_to_discover(request),
         "filter_query": urlencode(query),
-        "model_labels": selectors.model_labels(),
     }
     template = "agents/partials/discover_results.html" if request.htmx else None
     return render(request, template or "agents/discover.html", context)
@@ -83,18 +179,34 @@ def listing(request, username: str, slug: str):
     agent = selectors.agent_get_listed(user=request.user, username=username, slug=slug)
     if agent is None:
         raise Http404
+    if not request.user.is_authenticated:
+        return render(
+            request,
+            "agents/listing.html",
+            {"agent": agent, "listing_html": _listing_for_visitors(request, agent)},
+        )
+    from community import reviews
+
+    context = _listing_context(request, agent)
+    threads = Paginator(reviews.comment_threads(agent=agent), THREADS_PER_PAGE)
+    context["threads_page"] = threads.get_page(request.GET.get("comments"))
+    prefetch_related_objects([agent], "reactions")
+    return render(request, "agents/listing.html", context)
+
+
+def _listing_context(request, agent) -> dict:
     from community import reviews
     from workflows.selectors import handoff_targets_listed
 
     user = request.user
-    context = {
+    return {
         "agent": agent,
         # What the shared ratings and comments partials are about.
         "listing": agent,
         "rate_url": reverse("community:rate", args=[agent.pk]),
         "comment_url": reverse("community:comment", args=[agent.pk]),
         "can_edit": selectors.agent_can_edit(user=user, agent=agent),
-        "model_label": selectors.model_labels().get(agent.model, agent.model),
+        "model_label": _model_labels().get(agent.model, agent.model),
         "forks": selectors.agent_forks(agent=agent),
         "distribution": reviews.rating_distribution(agent=agent),
         "ratings": reviews.rating_list(agent=agent)[:RATINGS_SHOWN],
@@ -107,10 +219,95 @@ def listing(request, username: str, slug: str):
         "shared_runs": sharing.runs_shared_on_listing(agent=agent),
         "handoff_targets": handoff_targets_listed(agent=agent),
     }
-    threads = Paginator(reviews.comment_threads(agent=agent), THREADS_PER_PAGE)
-    context["threads_page"] = threads.get_page(request.GET.get("comments"))
-    prefetch_related_objects([agent], "reactions")
-    return render(request, "agents/listing.html", context)
+
+
+def _model_labels() -> dict[str, str]:
+    """Model display names, read at most once a minute per process (staff
+    rename a model rarely; the page shows the identifier meanwhile)."""
+    cache = _fragments()
+    labels = cache.get("model-labels")
+    if labels is None:
+        labels = selectors.model_labels()
+        cache.set("model-labels", labels, TAG_CLOUD_SECONDS)
+    return labels
+
+
+def _listing_for_visitors(request, agent) -> str:
+    """The agent page's body as a signed-out visitor sees it, rendered once
+    per state of the page. The key holds the agent's whole row, its owner's
+    and its origin's names, the model's label, and fingerprints of the
+    comments and of everything else on the page (community.page_cache): a
+    rating, review, comment, reaction, fork, shared run or edit is a new key
+    at once, and nothing needs deleting.
+
+    Only for visitors: a signed-in person's page carries their own rating,
+    reaction marks, edit and delete forms and CSRF token.
+    """
+    from community import page_cache, reviews
+
+    comments = reviews.comment_threads_fingerprint(agent=agent)
+    number = _comments_page_number(request, comments)
+    origin = agent.forked_from
+    key = _fragment_key(
+        "listing",
+        request.path,
+        number,
+        [getattr(agent, field.attname) for field in agent._meta.concrete_fields],
+        agent.owner.username,
+        origin and (origin.name, origin.slug, origin.owner.username),
+        _model_labels().get(agent.model, agent.model),
+        comments,
+        page_cache.listing_fingerprint(agent=agent),
+    )
+    cache = _fragments()
+    html = cache.get(key)
+    if html is None:
+        context = _listing_context(request, agent)
+        context["comments_html"] = _comments_for_visitors(
+            request, agent, context, fingerprint=comments, number=number
+        )
+        prefetch_related_objects([agent], "reactions")
+        html = render_to_string(
+            "agents/partials/listing_content.html", context, request=request
+        )
+        cache.set(key, html)
+    return mark_safe(html)  # noqa: S308 (our own template's output)
+
+
+def _comments_page_number(request, fingerprint: str) -> int:
+    """The comment page asked for, as the paginator will read it (junk is
+    page 1, too far the last), so made-up numbers share one entry."""
+    count = int(fingerprint.split("-", 1)[0])
+    return (
+        Paginator(range(count), THREADS_PER_PAGE)
+        .get_page(request.GET.get("comments"))
+        .number
+    )
+
+
+def _comments_for_visitors(
+    request, agent, context: dict, *, fingerprint: str, number: int
+) -> str:
+    """The comment threads as a visitor sees them, kept under the comments'
+    fingerprint (community.reviews): a new comment, an edit, a deletion, a
+    hidden comment or a reaction is a new key. Kept apart from the rest of
+    the page so a new rating does not render 20 threads again."""
+    from community import reviews
+
+    key = _fragment_key(
+        "comments", "agent", agent.pk, request.path, number, fingerprint
+    )
+    cache = _fragments()
+    html = cache.get(key)
+    if html is None:
+        threads = Paginator(reviews.comment_threads(agent=agent), THREADS_PER_PAGE)
+        html = render_to_string(
+            "agents/partials/listing_comments.html",
+            {**context, "threads_page": threads.get_page(number)},
+            request=request,
+        )
+        cache.set(key, html)
+    return mark_safe(html)  # noqa: S308 (our own template's output)
 
 
 @login_required

@@ -1,15 +1,21 @@
-"""What visitors hit: Discover and an agent's public page, against a bare
-Django view under the same server.
+"""What visitors hit: Discover (plain and searched), an agent's public page,
+the community API and an author's profile, against a bare Django view under
+the same server.
 
     .venv/bin/python -m benchmarks.community [--seconds 10] [--concurrency 8]
+        [--rounds 1] [--redis redis://127.0.0.1:6379/N]
 
-Seeds (once, idempotent) 1,000 public agents and, on one of them, 500
-comments (with replies and reactions) and 50 ratings, on the development
-database. Then starts Daphne (as in production: one process, persistent
-database connections) with benchmarks.urls, which is the site's URLconf plus
-`/bench/bare/` (a view that returns "ok" without touching the database), and
-drives each URL from ``--concurrency`` client threads for ``--seconds``,
-signed out (as visitors are). Reports requests per second, p50 and p95.
+Migrates the development database if it needs it and seeds it (once,
+idempotent) with 1,000 public agents by one author and, on one of them, 500
+comments (with replies and reactions) and 50 ratings. Then starts Daphne as
+the Procfile does (one process, psycopg's connection pool) with
+benchmarks.urls, which is the site's URLconf plus `/bench/bare/` (a view that
+returns "ok" without touching the database), and drives each URL from
+``--concurrency`` client threads for ``--seconds``, signed out (as visitors
+are), ``--rounds`` times in turn. Reports requests per second, p50 and p95,
+and each page's requests per second as a ratio of the bare view's in the same
+round. With ``--redis`` the server's cache (and fragment cache) is that Redis
+database.
 """
 
 from __future__ import annotations
@@ -36,11 +42,15 @@ RATINGS = 50
 
 def seed() -> str:
     """The path of the agent with the comments."""
+    from django.core.management import call_command
+
     from agents.models import Agent, Visibility
     from agents.services.search import agents_search_reindex, trending_refresh
     from community.models import Comment, Rating, Reaction, User
     from config.markdown import render_markdown
 
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
     owner, _ = User.objects.get_or_create(
         username="bench-author", defaults={"email": "bench-author@agentry.localhost"}
     )
@@ -104,13 +114,16 @@ def seed() -> str:
     return f"/u/{owner.username}/{target.slug}/"
 
 
-def start_server() -> subprocess.Popen:
+def start_server(*, redis: str = "") -> subprocess.Popen:
     env = dict(
         os.environ, PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="benchmarks.settings"
     )
-    # Persistent connections (60 s, production's default) ran the database out of
-    # connections under Daphne at 8 clients; measured with a connection per request.
-    env.setdefault("DATABASE_CONN_MAX_AGE", "0")
+    # As the Procfile runs the web process: connections from psycopg's pool.
+    # (Persistent connections without a pool ran the database out of
+    # connections under Daphne at 8 clients.)
+    env.setdefault("DATABASE_POOL", "true")
+    if redis:
+        env["REDIS_URL"] = redis
     log = Path(tempfile.mkdtemp(prefix="agentry-bench-")) / "web.log"
     web = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(PORT),
@@ -172,13 +185,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--redis", default="", help="e.g. redis://127.0.0.1:6379/12")
     args = parser.parse_args()
 
     import django
 
     django.setup()
     listing = seed()
-    web = start_server()
+    web = start_server(redis=args.redis)
     try:
         base = f"http://127.0.0.1:{PORT}"
         targets = [
@@ -187,19 +202,31 @@ def main() -> None:
             ("Discover, searched (`q=writing sums`)", "/discover/?q=writing+sums"),
             ("agent page (500 comments, 50 ratings)", listing),
             ("community API (`sort=top`)", "/api/v1/community/agents/?sort=top"),
+            ("profile page (1,000 agents, 30 shown)", "/u/bench-author/"),
         ]
         for _label, path in targets:  # warm up
             drive(base + path, seconds=1, concurrency=2)
-        print(f"{args.concurrency} clients, {args.seconds:g} s each, signed out")
-        print(f"{'page':<42} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6}")
-        for label, path in targets:
-            result = drive(
-                base + path, seconds=args.seconds, concurrency=args.concurrency
-            )
+        print(
+            f"{args.concurrency} clients, {args.seconds:g} s each, signed out, "
+            f"cache: {args.redis or 'default (no Redis)'}"
+        )
+        for number in range(1, args.rounds + 1):
+            print(f"round {number}")
             print(
-                f"{label:<42} {result['rps']:>7.1f} {result['p50']:>8.1f} "
-                f"{result['p95']:>8.1f} {result['errors']:>6}"
+                f"{'page':<42} {'req/s':>7} {'x bare':>7} {'p50 ms':>8} "
+                f"{'p95 ms':>8} {'errors':>6}"
             )
+            bare = None
+            for label, path in targets:
+                result = drive(
+                    base + path, seconds=args.seconds, concurrency=args.concurrency
+                )
+                bare = bare or result["rps"]
+                print(
+                    f"{label:<42} {result['rps']:>7.1f} "
+                    f"{result['rps'] / bare:>7.2f} {result['p50']:>8.1f} "
+                    f"{result['p95']:>8.1f} {result['errors']:>6}"
+                )
     finally:
         web.terminate()
         web.wait(timeout=20)

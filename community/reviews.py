@@ -368,6 +368,41 @@ def comment_threads(*, agent=None, workflow=None, user=None) -> QuerySet[Comment
     )
 
 
+def comment_threads_fingerprint(*, agent=None, workflow=None) -> str:
+    """A digest of what the target's comment threads show a visitor, in one
+    query over the target's comments: their count and newest id (a new
+    comment or reply, a removed one), the latest edit and deletion (each sets
+    its time to now), which are hidden (by the owner, staff, or with their
+    author), the authors' names, and the count and newest id of their
+    reactions (a reaction is toggled by deleting or adding a row). Any of
+    those changing changes the digest, so a rendering cached under it is
+    never stale."""
+    from django.db import connection
+
+    target = _target(agent, workflow)
+    column = "workflow_id" if _is_workflow(target) else "agent_id"
+    comments, users, reactions = (
+        Comment._meta.db_table,
+        User._meta.db_table,
+        Reaction._meta.db_table,
+    )
+    sql = f"""
+        SELECT COUNT(*), MAX(c.id), MAX(c.edited_at), MAX(c.deleted_at),
+               md5(COALESCE(string_agg(c.id::text, ',' ORDER BY c.id)
+                   FILTER (WHERE c.is_hidden OR u.is_hidden), '')),
+               md5(COALESCE(string_agg(DISTINCT u.username, ','), '')),
+               (SELECT concat_ws('/', COUNT(*), MAX(r.id))
+                FROM {reactions} AS r JOIN {comments} AS rc ON rc.id = r.comment_id
+                WHERE rc.{column} = %s)
+        FROM {comments} AS c JOIN {users} AS u ON u.id = c.author_id
+        WHERE c.{column} = %s
+    """  # noqa: S608 (table and column names from the models; values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [target.pk, target.pk])
+        row = cursor.fetchone()
+    return "-".join(str(value) for value in row)
+
+
 # --- reactions ---------------------------------------------------------------
 
 

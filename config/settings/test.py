@@ -49,3 +49,10 @@ RATE_LIMITS = dict.fromkeys(RATE_LIMITS, "")  # noqa: F405
 # The suite never probes an Ollama that happens to run on the machine; tests
 # of discovery point this at their fake server.
 OLLAMA_BASE_URL = ""
+# Rendered fragments are never kept, so each test sees its own writes and
+# query counts do not depend on what an earlier test rendered; the tests of
+# the fragment cache itself switch a real one on (tests/community/test_page_cache.py).
+CACHES = {
+    **CACHES,  # noqa: F405
+    "fragments": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+}
