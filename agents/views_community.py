@@ -4,12 +4,10 @@ account; running, forking and the rest do."""
 
 from __future__ import annotations
 
-import hashlib
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
@@ -17,65 +15,28 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from agents import presenters, selectors, services
 from agents.models import Category
 from agents.services import sharing
+from config.fragments import fragment, fragment_cache, fragment_key
 
 AGENTS_PER_PAGE = 24
 RATINGS_SHOWN = 20
 THREADS_PER_PAGE = 20
-# Bump when a cached fragment's template changes: a shared cache (Redis)
-# would otherwise serve the old markup until the entries expire.
-FRAGMENTS_VERSION = 1
 TAG_CLOUD_SECONDS = 60
 
 
-def _fragments():
-    """The cache of rendered fragments (settings: CACHES["fragments"])."""
-    return caches["fragments"]
-
-
-def _fragment_key(kind: str, *parts) -> str:
-    """A key naming exactly what a fragment shows: the language and time zone
-    it was rendered in and every value it displays, so a change to any of
-    them is a new key rather than an invalidation to remember."""
-    digest = hashlib.blake2b(
-        repr(
-            (
-                FRAGMENTS_VERSION,
-                get_language(),
-                timezone.get_current_timezone_name(),
-                parts,
-            )
-        ).encode(),
-        digest_size=16,
-    ).hexdigest()
-    return f"{kind}:{digest}"
-
-
-def _with_cards(agents) -> list:
-    """The agents, each with ``card_html``: its Discover card, from the
-    fragment cache (one round trip for the page) or rendered and kept.
-
-    A card shows nothing about the viewer, so one rendering serves everyone;
-    its key holds every field the card displays, counters included, so a new
-    rating, run or fork, a rename or an edited description is a new card at
-    once. The category label comes from a mapping translated once per
-    request, not from get_category_display (which translates every label on
-    each call).
-    """
-    agents = list(agents)
-    labels = {value: str(label) for value, label in Category.choices}
-    keys = {}
-    for agent in agents:
-        agent.category_label = labels.get(agent.category, agent.category)
-        keys[agent.pk] = _fragment_key(
+def _card_keys(agents) -> dict[int, str]:
+    """Each agent's Discover card key: every field the card displays,
+    counters included, so a new rating, run or fork, a rename or an edited
+    description is a new card at once. A card shows nothing about the
+    viewer, so one rendering serves everyone."""
+    return {
+        agent.pk: fragment_key(
             "card",
             agent.pk,
             agent.name,
@@ -89,12 +50,23 @@ def _with_cards(agents) -> list:
             agent.run_count,
             agent.fork_count,
         )
-    cache = _fragments()
+        for agent in agents
+    }
+
+
+def _with_cards(agents: list, keys: dict[int, str]) -> list:
+    """The agents, each with ``card_html``: its card from the fragment cache
+    (one round trip for the page) or rendered and kept. The category label
+    comes from a mapping translated once per call, not from
+    get_category_display (which translates every label on each call)."""
+    labels = {value: str(label) for value, label in Category.choices}
+    cache = fragment_cache()
     found = cache.get_many(list(keys.values()))
     rendered = {}
     for agent in agents:
         html = found.get(keys[agent.pk])
         if html is None:
+            agent.category_label = labels.get(agent.category, agent.category)
             html = render_to_string("agents/partials/agent_card.html", {"agent": agent})
             rendered[keys[agent.pk]] = html
         agent.card_html = mark_safe(html)  # noqa: S308 (our own template's output)
@@ -107,7 +79,7 @@ def _tag_cloud() -> list[tuple[str, int]]:
     """The popular tags, counted at most once a minute per process: the count
     runs over every published agent's tags, and a tag's count a minute old
     misleads no one (the agents listed below it are always current)."""
-    cache = _fragments()
+    cache = fragment_cache()
     tags = cache.get("tag-cloud")
     if tags is None:
         tags = selectors.agent_tag_cloud()
@@ -153,25 +125,49 @@ def discover(request):
         .select_related("owner")
     )
     page = Paginator(agents, AGENTS_PER_PAGE).get_page(request.GET.get("page"))
-    page.object_list = _with_cards(page.object_list)
+    agents = list(page.object_list)
+    keys = _card_keys(agents)
+    tags = _tag_cloud()
+    # The most run shared workflows, below the agents.
+    workflows = _workflows_to_discover(request)
     query = {k: v for k, v in filters.items() if v}
-    context = {
-        "page": page,
-        "filters": filters,
-        "categories": Category.choices,
-        "sorts": [
-            ("trending", _("Trending")),
-            ("top", _("Top rated")),
-            ("runs", _("Most run")),
-            ("new", _("Newest")),
-        ],
-        "tags": _tag_cloud(),
-        # The most run shared workflows, below the agents.
-        "workflows": _workflows_to_discover(request),
-        "filter_query": urlencode(query),
-    }
-    template = "agents/partials/discover_results.html" if request.htmx else None
-    return render(request, template or "agents/discover.html", context)
+
+    def context() -> dict:
+        page.object_list = _with_cards(agents, keys)
+        return {
+            "page": page,
+            "filters": filters,
+            "categories": Category.choices,
+            "sorts": [
+                ("trending", _("Trending")),
+                ("top", _("Top rated")),
+                ("runs", _("Most run")),
+                ("new", _("Newest")),
+            ],
+            "tags": tags,
+            "workflows": workflows,
+            "filter_query": urlencode(query),
+        }
+
+    if request.htmx:
+        return render(request, "agents/partials/discover_results.html", context())
+    # The whole body is the same for every viewer (a GET form, no CSRF
+    # token): kept under the filters, the page, its cards' keys, the count,
+    # the tags and the workflows shown.
+    key = fragment_key(
+        "discover",
+        filters,
+        page.number,
+        page.paginator.count,
+        list(keys.values()),
+        tags,
+        [(w.pk, w.name, w.owner.username, w.run_count) for w in workflows],
+    )
+    body = fragment(
+        key,
+        lambda: render_to_string("agents/partials/discover_content.html", context()),
+    )
+    return render(request, "agents/discover.html", {"content_html": body})
 
 
 @require_GET
@@ -224,7 +220,7 @@ def _listing_context(request, agent) -> dict:
 def _model_labels() -> dict[str, str]:
     """Model display names, read at most once a minute per process (staff
     rename a model rarely; the page shows the identifier meanwhile)."""
-    cache = _fragments()
+    cache = fragment_cache()
     labels = cache.get("model-labels")
     if labels is None:
         labels = selectors.model_labels()
@@ -248,7 +244,7 @@ def _listing_for_visitors(request, agent) -> str:
     comments = reviews.comment_threads_fingerprint(agent=agent)
     number = _comments_page_number(request, comments)
     origin = agent.forked_from
-    key = _fragment_key(
+    key = fragment_key(
         "listing",
         request.path,
         number,
@@ -259,19 +255,18 @@ def _listing_for_visitors(request, agent) -> str:
         comments,
         page_cache.listing_fingerprint(agent=agent),
     )
-    cache = _fragments()
-    html = cache.get(key)
-    if html is None:
+
+    def render_body() -> str:
         context = _listing_context(request, agent)
         context["comments_html"] = _comments_for_visitors(
             request, agent, context, fingerprint=comments, number=number
         )
         prefetch_related_objects([agent], "reactions")
-        html = render_to_string(
+        return render_to_string(
             "agents/partials/listing_content.html", context, request=request
         )
-        cache.set(key, html)
-    return mark_safe(html)  # noqa: S308 (our own template's output)
+
+    return fragment(key, render_body)
 
 
 def _comments_page_number(request, fingerprint: str) -> int:
@@ -294,20 +289,17 @@ def _comments_for_visitors(
     the page so a new rating does not render 20 threads again."""
     from community import reviews
 
-    key = _fragment_key(
-        "comments", "agent", agent.pk, request.path, number, fingerprint
-    )
-    cache = _fragments()
-    html = cache.get(key)
-    if html is None:
+    key = fragment_key("comments", "agent", agent.pk, request.path, number, fingerprint)
+
+    def render_threads() -> str:
         threads = Paginator(reviews.comment_threads(agent=agent), THREADS_PER_PAGE)
-        html = render_to_string(
+        return render_to_string(
             "agents/partials/listing_comments.html",
             {**context, "threads_page": threads.get_page(number)},
             request=request,
         )
-        cache.set(key, html)
-    return mark_safe(html)  # noqa: S308 (our own template's output)
+
+    return fragment(key, render_threads)
 
 
 @login_required

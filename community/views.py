@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ from community import messaging, selectors, services
 from community.avatars import AVATAR_DIRECTORY
 from community.forms import ApiKeyCreateForm, ProfileForm
 from community.models import NotificationKind, Profile
+from config.fragments import fragment, fragment_key
 from config.markdown import plain_text, render_markdown
 
 # An agent counts as new in the feed while its last change is its creation.
@@ -117,22 +119,47 @@ def _follow_button_context(request, person) -> dict:
 @require_GET
 def profile(request, username: str):
     person = _public_user_or_404(username)
-    agents = selectors.agent_list_published(owner=person)
+    agents = selectors.agent_list_published(owner=person).only(
+        "pk", "slug", "name", "description"
+    )
     shown = list(agents[: selectors.PROFILE_AGENTS_SHOWN + 1])
-    for agent in shown:
-        agent.summary = plain_text(agent.description, limit=160)
     context = _follow_button_context(request, person)
+    bio = context["profile"].bio
     context.update(
         {
-            "bio_html": render_markdown(context["profile"].bio),
-            "agents": shown[: selectors.PROFILE_AGENTS_SHOWN],
-            "more_agents": len(shown) > selectors.PROFILE_AGENTS_SHOWN,
+            # The same for every viewer, and markdown is the costly part of
+            # the page: rendered once per bio, and the list once per set of
+            # names and descriptions (config.fragments).
+            "bio_html": fragment(
+                fragment_key("bio", bio), lambda: render_markdown(bio)
+            ),
+            "agents_html": fragment(
+                fragment_key(
+                    "profile-agents",
+                    person.username,
+                    [(a.pk, a.slug, a.name, a.description) for a in shown],
+                ),
+                lambda: _published_agents_html(person, shown),
+            ),
             "is_me": request.user.is_authenticated and request.user.pk == person.pk,
             "stats": selectors.author_stats(owner=person),
             "has_blocked": messaging.has_blocked(blocker=request.user, blocked=person),
         }
     )
     return render(request, "community/profile.html", context)
+
+
+def _published_agents_html(person, shown: list) -> str:
+    for agent in shown:
+        agent.summary = plain_text(agent.description, limit=160)
+    return render_to_string(
+        "community/partials/profile_agents.html",
+        {
+            "person": person,
+            "agents": shown[: selectors.PROFILE_AGENTS_SHOWN],
+            "more_agents": len(shown) > selectors.PROFILE_AGENTS_SHOWN,
+        },
+    )
 
 
 @login_required
