@@ -636,8 +636,13 @@ def agent_list_published(
 
     from agents.services.search import SEARCH_CONFIG
 
-    agents = Agent.objects.filter(agent_published_q()).select_related(
-        "owner", "forked_from__owner"
+    # Forks' origins come in their own query for the page's rows: joined,
+    # every published agent's origin and its owner went through the sort,
+    # and ordering over three models' columns cost more than the query.
+    agents = (
+        Agent.objects.filter(agent_published_q())
+        .select_related("owner")
+        .prefetch_related("forked_from__owner")
     )
     order: list = []
     if q:

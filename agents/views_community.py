@@ -116,14 +116,8 @@ def _workflows_to_discover(request) -> list:
 @require_GET
 def discover(request):
     filters = discover_filters(request.GET)
-    # A card shows the author, not the origin of a fork: joining every
-    # published agent's origin and its owner before the sort took most of the
-    # query's time.
-    agents = (
-        selectors.agent_list_published(**filters)
-        .select_related(None)
-        .select_related("owner")
-    )
+    # A card shows the author, not the origin of a fork.
+    agents = selectors.agent_list_published(**filters).prefetch_related(None)
     page = Paginator(agents, AGENTS_PER_PAGE).get_page(request.GET.get("page"))
     agents = list(page.object_list)
     keys = _card_keys(agents)
