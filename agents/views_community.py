@@ -28,6 +28,18 @@ AGENTS_PER_PAGE = 24
 RATINGS_SHOWN = 20
 THREADS_PER_PAGE = 20
 TAG_CLOUD_SECONDS = 60
+CARD_FIELDS = (
+    "name",
+    "slug",
+    "description",
+    "tags",
+    "category",
+    "rating_count",
+    "rating_sum",
+    "run_count",
+    "fork_count",
+    "owner__username",
+)
 
 
 def _card_keys(agents) -> dict[int, str]:
@@ -106,18 +118,39 @@ WORKFLOWS_SHOWN = 6
 
 
 def _workflows_to_discover(request) -> list:
+    """The most run shared workflows, read at most once a minute per process
+    like the tag cloud: a list below the agents, where a run count a minute
+    old misleads no one."""
     if request.htmx:
         return []  # the results partial alone
     from workflows.selectors import workflow_list_public
 
-    return list(workflow_list_public(sort="runs")[:WORKFLOWS_SHOWN])
+    cache = fragment_cache()
+    workflows = cache.get("discover-workflows")
+    if workflows is None:
+        workflows = [
+            {
+                "pk": workflow.pk,
+                "name": workflow.name,
+                "owner": {"username": workflow.owner.username},
+                "run_count": workflow.run_count,
+            }
+            for workflow in workflow_list_public(sort="runs")[:WORKFLOWS_SHOWN]
+        ]
+        cache.set("discover-workflows", workflows, TAG_CLOUD_SECONDS)
+    return workflows
 
 
 @require_GET
 def discover(request):
     filters = discover_filters(request.GET)
-    # A card shows the author, not the origin of a fork.
-    agents = selectors.agent_list_published(**filters).prefetch_related(None)
+    # Only what a card shows: not the origin of a fork, nor the definition
+    # and the rest of the row (loading them cost more than the query).
+    agents = (
+        selectors.agent_list_published(**filters)
+        .prefetch_related(None)
+        .only(*CARD_FIELDS)
+    )
     page = Paginator(agents, AGENTS_PER_PAGE).get_page(request.GET.get("page"))
     agents = list(page.object_list)
     keys = _card_keys(agents)
@@ -155,7 +188,7 @@ def discover(request):
         page.paginator.count,
         list(keys.values()),
         tags,
-        [(w.pk, w.name, w.owner.username, w.run_count) for w in workflows],
+        workflows,
     )
     body = fragment(
         key,

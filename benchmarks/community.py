@@ -34,7 +34,7 @@ from pathlib import Path
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 BASE_DIR = Path(__file__).resolve().parents[1]
-PORT = 8765
+PORT = 8765  # --port to change
 AGENTS = 1000
 COMMENTS = 500
 RATINGS = 50
@@ -114,7 +114,7 @@ def seed() -> str:
     return f"/u/{owner.username}/{target.slug}/"
 
 
-def start_server(*, redis: str = "") -> subprocess.Popen:
+def start_server(*, redis: str = "", port: int = PORT) -> subprocess.Popen:
     env = dict(
         os.environ, PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="benchmarks.settings"
     )
@@ -126,7 +126,7 @@ def start_server(*, redis: str = "") -> subprocess.Popen:
         env["REDIS_URL"] = redis
     log = Path(tempfile.mkdtemp(prefix="agentry-bench-")) / "web.log"
     web = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(PORT),
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
          "config.asgi:application"],
         cwd=BASE_DIR, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
@@ -134,7 +134,7 @@ def start_server(*, redis: str = "") -> subprocess.Popen:
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(
-                f"http://127.0.0.1:{PORT}/bench/bare/", timeout=2
+                f"http://127.0.0.1:{port}/bench/bare/", timeout=2
             ):
                 return web
         except OSError:
@@ -186,6 +186,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--port", type=int, default=PORT)
     parser.add_argument("--redis", default="", help="e.g. redis://127.0.0.1:6379/12")
     args = parser.parse_args()
 
@@ -193,9 +194,9 @@ def main() -> None:
 
     django.setup()
     listing = seed()
-    web = start_server(redis=args.redis)
+    web = start_server(redis=args.redis, port=args.port)
     try:
-        base = f"http://127.0.0.1:{PORT}"
+        base = f"http://127.0.0.1:{args.port}"
         targets = [
             ("bare Django view", "/bench/bare/"),
             ("Discover (1,000 agents, trending)", "/discover/"),
