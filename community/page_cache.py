@@ -11,6 +11,7 @@ foreign key's index).
 
 from __future__ import annotations
 
+import psycopg
 from django.db import connection
 
 from agents.models import Agent, Run
@@ -59,7 +60,30 @@ def listing_fingerprint(*, agent: Agent) -> str:
              JOIN {users} AS u ON u.id = a.owner_id
            WHERE h.agent_id = %(agent)s)
     """  # noqa: S608 (table names from the models; values are parameters)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"agent": agent.pk, "owner": agent.owner_id})
-        row = cursor.fetchone()
+    row = prepared_row(sql, {"agent": agent.pk, "owner": agent.owner_id})
     return "-".join(str(value) for value in row)
+
+
+def prepared_row(sql: str, params) -> tuple:
+    """The first row of ``sql``, run as a prepared statement on this
+    connection. Django binds parameters on the client and turns psycopg's
+    statement preparation off (for poolers in transaction mode, which this
+    site does not use), so PostgreSQL plans every query it is sent; planning
+    these fingerprints took far longer than running them (5.6 ms against
+    0.3 ms for the one above). Prepared, a connection the pool keeps plans
+    each once. Preparing stays off for every other query."""
+    connection.ensure_connection()
+    raw = connection.connection
+    threshold = raw.prepare_threshold
+    raw.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
+    try:
+        with psycopg.Cursor(raw) as cursor:
+            cursor.execute(sql, params, prepare=True)
+            return cursor.fetchone()
+    finally:
+        raw.prepare_threshold = threshold
+
+
+# Not None (which psycopg reads as "never prepare") and never reached by
+# counting: only ``prepare=True`` prepares.
+PREPARE_ONLY_WHEN_ASKED = 2**31

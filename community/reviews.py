@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import Agent, Visibility
+from community import page_cache
 from community.models import (
     REACTIONS,
     Comment,
@@ -377,8 +378,6 @@ def comment_threads_fingerprint(*, agent=None, workflow=None) -> str:
     reactions (a reaction is toggled by deleting or adding a row). Any of
     those changing changes the digest, so a rendering cached under it is
     never stale."""
-    from django.db import connection
-
     target = _target(agent, workflow)
     column = "workflow_id" if _is_workflow(target) else "agent_id"
     comments, users, reactions = (
@@ -397,9 +396,7 @@ def comment_threads_fingerprint(*, agent=None, workflow=None) -> str:
         FROM {comments} AS c JOIN {users} AS u ON u.id = c.author_id
         WHERE c.{column} = %s
     """  # noqa: S608 (table and column names from the models; values are parameters)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [target.pk, target.pk])
-        row = cursor.fetchone()
+    row = page_cache.prepared_row(sql, [target.pk, target.pk])
     return "-".join(str(value) for value in row)
 
 
