@@ -118,27 +118,21 @@ WORKFLOWS_SHOWN = 6
 
 
 def _workflows_to_discover(request) -> list:
-    """The most run shared workflows, read at most once a minute per process
-    like the tag cloud: a list below the agents, where a run count a minute
-    old misleads no one."""
+    """The most run shared workflows, read on every request (one query): a
+    workflow made private or renamed leaves the list at once."""
     if request.htmx:
         return []  # the results partial alone
     from workflows.selectors import workflow_list_public
 
-    cache = fragment_cache()
-    workflows = cache.get("discover-workflows")
-    if workflows is None:
-        workflows = [
-            {
-                "pk": workflow.pk,
-                "name": workflow.name,
-                "owner": {"username": workflow.owner.username},
-                "run_count": workflow.run_count,
-            }
-            for workflow in workflow_list_public(sort="runs")[:WORKFLOWS_SHOWN]
-        ]
-        cache.set("discover-workflows", workflows, TAG_CLOUD_SECONDS)
-    return workflows
+    return [
+        {
+            "pk": workflow.pk,
+            "name": workflow.name,
+            "owner": {"username": workflow.owner.username},
+            "run_count": workflow.run_count,
+        }
+        for workflow in workflow_list_public(sort="runs")[:WORKFLOWS_SHOWN]
+    ]
 
 
 @require_GET

@@ -21,6 +21,7 @@ from community.models import Profile
 from config.markdown import plain_text
 from tests.agents.factories import make_agent
 from tests.community.factories import UserFactory
+from workflows.services import workflow_create, workflow_update
 
 pytestmark = pytest.mark.django_db
 
@@ -211,6 +212,25 @@ def test_an_unpublished_agent_leaves_discover_and_its_page_at_once(agent, client
     assert client.get(url).status_code == 404
     client.force_login(UserFactory())
     assert client.get(url).status_code == 404
+
+
+def test_a_shared_workflow_made_private_or_renamed_leaves_discover_at_once(
+    agent, client
+):
+    graph = {"entry": "w", "nodes": [{"id": "w", "kind": "agent", "agent": agent.pk}]}
+    workflow = workflow_create(
+        owner=agent.owner,
+        data={"name": "Weekly digest", "graph": graph, "visibility": "public"},
+    )
+    assert "Weekly digest" in page(client, "/discover/")
+
+    workflow_update(workflow=workflow, user=agent.owner, data={"name": "Daily digest"})
+    html = page(client, "/discover/")
+    assert "Daily digest" in html
+    assert "Weekly digest" not in html
+
+    workflow_update(workflow=workflow, user=agent.owner, data={"visibility": "private"})
+    assert "Daily digest" not in page(client, "/discover/")
 
 
 def test_a_new_bio_and_a_new_agent_show_on_the_profile_at_once(agent, client):
