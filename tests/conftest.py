@@ -16,7 +16,12 @@ from config.settings.components.channels import channel_layers_for
 from tests.community.factories import UserFactory
 from tests.utils import database_url
 
-pytest_plugins = ["tests.database", "tests.worker", "tests.billing.stripe_fixtures"]
+pytest_plugins = [
+    "tests.database",
+    "tests.worker",
+    "tests.billing.stripe_fixtures",
+    "tests.config.fuzz_report",
+]
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,6 @@
-"""Reports for tests in this folder."""
+"""The API fuzz test's request count at the end of the session (a plugin of
+the root conftest: under pytest-xdist only the controller prints, and it loads
+no conftest below the root)."""
 
 import sys
 
