@@ -3,6 +3,7 @@
 import os
 
 import pytest
+import redis
 from channels.layers import channel_layers
 from django.core.management import call_command
 from django.db import connection
@@ -38,7 +39,20 @@ def test_database_url(django_db_setup, django_db_blocker) -> str:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _channel_layer_on_test_database(test_database_url):
+def _redis_database_emptied():
+    """The suite owns its Redis database (under xdist, each process its own:
+    config/settings/test.py): emptied first, or a task an earlier session
+    queued and never ran would be taken by this session's workers, for a run
+    id that names another run in a database copied afresh."""
+    url = os.environ.get("REDIS_URL", "")
+    if url:
+        client = redis.Redis.from_url(url)
+        client.flushdb()
+        client.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _channel_layer_on_test_database(test_database_url, _redis_database_emptied):
     """Point the PostgreSQL channel layer at the test database.
 
     Settings were computed before pytest-django renamed the database; the layer
