@@ -32,7 +32,7 @@ def run_step_save(
     ``order`` comes from the run's only writer (the worker that claimed it),
     and the database's unique (run, order) constraint backs that up.
     """
-    step = RunStep(
+    step = _step_checked(
         run=run,
         order=order,
         type=type,
@@ -42,7 +42,6 @@ def run_step_save(
         latency_ms=latency_ms,
         cost=cost,
     )
-    step.full_clean(exclude=["run"], validate_unique=False, validate_constraints=False)
     step.save(force_insert=True)
     metrics.observe_step(type, latency_ms)
     return step
@@ -66,7 +65,7 @@ def run_step_save_while_running(
     first (a cancel committed before it leaves no row to insert from), at the
     cost of a bare INSERT: a worker saves one for every event of a run.
     """
-    step = RunStep(
+    step = _step_checked(
         run=run,
         order=order,
         type=type,
@@ -76,7 +75,6 @@ def run_step_save_while_running(
         latency_ms=latency_ms,
         created_at=timezone.now(),
     )
-    step.full_clean(exclude=["run"], validate_unique=False, validate_constraints=False)
     fields = [field for field in RunStep._meta.concrete_fields if not field.primary_key]
     quote = connection.ops.quote_name
     # Typed placeholders: an INSERT ... SELECT does not take its columns'
@@ -131,3 +129,11 @@ def status_message(run: Run) -> dict:
 def run_push(*, run_id: int, message: dict) -> None:
     """Send to the run's watchers; call only after the data is committed."""
     async_to_sync(get_channel_layer().group_send)(run_events_group(run_id), message)
+
+
+def _step_checked(**fields) -> RunStep:
+    """A step not yet saved, its fields checked (the run's uniqueness and
+    constraints are the database's to enforce)."""
+    step = RunStep(**fields)
+    step.full_clean(exclude=["run"], validate_unique=False, validate_constraints=False)
+    return step
