@@ -32,6 +32,7 @@ from agents.models import (
 from agents.runtime import discovery
 from billing.models import EntryKind
 from billing.pricing import DEFAULT_PER_1K
+from config.fragments import fragment_cache
 from config.periods import Window, fill_periods
 
 
@@ -135,6 +136,21 @@ def model_get_active(*, identifier: str) -> LanguageModel | None:
 def model_labels() -> dict[str, str]:
     """Display names by identifier, for showing an agent's model."""
     return {m.identifier: m.display_name for m in LanguageModel.objects.all()}
+
+
+MODEL_LABELS_SECONDS = 60
+
+
+def model_labels_recent() -> dict[str, str]:
+    """``model_labels()`` read at most once a minute per process, for pages
+    and lists that everyone reads (staff rename a model rarely; an agent
+    shows the identifier of a model not in the catalog meanwhile)."""
+    cache = fragment_cache()
+    labels = cache.get("model-labels")
+    if labels is None:
+        labels = model_labels()
+        cache.set("model-labels", labels, MODEL_LABELS_SECONDS)
+    return labels
 
 
 def run_visible_q(user) -> Q:

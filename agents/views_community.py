@@ -223,7 +223,7 @@ def _listing_context(request, agent) -> dict:
         "rate_url": reverse("community:rate", args=[agent.pk]),
         "comment_url": reverse("community:comment", args=[agent.pk]),
         "can_edit": selectors.agent_can_edit(user=user, agent=agent),
-        "model_label": _model_labels().get(agent.model, agent.model),
+        "model_label": selectors.model_labels_recent().get(agent.model, agent.model),
         "forks": selectors.agent_forks(agent=agent),
         "distribution": reviews.rating_distribution(agent=agent),
         "ratings": reviews.rating_list(agent=agent)[:RATINGS_SHOWN],
@@ -236,17 +236,6 @@ def _listing_context(request, agent) -> dict:
         "shared_runs": sharing.runs_shared_on_listing(agent=agent),
         "handoff_targets": handoff_targets_listed(agent=agent),
     }
-
-
-def _model_labels() -> dict[str, str]:
-    """Model display names, read at most once a minute per process (staff
-    rename a model rarely; the page shows the identifier meanwhile)."""
-    cache = fragment_cache()
-    labels = cache.get("model-labels")
-    if labels is None:
-        labels = selectors.model_labels()
-        cache.set("model-labels", labels, TAG_CLOUD_SECONDS)
-    return labels
 
 
 def _listing_for_visitors(request, agent) -> str:
@@ -272,7 +261,7 @@ def _listing_for_visitors(request, agent) -> str:
         [getattr(agent, field.attname) for field in agent._meta.concrete_fields],
         agent.owner.username,
         origin and (origin.name, origin.slug, origin.owner.username),
-        _model_labels().get(agent.model, agent.model),
+        selectors.model_labels_recent().get(agent.model, agent.model),
         comments,
         page_cache.listing_fingerprint(agent=agent),
     )
