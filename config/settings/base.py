@@ -104,6 +104,7 @@ TEMPLATES = [
                 "billing.context_processors.credits",
                 "community.context_processors.notifications",
             ],
+            "libraries": {"fragments": "config.fragment_tags"},
         },
     },
 ]
