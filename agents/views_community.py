@@ -124,14 +124,19 @@ def _workflows_to_discover(request) -> list:
         return []  # the results partial alone
     from workflows.selectors import workflow_list_public
 
+    # Only the four columns shown: with whole rows (and their owners') the
+    # ORM spent more on building the sorted query than the database on it.
+    rows = workflow_list_public(sort="runs").values_list(
+        "pk", "name", "owner__username", "run_count"
+    )[:WORKFLOWS_SHOWN]
     return [
         {
-            "pk": workflow.pk,
-            "name": workflow.name,
-            "owner": {"username": workflow.owner.username},
-            "run_count": workflow.run_count,
+            "pk": pk,
+            "name": name,
+            "owner": {"username": username},
+            "run_count": run_count,
         }
-        for workflow in workflow_list_public(sort="runs")[:WORKFLOWS_SHOWN]
+        for pk, name, username, run_count in rows
     ]
 
 

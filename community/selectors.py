@@ -56,10 +56,15 @@ PROFILE_AGENTS_SHOWN = 30
 def user_get_public(*, username: str) -> User | None:
     """An active account by username (any case), with its profile if it has
     one; None for unknown, deactivated or hidden (by moderators) accounts."""
-    return (
-        User.objects.select_related("profile")
-        .filter(username__iexact=username, is_active=True, is_hidden=False)
-        .first()
+    # At most one row (usernames are unique ignoring case), so no ORDER BY:
+    # ordering makes Django hash every selected column of both tables.
+    return next(
+        iter(
+            User.objects.select_related("profile")
+            .filter(username__iexact=username, is_active=True, is_hidden=False)
+            .order_by()[:1]
+        ),
+        None,
     )
 
 
