@@ -100,3 +100,21 @@ def test_the_community_list_shows_a_new_rating_a_fork_and_a_rename_at_once(
     agent.refresh_from_db()
     services.agent_update(agent=agent, user=agent.owner, data={"name": "Tally"})
     assert listed()["name"] == "Tally"
+
+
+def test_the_community_list_pages_keep_the_sort_order(api_client):
+    owner = UserFactory()
+    for runs in (3, 9, 1, 7, 5):
+        agent = published(owner=owner, name=f"Runner {runs}")
+        Agent.objects.filter(pk=agent.pk).update(run_count=runs)
+
+    pages = [
+        api_client.get(
+            COMMUNITY, {"sort": "runs", "page_size": 2, "page": number}
+        ).json()
+        for number in (1, 2, 3)
+    ]
+
+    shown = [row["run_count"] for page in pages for row in page["results"]]
+    assert shown == [9, 7, 5, 3, 1]
+    assert [page["count"] for page in pages] == [5, 5, 5]
