@@ -1,7 +1,7 @@
 """Websocket consumers of the community app."""
 
-from community.services import user_events_group
 from community.websocket_auth import AuthenticatedConsumer
+from config.live import user_events_group
 
 
 class UserEventsConsumer(AuthenticatedConsumer):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import URLValidator
@@ -30,6 +28,7 @@ from community.websocket_auth import (
     api_key_credential_name,
     websocket_credential_ended,
 )
+from config.live import user_event_push
 
 # How stale `last_used_at` may get before a request refreshes it: writing on
 # every request would turn each API read into a write.
@@ -98,21 +97,6 @@ def api_key_mark_used(*, api_key: PersonalApiKey) -> None:
     # A conditional UPDATE: concurrent requests do not fight over the row.
     PersonalApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
     api_key.last_used_at = now
-
-
-def user_events_group(user_id: int) -> str:
-    return f"user.{user_id}"
-
-
-def user_event_push(*, user_id: int, event: dict) -> None:
-    """Send a live event to every open websocket of a user (/ws/events/).
-
-    Callers inside a transaction should wrap this in `transaction.on_commit`, so
-    that clients never hear of something that was rolled back.
-    """
-    async_to_sync(get_channel_layer().group_send)(
-        user_events_group(user_id), {"type": "user.event", "event": event}
-    )
 
 
 DEMO_USERS = [

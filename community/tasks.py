@@ -2,14 +2,14 @@
 
 from celery import shared_task
 
-from community import services
 from community.emails import notification_email_send
+from config.live import user_event_push
 
 
 @shared_task(name="community.user_event_push")
 def user_event_push_task(user_id: int, event: dict) -> None:
     """Push a live event to a user's websockets from a background worker."""
-    services.user_event_push(user_id=user_id, event=event)
+    user_event_push(user_id=user_id, event=event)
 
 
 @shared_task(name="community.notification_email")

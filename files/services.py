@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from config.live import user_event_push
 from files.chunking import MAX_SIZE, MIN_SIZE, Preview, preview
 from files.models import Attachment, Chunk, Collection, File, FileStatus
 
@@ -65,8 +66,6 @@ def file_event(file: File) -> dict:
 
 
 def _push(file: File) -> None:
-    from community.services import user_event_push
-
     try:
         user_event_push(user_id=file.owner_id, event=file_event(file))
     except Exception:

@@ -8,6 +8,7 @@ from django.test import Client
 
 from community import services
 from config.asgi import application
+from config.live import user_events_group
 from tests.community.factories import UserFactory
 
 
@@ -50,7 +51,7 @@ async def test_a_browser_session_connects_and_hears_its_own_events(
     )
     assert connected
     await get_channel_layer().group_send(
-        services.user_events_group(member.pk),
+        user_events_group(member.pk),
         {"type": "user.event", "event": {"type": "hello"}},
     )
     assert await communicator.receive_json_from(timeout=10) == {"type": "hello"}
@@ -98,11 +99,11 @@ async def test_members_do_not_hear_each_others_events(member, api_key):
     )
     assert connected
     await get_channel_layer().group_send(
-        services.user_events_group(other.pk),
+        user_events_group(other.pk),
         {"type": "user.event", "event": {"type": "secret"}},
     )
     await get_channel_layer().group_send(
-        services.user_events_group(member.pk),
+        user_events_group(member.pk),
         {"type": "user.event", "event": {"type": "mine"}},
     )
     assert await communicator.receive_json_from(timeout=10) == {"type": "mine"}

@@ -26,6 +26,7 @@ from agents.services.steps import run_events_group
 from community import services
 from community.models import User
 from config.asgi import application
+from config.live import user_events_group
 from tests.agents.factories import make_calculator_agent, make_run
 from tests.community.factories import PASSWORD, UserFactory
 from tests.worker import WebProcess, free_port
@@ -66,9 +67,7 @@ def member():
 @pytest.fixture(params=["events", "runs"])
 def stream(request, member) -> Stream:
     if request.param == "events":
-        return Stream(
-            "/ws/events/", services.user_events_group(member.pk), "user.event"
-        )
+        return Stream("/ws/events/", user_events_group(member.pk), "user.event")
     run = make_run(make_calculator_agent(owner=member))
     # after=1: the run's first step (the request) is not replayed.
     return Stream(f"/ws/runs/{run.pk}/?after=1", run_events_group(run.pk), "run.delta")
@@ -205,7 +204,7 @@ async def test_an_account_switched_off_in_the_database_closes_its_sockets_in_tim
 
 async def test_deleting_the_account_closes_its_sockets(member):
     """Account deletion refuses while runs are unfinished, so on /ws/events/."""
-    stream = Stream("/ws/events/", services.user_events_group(member.pk), "user.event")
+    stream = Stream("/ws/events/", user_events_group(member.pk), "user.event")
     _, secret = await sync_to_async(services.api_key_create)(user=member, name="bot")
     communicator = await open_socket(stream, bearer(secret))
 

@@ -12,6 +12,7 @@ from kombu import Connection
 from community import services
 from community.tasks import user_event_push_task
 from config.asgi import application
+from config.live import user_events_group
 from config.settings.components.celery import broker_url_for
 from config.settings.components.channels import channel_layers_for
 
@@ -119,7 +120,7 @@ async def test_an_idle_websocket_on_redis_still_hears_events_after_a_silence(
     assert connected
     await asyncio.sleep(7)
     await get_channel_layer().group_send(
-        services.user_events_group(user.pk),
+        user_events_group(user.pk),
         {"type": "user.event", "event": {"type": "after-silence"}},
     )
     assert await communicator.receive_json_from(timeout=10) == {"type": "after-silence"}
