@@ -53,6 +53,28 @@ def run_model(run: Run, steps: list[RunStep] | None) -> str | None:
     return run.version.definition.get("model") or "local/demo"
 
 
+def run_event(run: Run) -> dict:
+    """The live event telling the run's owner (on /ws/events/) that its
+    status changed: small, enough to update a list of runs or to know when to
+    fetch the run (GET /api/v1/runs/<id>/) or open its socket for the steps."""
+    return {
+        "type": "run",
+        "run": {
+            "id": run.pk,
+            "agent": run.agent_id,
+            "workflow": (
+                run.workflow_run.workflow_id if run.agent_id is None else None
+            ),
+            "conversation": run.conversation_id,
+            "status": run.status,
+            "error_code": run.error_code,
+            "created_at": _iso(run.created_at),
+            "started_at": _iso(run.started_at),
+            "finished_at": _iso(run.finished_at),
+        },
+    }
+
+
 def run_to_dict(run: Run, *, steps: list[RunStep] | None = None) -> dict:
     workflow = _workflow(run)
     data = {

@@ -15,12 +15,19 @@ def user_events_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+async def user_event_send(*, user_id: int, event: dict, layer=None) -> None:
+    """`user_event_push` from async code (a worker's event loop), on ``layer``
+    when the caller holds one already."""
+    layer = layer or get_channel_layer()
+    await layer.group_send(
+        user_events_group(user_id), {"type": "user.event", "event": event}
+    )
+
+
 def user_event_push(*, user_id: int, event: dict) -> None:
     """Send a live event to every open websocket of a user (/ws/events/).
 
     Callers inside a transaction should wrap this in `transaction.on_commit`, so
     that clients never hear of something that was rolled back.
     """
-    async_to_sync(get_channel_layer().group_send)(
-        user_events_group(user_id), {"type": "user.event", "event": event}
-    )
+    async_to_sync(user_event_send)(user_id=user_id, event=event)

@@ -30,7 +30,13 @@ from agents.services.runs import (
     run_finish,
     run_settle,
 )
-from agents.services.steps import run_push, run_step_save, status_message, step_message
+from agents.services.steps import (
+    run_push,
+    run_queued_push,
+    run_status_push,
+    run_step_save,
+    step_message,
+)
 from billing import selectors as billing_selectors
 from billing import services as billing_services
 from billing.models import MILLI
@@ -130,6 +136,9 @@ def workflow_run_start(*, workflow: Workflow, user, input, max_credits=None) -> 
     # Runs ever started, for sorting shared workflows (deleting runs keeps it).
     Workflow.objects.filter(pk=workflow.pk).update(run_count=F("run_count") + 1)
     run_step_save(run=run, order=1, type=StepType.USER_REQUEST, payload={"text": input})
+    # As agents.services.run_start: `queued` reaches the owner before the
+    # worker's `running` can, and a failed push does not stop the enqueue.
+    transaction.on_commit(lambda: run_queued_push(run=run), robust=True)
     _enqueue(run)
     return run
 
@@ -445,7 +454,7 @@ def _told(run: Run, step) -> Run:
     transaction.on_commit(
         lambda: (
             run_push(run_id=run.pk, message=step_message(step)),
-            run_push(run_id=run.pk, message=status_message(run)),
+            run_status_push(run=run),
         )
     )
     return run

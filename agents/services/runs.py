@@ -42,9 +42,11 @@ from agents.services.steps import (
     delta_message,
     run_events_group,
     run_push,
+    run_queued_push,
+    run_status_push,
+    run_status_send,
     run_step_save,
     run_step_save_while_running,
-    status_message,
     step_message,
 )
 from billing import pricing
@@ -139,6 +141,9 @@ def run_start(
     run_step_save(run=run, order=1, type=StepType.USER_REQUEST, payload={"text": input})
     from agents.tasks import run_execute_task
 
+    # The owner hears `queued` before the task can be taken, so never after
+    # the worker's `running`; a push that fails does not stop the enqueue.
+    transaction.on_commit(lambda: run_queued_push(run=run), robust=True)
     transaction.on_commit(lambda: run_execute_task.delay(run.pk))
     return run
 
@@ -496,7 +501,7 @@ class DatabaseRecorder:
 
     async def status(self, run: Run) -> None:
         await self.flush_text()
-        await self.layer.group_send(self.group, status_message(run))
+        await run_status_send(run, layer=self.layer)
 
     async def cancelled(self) -> bool:
         """Whether to stop: out of credits, or the run was cancelled, swept or
@@ -800,11 +805,9 @@ def run_execute(*, run_id: int, worker: str = "", provider=None) -> Run | None:
     if run is None:
         return None
     loop = _event_loop()
-    # Watchers hear `running` first, before the prices, the spec and the
-    # model's keys are read (several statements).
-    loop.run_until_complete(
-        get_channel_layer().group_send(run_events_group(run.pk), status_message(run))
-    )
+    # Watchers and the owner's pages hear `running` first, before the prices,
+    # the spec and the model's keys are read (several statements).
+    loop.run_until_complete(run_status_send(run))
     # A run is claimed once, right after run_start saved its one step.
     recorder = DatabaseRecorder(run, next_order=2)
     spec = run_spec_for(run)
@@ -873,7 +876,7 @@ def run_cancel(*, run: Run) -> Run:
     transaction.on_commit(
         lambda: (
             run_push(run_id=run.pk, message=step_message(step)),
-            run_push(run_id=run.pk, message=status_message(run)),
+            run_status_push(run=run),
         )
     )
     return run
@@ -990,7 +993,7 @@ def run_sweep_dead(*, now=None) -> int:
             transaction.on_commit(
                 lambda run=run, step=step: (
                     run_push(run_id=run.pk, message=step_message(step)),
-                    run_push(run_id=run.pk, message=status_message(run)),
+                    run_status_push(run=run),
                 )
             )
         swept += 1

@@ -8,8 +8,9 @@ from django.db import connection
 from django.utils import timezone
 
 from agents.models import Run, RunStatus, RunStep
-from agents.payloads import run_to_dict, step_to_dict
+from agents.payloads import run_event, run_to_dict, step_to_dict
 from config import metrics, requestid
+from config.live import user_event_push, user_event_send
 
 
 def run_events_group(run_id: int) -> str:
@@ -129,6 +130,30 @@ def status_message(run: Run) -> dict:
 def run_push(*, run_id: int, message: dict) -> None:
     """Send to the run's watchers; call only after the data is committed."""
     async_to_sync(get_channel_layer().group_send)(run_events_group(run_id), message)
+
+
+async def run_status_send(run: Run, *, layer=None) -> None:
+    """Tell the run's watchers its new status, then its owner's open pages
+    (/ws/events/), which hear a run's status changes but not its steps: a
+    client with that socket open before it starts a run needs no second one
+    to learn that the run runs and how it ended. Call only after the status
+    is committed."""
+    layer = layer or get_channel_layer()
+    await layer.group_send(run_events_group(run.pk), status_message(run))
+    await user_event_send(user_id=run.owner_id, event=run_event(run), layer=layer)
+
+
+def run_status_push(*, run: Run) -> None:
+    """`run_status_send` from synchronous code (the messages are built here:
+    they may read the run's relations from the database)."""
+    run_push(run_id=run.pk, message=status_message(run))
+    user_event_push(user_id=run.owner_id, event=run_event(run))
+
+
+def run_queued_push(*, run: Run) -> None:
+    """Tell the owner's open pages that the run was queued; call after
+    commit. Its own socket has no watchers yet."""
+    user_event_push(user_id=run.owner_id, event=run_event(run))
 
 
 def _step_checked(**fields) -> RunStep:
