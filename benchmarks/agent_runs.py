@@ -15,6 +15,8 @@ in one invocation:
   answer on the run's websocket opened at once (its handshake overlaps the
   worker's pickup, as a page's or a program's would), by part: POST answered,
   POST answer → first worker event, per-step overhead;
+- POST answer → `running` on the person's /ws/events/ socket, opened before
+  the POST (a page or program that keeps it open needs no new handshake);
 - the floors: one step-row commit + one channel-layer publish (exactly what the
   worker does per step), and a bare Celery round trip (enqueue → worker → channel
   layer → websocket client), measured through the same processes;
@@ -361,6 +363,34 @@ async def end_to_end(http, agent, key: str, count: int) -> list[dict]:
     return results
 
 
+async def events_socket(http, agent, key: str, count: int) -> list[float]:
+    """POST answer → the run's `running` on the person's /ws/events/ socket,
+    opened once before the POSTs, in milliseconds. Each run is followed to
+    its end there before the next starts, as on the run's own socket."""
+    import websockets
+
+    timings = []
+    async with websockets.connect(
+        f"ws://127.0.0.1:{PORT}/ws/events/",
+        additional_headers={"Authorization": f"Bearer {key}"},
+        max_queue=None,
+    ) as client:
+        for _ in range(count + 1):
+            run = await start_run(http, agent.pk)
+            accepted = time.perf_counter()
+            running = None
+            while True:
+                event = json.loads(await client.recv())
+                if event.get("type") != "run" or event["run"]["id"] != run["id"]:
+                    continue
+                if event["run"]["status"] == "running" and running is None:
+                    running = time.perf_counter()
+                if event["run"]["status"] in FINAL:
+                    break
+            timings.append((running - accepted) * 1000)
+    return timings[1:]
+
+
 async def concurrent(http, agent, key: str, runs: int, watchers: int) -> dict:
     from asgiref.sync import sync_to_async
 
@@ -419,6 +449,7 @@ async def measure(arguments, user, key: str, agent) -> dict:
     floor_step = await step_floor(agent, user, 200)
     floor_celery = await celery_round_trip(user, key, arguments.runs)
     platform = await end_to_end(http, agent, key, arguments.runs)
+    on_events = await events_socket(http, agent, key, arguments.runs)
     load = await concurrent(http, agent, key, arguments.concurrent, arguments.watchers)
     return {
         "sdk": sdk,
@@ -426,6 +457,7 @@ async def measure(arguments, user, key: str, agent) -> dict:
         "floor_step": floor_step,
         "floor_celery": floor_celery,
         "platform": platform,
+        "events_running": on_events,
         "steps": len(platform[0]["orders"]),
         "load": load,
     }
@@ -443,6 +475,7 @@ def report(stack: str, results: dict) -> None:
     first = median(r["first_ms"] for r in platform)
     total = median(r["total_ms"] for r in platform)
     opened = median(r["open_ms"] for r in platform)
+    events_running = median(results["events_running"])
     in_process = median(results["post_in_process"])
     steps = results["steps"]
     # What the platform adds per step: the worker's time between consecutive
@@ -465,6 +498,7 @@ def report(stack: str, results: dict) -> None:
         ("POST answer to `running` on that socket", running),
         ("POST answer to the first worker step on that socket", first),
         ("POST answer to the final status on that socket", total),
+        ("POST answer to `running` on /ws/events/ opened before", events_running),
         ("worker time per step (saved timestamps)", spacing),
         ("overhead per step (less streamed SDK per step)", per_step),
     ]
@@ -477,6 +511,10 @@ def report(stack: str, results: dict) -> None:
     print(f"per-step overhead / step floor: {per_step / step_floor_ms:.2f} (target 3)")
     print(f"POST answer to running / round trip: {running / celery:.2f} (target 2)")
     print(f"POST answer to first step / round trip: {first / celery:.2f}")
+    print(
+        "POST answer to running on /ws/events/ / round trip: "
+        f"{events_running / celery:.2f} (target 2)"
+    )
     print(f"POST answered in-process: {in_process:.1f} ms (target 15)")
     print()
     columns = [
