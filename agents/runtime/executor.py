@@ -517,6 +517,9 @@ class StepMapper:
         self.pending_calls: list[int] = []
         self.tool_names: dict[str, str] = {}
         self.tool_started: dict[str, float] = {}
+        # Model responses whose completion this mapper handled (their tokens
+        # are on a step, pending or held).
+        self.responses_seen = 0
 
     def _take_turn_costs(self) -> dict:
         costs, calls = self._take_turn_costs_unclaimed()
@@ -561,13 +564,29 @@ class StepMapper:
 
     def drop_held(self) -> dict:
         """Forget the held answers, returning the tokens their turns cost, for
-        the step that says why they were dropped to carry."""
+        the step that says why they were dropped to carry: with them, a turn
+        whose answer the SDK never reported (a tripwire raised out of the
+        stream before that event was read) and that no step carries yet."""
         held, self.held = self.held, []
         costs = {"input_tokens": 0, "output_tokens": 0}
-        for _payload, turn_costs, calls in held:
+        for _payload, turn_costs, calls in [
+            *held,
+            (None, *self._take_turn_costs_unclaimed()),
+        ]:
             self._claim(calls)
             costs["input_tokens"] += turn_costs["input_tokens"]
             costs["output_tokens"] += turn_costs["output_tokens"]
+        return costs
+
+    def unseen_costs(self, result) -> dict:
+        """The tokens of the run's model responses this mapper never read:
+        the SDK drops the events still queued when a guardrail trips."""
+        costs = {"input_tokens": 0, "output_tokens": 0}
+        for response in (result.raw_responses if result is not None else [])[
+            self.responses_seen :
+        ]:
+            costs["input_tokens"] += response.usage.input_tokens
+            costs["output_tokens"] += response.usage.output_tokens
         return costs
 
     async def handle(self, event) -> None:
@@ -593,6 +612,7 @@ class StepMapper:
             if not self._guarded(self.current_agent):
                 await self.recorder.delta(data.delta)
         elif kind == "response.completed":
+            self.responses_seen += 1
             usage = getattr(data.response, "usage", None)
             if usage is not None:
                 # Added up: a turn that made no step leaves its tokens here.
@@ -875,9 +895,8 @@ async def _run_once(
     except OutputGuardrailTripwireTriggered as tripped:
         # The blocked answer was held, never saved: dropped here, the
         # guardrail's step carries what its turn cost.
-        return await _guardrail_tripped(
-            recorder, "output", tripped, result, held=mapper.drop_held()
-        )
+        held = _add_usage(mapper.drop_held(), mapper.unseen_costs(result))
+        return await _guardrail_tripped(recorder, "output", tripped, result, held=held)
     except TimeoutError:
         if result is not None:
             result.cancel()

@@ -415,3 +415,49 @@ async def test_the_demo_model_answers_the_calculator_question_with_45():
     ]
     assert recorder.types.count("agent-thought") == 2
     assert json.loads(recorder.steps[-1]["payload"]["text"]) == {"answer": 45}
+
+
+class _Completed:
+    """A `response.completed` raw event with its usage."""
+
+    type = "response.completed"
+
+    def __init__(self, input_tokens: int, output_tokens: int):
+        self.response = type(
+            "Response",
+            (),
+            {"usage": Usage(input_tokens=input_tokens, output_tokens=output_tokens)},
+        )()
+
+
+async def test_a_blocked_turn_whose_answer_was_never_read_still_carries_its_tokens():
+    """A tripwire raises out of the SDK's stream with events still queued: the
+    turn's completion was read, its answer was not, so nothing is held; the
+    dropped turn's tokens go to the guardrail's step all the same."""
+    mapper = StepMapper(ListRecorder(), hold_answers=True)
+    await mapper.handle(
+        type("Event", (), {"type": "raw_response_event", "data": _Completed(12, 7)})()
+    )
+
+    assert mapper.drop_held() == {"input_tokens": 12, "output_tokens": 7}
+    assert mapper.drop_held() == {"input_tokens": 0, "output_tokens": 0}
+
+
+def test_model_responses_the_mapper_never_read_are_counted_once():
+    """Responses the mapper handled are on steps already; the ones after them
+    (dropped with the stream) are what is left to carry."""
+    mapper = StepMapper(ListRecorder())
+    mapper.responses_seen = 1
+    result = type(
+        "Result",
+        (),
+        {
+            "raw_responses": [
+                type("R", (), {"usage": Usage(input_tokens=5, output_tokens=5)})(),
+                type("R", (), {"usage": Usage(input_tokens=30, output_tokens=9)})(),
+            ]
+        },
+    )()
+
+    assert mapper.unseen_costs(result) == {"input_tokens": 30, "output_tokens": 9}
+    assert mapper.unseen_costs(None) == {"input_tokens": 0, "output_tokens": 0}
