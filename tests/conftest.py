@@ -5,6 +5,7 @@ import os
 import pytest
 import redis
 from channels.layers import channel_layers
+from django.core.cache import caches
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
@@ -158,3 +159,19 @@ def _model_catalog(request, django_db_blocker):
     yield
     if transactional:
         _Catalog.present = False
+
+
+@pytest.fixture
+def fragment_cache(settings):
+    """The fragment cache in local memory, emptied (the test settings use a
+    dummy cache, so pages render afresh unless a test asks for this)."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "fragments": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "fragment-tests",
+        },
+    }
+    caches["fragments"].clear()
+    yield caches["fragments"]
+    caches["fragments"].clear()

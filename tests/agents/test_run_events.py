@@ -2,33 +2,19 @@
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.db import transaction
 
 from agents import services
 from agents.models import Run
-from community.services import api_key_create
-from config.asgi import application
 from tests.agents.factories import make_calculator_agent, make_run
 from tests.community.factories import UserFactory
+from tests.sockets import events_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class RolledBackError(Exception):
     pass
-
-
-async def events_socket(user) -> WebsocketCommunicator:
-    _, secret = await sync_to_async(api_key_create)(user=user, name="socket")
-    communicator = WebsocketCommunicator(
-        application,
-        "/ws/events/",
-        headers=[(b"authorization", f"Bearer {secret}".encode())],
-    )
-    connected, _ = await communicator.connect(timeout=10)
-    assert connected
-    return communicator
 
 
 async def run_to_the_end(run: Run) -> None:

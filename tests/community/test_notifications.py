@@ -4,7 +4,6 @@ import re
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -13,8 +12,8 @@ from django.utils import timezone
 from community import services, tasks
 from community.emails import notification_email_send
 from community.models import Notification, NotificationKind
-from config.asgi import application
 from tests.community.factories import UserFactory
+from tests.sockets import events_socket
 
 XSS = '<script>alert("x")</script>'
 
@@ -276,16 +275,7 @@ async def test_a_new_follower_reaches_the_followees_open_page_live(
 ):
     star = await database_sync_to_async(UserFactory)()
     fan = await database_sync_to_async(UserFactory)(username="fan")
-    _, secret = await database_sync_to_async(services.api_key_create)(
-        user=star, name="socket"
-    )
-    communicator = WebsocketCommunicator(
-        application,
-        "/ws/events/",
-        headers=[(b"authorization", f"Bearer {secret}".encode())],
-    )
-    connected, _ = await communicator.connect(timeout=10)
-    assert connected
+    communicator = await events_socket(star)
     await database_sync_to_async(services.follow_create)(follower=fan, followee=star)
     event = await communicator.receive_json_from(timeout=10)
     assert event["type"] == "notifications"

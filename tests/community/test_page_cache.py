@@ -10,7 +10,6 @@ from __future__ import annotations
 from unittest import mock
 
 import pytest
-from django.core.cache import caches
 from django.db import connection
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
@@ -23,21 +22,7 @@ from tests.agents.factories import make_agent
 from tests.community.factories import UserFactory
 from workflows.services import workflow_create, workflow_update
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fragment_cache(settings):
-    settings.CACHES = {
-        **settings.CACHES,
-        "fragments": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "page-cache-tests",
-        },
-    }
-    caches["fragments"].clear()
-    yield caches["fragments"]
-    caches["fragments"].clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fragment_cache")]
 
 
 def publish(agent, **data):

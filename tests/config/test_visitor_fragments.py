@@ -11,30 +11,15 @@ import re
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import caches
 from django.middleware.csrf import CsrfViewMiddleware
 from django.template import Context, RequestContext, Template
 from django.test import RequestFactory
 
 from tests.community.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fragment_cache")]
 
 LOGOUT_FORM = 'class="sign-out-form"'
-
-
-@pytest.fixture(autouse=True)
-def fragment_cache(settings):
-    settings.CACHES = {
-        **settings.CACHES,
-        "fragments": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "visitor-fragment-tests",
-        },
-    }
-    caches["fragments"].clear()
-    yield caches["fragments"]
-    caches["fragments"].clear()
 
 
 class Counter:

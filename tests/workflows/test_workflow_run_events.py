@@ -3,12 +3,10 @@ as an agent's run does."""
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
 
-from community.services import api_key_create
-from config.asgi import application
 from tests.agents.factories import make_agent
 from tests.community.factories import UserFactory
+from tests.sockets import events_socket
 from workflows.runs import workflow_run_execute, workflow_run_start
 from workflows.services import workflow_create
 
@@ -28,14 +26,7 @@ def one_agent_workflow():
 
 async def test_the_owner_hears_a_workflow_run_queued_running_and_completed():
     flow = await sync_to_async(one_agent_workflow)()
-    _, secret = await sync_to_async(api_key_create)(user=flow.owner, name="socket")
-    socket = WebsocketCommunicator(
-        application,
-        "/ws/events/",
-        headers=[(b"authorization", f"Bearer {secret}".encode())],
-    )
-    connected, _ = await socket.connect(timeout=10)
-    assert connected
+    socket = await events_socket(flow.owner)
     run = await sync_to_async(workflow_run_start)(
         workflow=flow, user=flow.owner, input="Tides follow the moon."
     )
