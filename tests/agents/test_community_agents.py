@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -9,6 +11,7 @@ from django.urls import reverse
 
 from agents import services
 from agents.models import Agent, AgentVersion, CustomTool, Visibility
+from agents.selectors import RATING_PRIOR_STARS, RATING_PRIOR_VOTES
 from agents.services.search import (
     agent_search_index,
     agents_search_reindex,
@@ -165,6 +168,36 @@ def test_trending_favours_recent_activity(api_client, catalogue):
     coder.refresh_from_db()
     assert coder.trending_score > poet.trending_score > 0
     assert trending_refresh() == 0  # nothing changed
+
+
+def test_top_rated_orders_by_the_exact_bayesian_average_ties_included(api_client):
+    """Sorted in float8, the order is the one exact fractions give: equal
+    averages (22/6 and 44/12; 4.0 four ways) fall to the rating count, then
+    the newest."""
+    owner = UserFactory()
+    counts = [
+        *[(0, 0), (5, 1), (25, 6), (13, 3), (17, 4), (34, 9), (35, 9), (1, 1)],
+        *[(15, 3), (27, 6), (39, 9), (27, 6)],  # 4.0 each
+    ]
+    agents = []
+    for stars, ratings in counts:
+        agent = publish(make_agent(owner=owner, name=f"Rated {stars} of {ratings}"))
+        Agent.objects.filter(pk=agent.pk).update(rating_sum=stars, rating_count=ratings)
+        agents.append(agent)
+
+    def exact(index: int):
+        stars, ratings = counts[index]
+        average = Fraction(
+            stars + RATING_PRIOR_VOTES * RATING_PRIOR_STARS,
+            ratings + RATING_PRIOR_VOTES,
+        )
+        # Newest first among equals: later agents were published later.
+        return (-average, -ratings, -index)
+
+    expected = [agents[i].pk for i in sorted(range(len(counts)), key=exact)]
+    results = api_client.get(COMMUNITY, {"sort": "top"}).json()["results"]
+    shown = [row["id"] for row in results]
+    assert shown == expected
 
 
 def test_the_discover_page_needs_no_account_and_escapes_names(client, catalogue):
