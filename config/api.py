@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.utils.translation import gettext as _
 from rest_framework import parsers
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -13,6 +14,43 @@ class Pagination(PageNumberPagination):
 
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+class CountedRowsPaginator(Paginator):
+    """Pages of rows that each end with the length of the whole list (a
+    ``COUNT(*) OVER ()`` column): the page's query gives the count, so none
+    is run of its own. Past the last page, where no row carries it, the count
+    is asked for as usual and Django's own errors follow."""
+
+    def page(self, number):
+        if "count" in self.__dict__ or self.orphans:
+            return super().page(number)
+        number = self.validate_number_before_counting(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page])
+        if not rows and number > 1:
+            return super().page(number)
+        self.count = rows[0][-1] if rows else 0
+        return self._get_page(rows, number, self)
+
+    def validate_number_before_counting(self, number) -> int:
+        """Paginator.validate_number's checks that need no count."""
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
+
+
+class CountedRowsPagination(Pagination):
+    """Pagination (same parameters and page shape) over rows that carry the
+    list's length in their last column; see CountedRowsPaginator."""
+
+    django_paginator_class = CountedRowsPaginator
 
 
 def raise_as_drf(error: DjangoValidationError):
