@@ -35,6 +35,7 @@ from agents.models import (
     ProviderKey,
     RunStatus,
     Visibility,
+    rating_average_of,
 )
 from agents.payloads import run_to_dict
 from agents.services import sharing
@@ -1388,7 +1389,9 @@ class CommunityFilterSerializer(serializers.Serializer):
     )
 
 
+# Where agent_payload_keys' rows hold the model and where the key ends.
 MODEL_COLUMN = selectors.AGENT_PAYLOAD_KEY_FIELDS.index("model")
+KEY_COLUMNS = len(selectors.AGENT_PAYLOAD_KEY_FIELDS)
 
 
 class CommunityAgentListView(GenericAPIView):
@@ -1419,45 +1422,55 @@ class CommunityAgentListView(GenericAPIView):
 
     def _payloads(self, rows: list[tuple]) -> list[dict]:
         """Each row's agent payload, from the fragment cache (one round trip
-        for the page) or built and kept. A payload shows nothing about the
-        viewer, so one serves everyone; its key holds every column that can
-        change it without its updated_at moving, and the model's display
-        name (the catalog's, read at most once a minute)."""
+        for the page) or built and kept, with the row's counters. A payload
+        shows nothing about the viewer, so one serves everyone; its key holds
+        every column that can change it without its updated_at moving, and
+        the model's display name (the catalog's, read at most once a
+        minute)."""
         labels = selectors.model_labels_recent()
 
         def key(values: tuple) -> str:
             model = values[MODEL_COLUMN]
             return fragment_key("api-agent", values, labels.get(model, model))
 
-        keys = {row[0]: key(row[:-1]) for row in rows}
+        keys = {row[0]: key(row[:KEY_COLUMNS]) for row in rows}
         cache = fragment_cache()
         found = cache.get_many(list(keys.values()))
-        missing = [pk for pk, kept in keys.items() if kept not in found]
-        if not missing:
-            return [found[kept] for kept in keys.values()]
-        agents = list(selectors.agent_list_published().filter(pk__in=missing))
-        serializer = self.get_serializer(
-            agents,
-            many=True,
-            context={**self.get_serializer_context(), "model_labels": labels},
-        )
-        built = dict(zip(agents, serializer.data, strict=True))
-        # Kept under the key of the row they were built from: one changed
-        # since the page's keys were read must not be kept under the old key
-        # (the old state may come back: a rating made, then deleted).
-        cache.set_many(
-            {
-                key(selectors.agent_payload_key_values(agent)): payload
-                for agent, payload in built.items()
-            }
-        )
-        fresh = {agent.pk: payload for agent, payload in built.items()}
-        # An agent unpublished between the two queries is left out.
-        return [
-            found[kept] if kept in found else fresh[pk]
-            for pk, kept in keys.items()
-            if kept in found or pk in fresh
-        ]
+        fresh = {}
+        if len(found) < len(keys):
+            missing = [pk for pk, kept in keys.items() if kept not in found]
+            agents = list(selectors.agent_list_published().filter(pk__in=missing))
+            serializer = self.get_serializer(
+                agents,
+                many=True,
+                context={**self.get_serializer_context(), "model_labels": labels},
+            )
+            fresh = {payload["id"]: payload for payload in serializer.data}
+            # Kept under the key of the row each was built from: one changed
+            # since the page's keys were read must not be kept under its
+            # older state's key (that state may come back: a name changed
+            # and changed back).
+            cache.set_many(
+                {
+                    key(selectors.agent_payload_key_values(agent)): fresh[agent.pk]
+                    for agent in agents
+                }
+            )
+        payloads = []
+        for row in rows:
+            pk = row[0]
+            payload = found.get(keys[pk]) or fresh.get(pk)
+            if payload is None:
+                continue  # unpublished between the two queries
+            rating_count, rating_sum, fork_count, run_count = row[KEY_COLUMNS:-1]
+            average = rating_average_of(rating_sum, rating_count)
+            # Existing keys: the payload's field order stays.
+            payload["rating_average"] = None if average is None else float(average)
+            payload["rating_count"] = rating_count
+            payload["fork_count"] = fork_count
+            payload["run_count"] = run_count
+            payloads.append(payload)
+        return payloads
 
 
 class AgentCloneView(APIView):

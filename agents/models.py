@@ -77,6 +77,13 @@ class Category(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+def rating_average_of(rating_sum: int, rating_count: int) -> float | None:
+    """The average shown for an agent's ratings: two decimals, none unrated."""
+    if not rating_count:
+        return None
+    return round(rating_sum / rating_count, 2)
+
+
 class Agent(models.Model):
     """The editable definition; every saved change becomes an AgentVersion.
 
@@ -210,9 +217,7 @@ class Agent(models.Model):
 
     @property
     def rating_average(self) -> float | None:
-        if not self.rating_count:
-            return None
-        return round(self.rating_sum / self.rating_count, 2)
+        return rating_average_of(self.rating_sum, self.rating_count)
 
     @property
     def tool_reference(self) -> str:

@@ -712,31 +712,32 @@ def agent_list_published(
     return agents.order_by(*order, "-published_at", "-pk")
 
 
-# An agent's API payload under a key built from these: its row's updated_at
-# (every save moves it) and what changes without a save: the counters moved
-# with F(), the fork origin set with update(), the owner's and the origin's
-# names shown in it (forked_from_shown: the origin's name, slug and owner).
+# An agent's API payload is kept under a key built from these: its row's
+# updated_at (every save moves it) and what changes without a save: the fork
+# origin set with update(), the owner's and the origin's names shown in it
+# (forked_from_shown: the origin's name, slug and owner).
 AGENT_PAYLOAD_KEY_FIELDS = (
     "pk",
     "updated_at",
     "version_number",
     "visibility",
     "model",
-    "rating_count",
-    "rating_sum",
-    "fork_count",
-    "run_count",
     "forked_from_version",
     "owner__username",
     "forked_from_id",
     "forked_from_shown",
 )
+# The counters, moved with F() by every rating, fork and run, are read with
+# the keys and set on the kept payload each time rather than keyed: a run
+# would otherwise make a new entry of the whole payload (its instructions
+# included) and leave the old one to expire.
+AGENT_PAYLOAD_COUNTER_FIELDS = ("rating_count", "rating_sum", "fork_count", "run_count")
 
 
 def agent_payload_key_values(agent: Agent) -> tuple:
     """AGENT_PAYLOAD_KEY_FIELDS' values for an agent loaded with its owner
-    and its origin's owner, equal to agent_payload_keys' row for it (less
-    the list's length) while the agent is unchanged."""
+    and its origin's owner, equal to the start of agent_payload_keys' row
+    for it while the agent is unchanged."""
     origin = agent.forked_from
     return (
         agent.pk,
@@ -744,10 +745,6 @@ def agent_payload_key_values(agent: Agent) -> tuple:
         agent.version_number,
         agent.visibility,
         agent.model,
-        agent.rating_count,
-        agent.rating_sum,
-        agent.fork_count,
-        agent.run_count,
         agent.forked_from_version,
         agent.owner.username,
         agent.forked_from_id,
@@ -760,10 +757,10 @@ def agent_payload_key_values(agent: Agent) -> tuple:
 def agent_payload_keys(
     *, q: str = "", tag: str = "", category: str = "", sort: str = ""
 ) -> PublishedPayloadKeys:
-    """agent_list_published's agents as rows of AGENT_PAYLOAD_KEY_FIELDS in
-    the list's order, each ending with the length of the whole list (COUNT(*)
-    OVER (), computed before LIMIT), so a page of it needs no count query of
-    its own. Slice it for a page."""
+    """agent_list_published's agents as rows of AGENT_PAYLOAD_KEY_FIELDS and
+    AGENT_PAYLOAD_COUNTER_FIELDS in the list's order, each ending with the
+    length of the whole list (COUNT(*) OVER (), computed before LIMIT), so a
+    page of it needs no count query of its own. Slice it for a page."""
     return PublishedPayloadKeys((q, tag, category, sort))
 
 
@@ -810,7 +807,9 @@ def _payload_keys_query(q: str, tag: str, category: str, sort: str) -> QuerySet:
                 )
             ),
         )
-        .values_list(*AGENT_PAYLOAD_KEY_FIELDS, "listed_total")
+        .values_list(
+            *AGENT_PAYLOAD_KEY_FIELDS, *AGENT_PAYLOAD_COUNTER_FIELDS, "listed_total"
+        )
     )
 
 

@@ -211,24 +211,51 @@ def test_a_renamed_model_shows_once_the_catalog_is_read_again(api_client):
 
 def test_a_payload_built_after_a_change_is_not_kept_under_the_older_key(api_client):
     """An agent that changes between the page's keys and its rows being read
-    is shown as it now is, and kept under its new state's key only: when
-    its old state comes back (a rating made, then deleted), the old state
-    is shown, not the one in between."""
+    is kept under its new state's key only: when its old state comes back
+    (here its owner renamed, then renamed back), the old state is shown, not
+    the one in between."""
     agent = published(name="Counter")
-    assert listed(api_client, agent)["rating_count"] == 0
+    name = agent.owner.username
+    assert listed(api_client, agent)["owner"] == name
     caches["fragments"].clear()
     unchanged = selectors.agent_list_published
 
-    def rated_meanwhile(**filters):
+    def renamed_meanwhile(**filters):
         if not filters:  # the page's rows, after its keys were read
-            Agent.objects.filter(pk=agent.pk).update(rating_count=1, rating_sum=5)
+            User.objects.filter(pk=agent.owner_id).update(username="in-between")
         return unchanged(**filters)
 
-    with mock.patch.object(selectors, "agent_list_published", rated_meanwhile):
-        assert listed(api_client, agent)["rating_count"] == 1
+    with mock.patch.object(selectors, "agent_list_published", renamed_meanwhile):
+        assert listed(api_client, agent)["owner"] == "in-between"
 
-    Agent.objects.filter(pk=agent.pk).update(rating_count=0, rating_sum=0)
-    assert listed(api_client, agent)["rating_count"] == 0
+    User.objects.filter(pk=agent.owner_id).update(username=name)
+    assert listed(api_client, agent)["owner"] == name
+
+
+def test_a_run_or_a_rating_changes_the_counters_without_building_the_payload_again(
+    api_client,
+):
+    """The counters are read with the keys and set on the kept payload: a run
+    does not make a new entry of the whole payload."""
+    agent = published(name="Counter")
+    listed(api_client, agent)
+
+    Agent.objects.filter(pk=agent.pk).update(run_count=3)
+    reviews.rating_save(user=UserFactory(), stars=4, agent=agent)
+    with mock.patch.object(
+        AgentSerializer,
+        "to_representation",
+        autospec=True,
+        side_effect=AgentSerializer.to_representation,
+    ) as built:
+        shown = listed(api_client, agent)
+
+    assert built.call_count == 0
+    assert (shown["run_count"], shown["rating_count"]) == (3, 1)
+    assert shown["rating_average"] == 4.0
+    assert api_client.get(COMMUNITY, {"sort": "new"}).content == built_afresh(
+        api_client
+    )
 
 
 # --- the page and its count come from one query ----------------------------------
