@@ -24,6 +24,10 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # First: a request is matched against the patterns in order, and the pages'
+    # 150 or so come before the API's otherwise (about 0.3 ms a request). No
+    # page's path starts with api/v1/.
+    path("api/v1/", include(api_v1)),
     path("", community_views.home, name="home"),
     path("health", views.health, name="health"),
     path("metrics", metrics.metrics, name="metrics"),
@@ -42,7 +46,6 @@ urlpatterns = [
         name="admin-dashboard",
     ),
     path("admin/", admin.site.urls),
-    path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",
