@@ -29,12 +29,20 @@ def _default_timeouts(page: Page):
 
 def click_node(page: Page, node_id: str) -> None:
     """Click a node where the canvas draws it, as a person would."""
-    position = page.evaluate(
-        "id => window.agentryWorkflowBuilder.cy.getElementById(id).renderedPosition()",
-        node_id,
-    )
     canvas = page.locator("#workflow-graph")
     canvas.scroll_into_view_if_needed()
+    # Cytoscape keeps where its container is and how large, and catches up
+    # 100 ms after the page around it moves (a debounce): a person never
+    # clicks that soon after a change, a test can, and its click then lands
+    # off the node (once in a parallel run no edge was made). Caught up here.
+    position = page.evaluate(
+        """id => {
+            const cy = window.agentryWorkflowBuilder.cy;
+            cy.resize();
+            return cy.getElementById(id).renderedPosition();
+        }""",
+        node_id,
+    )
     box = canvas.bounding_box()
     page.mouse.click(box["x"] + position["x"], box["y"] + position["y"])
 
