@@ -119,10 +119,9 @@ def _follow_button_context(request, person) -> dict:
 @require_GET
 def profile(request, username: str):
     person = _public_user_or_404(username)
-    agents = selectors.agent_list_published(owner=person).only(
-        "pk", "slug", "name", "description"
+    shown, stats = selectors.author_page(
+        owner=person, limit=selectors.PROFILE_AGENTS_SHOWN + 1
     )
-    shown = list(agents[: selectors.PROFILE_AGENTS_SHOWN + 1])
     context = _follow_button_context(request, person)
     bio = context["profile"].bio
     context.update(
@@ -142,7 +141,7 @@ def profile(request, username: str):
                 lambda: _published_agents_html(person, shown),
             ),
             "is_me": request.user.is_authenticated and request.user.pk == person.pk,
-            "stats": selectors.author_stats(owner=person),
+            "stats": stats,
             "has_blocked": messaging.has_blocked(blocker=request.user, blocked=person),
         }
     )

@@ -163,7 +163,39 @@ def test_the_profile_page_costs_the_same_queries_with_few_or_many_rows(client):
     services.follow_create(follower=visitor, followee=person)
     many = count_queries()
     assert few == many
-    assert few <= 11  # one of them sums the author's runs and ratings
+    assert few <= 10  # the agents listed carry the author's totals
+
+
+def test_the_profile_totals_count_every_published_agent_not_only_those_shown(client):
+    person = UserFactory(username="prolific")
+    publish(person, 35)
+    publish(person, name="Private", visibility="private")
+    Agent.objects.filter(owner=person).update(run_count=2, rating_sum=9, rating_count=2)
+    signed_out = client.get("/u/prolific/").content.decode()
+    # 35 published agents (30 listed), two runs and two ratings each; the
+    # private one's are not counted.
+    assert "70 runs of their agents" in signed_out
+    assert "★ 4.5" in signed_out
+    assert "(70 ratings)" in signed_out
+    assert signed_out.count('href="/u/prolific/agent-') == 30
+
+
+def test_a_profile_with_nothing_published_shows_no_runs_and_no_average(client):
+    person = UserFactory(username="quiet")
+    publish(person, name="Private", visibility="private")
+    Agent.objects.filter(owner=person).update(run_count=5, rating_sum=5, rating_count=1)
+    html = client.get("/u/quiet/").content.decode()
+    assert "0 runs of their agents" in html
+    assert "★" not in html
+
+
+def test_a_signed_out_visitor_gets_a_profile_in_two_queries(client):
+    """The person, then their listed agents with the totals beside them."""
+    person = UserFactory(username="twoq")
+    publish(person, 3)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/u/twoq/").status_code == 200
+    assert len(queries) == 2, [query["sql"][:80] for query in queries]
 
 
 # ---------- The API ----------
