@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db.models import prefetch_related_objects
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Window, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -140,6 +140,32 @@ def _workflows_to_discover(request) -> list:
     ]
 
 
+def _discover_page(agents, number) -> Page:
+    """Paginator(agents, AGENTS_PER_PAGE).get_page(number) in one query
+    where the page has agents: the page's rows carry the total as a window
+    count (computed before the LIMIT), instead of a COUNT(*) of its own
+    before them, which cost Discover about a sixth of its CPU. A number
+    past the end, below 1 or not a number goes the paginator's way, with
+    the same answer as before (the last page, or the first)."""
+    paginator = Paginator(agents, AGENTS_PER_PAGE)
+    try:
+        wanted = int(number)
+    except (TypeError, ValueError):
+        wanted = 1
+    if wanted >= 1:
+        bottom = (wanted - 1) * AGENTS_PER_PAGE
+        rows = list(
+            agents.annotate(matching=Window(Count("*")))[
+                bottom : bottom + AGENTS_PER_PAGE
+            ]
+        )
+        if rows or wanted == 1:
+            # Paginator.count is a cached property: set, it is not counted.
+            paginator.count = rows[0].matching if rows else 0
+            return Page(rows, wanted, paginator)
+    return paginator.get_page(number)
+
+
 @require_GET
 def discover(request):
     filters = discover_filters(request.GET)
@@ -150,7 +176,7 @@ def discover(request):
         .prefetch_related(None)
         .only(*CARD_FIELDS)
     )
-    page = Paginator(agents, AGENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = _discover_page(agents, request.GET.get("page"))
     agents = list(page.object_list)
     keys = _card_keys(agents)
     tags = _tag_cloud()

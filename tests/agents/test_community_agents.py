@@ -249,6 +249,51 @@ def test_discover_costs_the_same_queries_for_10_or_1000_agents(client):
     assert [queries(client, url) for url in urls] == few
 
 
+def test_discover_pages_count_every_match_and_send_strays_where_the_paginator_did(
+    client,
+):
+    bulk_agents(UserFactory(), 50)
+
+    def shown(page) -> tuple[str, str]:
+        html = client.get("/discover/", {"sort": "runs", "page": page}).content
+        html = " ".join(html.decode().split())
+        count = html.split('id="discover-count">')[1].split("</p>")[0].strip()
+        where = html.split('aria-label="Pages">')[1].split("</nav>")[0]
+        number = where.split("Page ")[1].split("<")[0].strip()
+        return count, number
+
+    assert shown(1) == ("50 agents", "1 of 3")
+    assert shown(3) == ("50 agents", "3 of 3")  # two agents on it
+    # Past the end, below 1: the last page; not a number: the first.
+    assert shown(4) == ("50 agents", "3 of 3")
+    assert shown(0) == ("50 agents", "3 of 3")
+    assert shown(-2) == ("50 agents", "3 of 3")
+    assert shown("two") == ("50 agents", "1 of 3")
+    last = client.get("/discover/", {"sort": "runs", "page": 3}).content.decode()
+    assert "Bulk 1<" in last
+    assert "Bulk 0<" in last
+    assert "Bulk 2<" not in last
+
+
+def test_discover_with_no_match_says_so(client):
+    bulk_agents(UserFactory(), 3)
+    html = client.get("/discover/", {"q": "zebrafish"}).content.decode()
+    assert "0 agents" in " ".join(html.split())
+    assert "No published agent matches" in html
+
+
+@pytest.mark.usefixtures("fragment_cache")
+def test_a_signed_out_visitor_gets_discover_in_two_queries(client):
+    """The page's agents with the number matching, then the workflows shown
+    (the tag cloud is kept a minute)."""
+    bulk_agents(UserFactory(), 30)
+    client.get("/discover/")
+    for url in ("/discover/", "/discover/?q=many&sort=top&page=2"):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        assert len(captured) == 2, [query["sql"][:60] for query in captured]
+
+
 # --- an agent's page ---------------------------------------------------------
 
 
