@@ -261,3 +261,26 @@ def test_discover_lists_the_most_run_shared_workflows(client):
     page = client.get("/discover/").content.decode()
     assert f'href="/workflows/{popular.pk}/"' in page
     assert "Secret pipeline" not in page
+
+
+@pytest.mark.usefixtures("fragment_cache")
+def test_discover_shows_the_six_most_run_workflows_and_drops_one_at_once(client):
+    owner = UserFactory()
+    flows = [shared_workflow(owner, name=f"Flow {runs}") for runs in range(8)]
+    for runs, flow in enumerate(flows):
+        Workflow.objects.filter(pk=flow.pk).update(run_count=runs)
+
+    def shown() -> list[str]:
+        page = client.get("/discover/").content.decode()
+        return [flow.name for flow in flows if f'href="/workflows/{flow.pk}/"' in page]
+
+    assert shown() == [f"Flow {runs}" for runs in range(2, 8)]
+    Workflow.objects.filter(pk=flows[7].pk).update(visibility=Visibility.PRIVATE)
+    Workflow.objects.filter(pk=flows[6].pk).update(name="Renamed")
+    Workflow.objects.filter(pk=flows[5].pk).update(owner=UserFactory(is_hidden=True))
+    page = client.get("/discover/").content.decode()
+    assert f'href="/workflows/{flows[7].pk}/"' not in page
+    assert f'href="/workflows/{flows[5].pk}/"' not in page
+    assert "Renamed" in page
+    assert "Flow 6" not in page
+    assert shown() == ["Flow 0", "Flow 1", "Flow 2", "Flow 3", "Flow 4", "Flow 6"]
