@@ -7,8 +7,25 @@ serves the stream lives in community, the top one.
 
 from __future__ import annotations
 
+import threading
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+
+# channels_postgres guards its connection pool with one module-level
+# asyncio.Lock, which binds to the first event loop that waits on it. Sync
+# code publishing from several threads at once gets an event loop per thread
+# from async_to_sync: a second loop waiting on that lock raises, and the lock
+# stays held for good, so every later publish in the process hangs (seen with
+# five runs started at once: each start publishes `queued` on commit).
+# Publishes from sync code take turns within a process; they are short.
+_sync_publishes = threading.Lock()
+
+
+def publish_from_sync(send, /, *args, **kwargs):
+    """Call the channel layer coroutine function ``send`` from sync code."""
+    with _sync_publishes:
+        return async_to_sync(send)(*args, **kwargs)
 
 
 def user_events_group(user_id: int) -> str:
@@ -30,4 +47,4 @@ def user_event_push(*, user_id: int, event: dict) -> None:
     Callers inside a transaction should wrap this in `transaction.on_commit`, so
     that clients never hear of something that was rolled back.
     """
-    async_to_sync(user_event_send)(user_id=user_id, event=event)
+    publish_from_sync(user_event_send, user_id=user_id, event=event)

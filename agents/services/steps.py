@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection
 from django.utils import timezone
@@ -10,7 +9,7 @@ from django.utils import timezone
 from agents.models import Run, RunStatus, RunStep
 from agents.payloads import run_event, run_to_dict, step_to_dict
 from config import metrics, requestid
-from config.live import user_event_push, user_event_send
+from config.live import publish_from_sync, user_event_push, user_event_send
 
 
 def run_events_group(run_id: int) -> str:
@@ -129,7 +128,7 @@ def status_message(run: Run) -> dict:
 
 def run_push(*, run_id: int, message: dict) -> None:
     """Send to the run's watchers; call only after the data is committed."""
-    async_to_sync(get_channel_layer().group_send)(run_events_group(run_id), message)
+    publish_from_sync(get_channel_layer().group_send, run_events_group(run_id), message)
 
 
 async def run_status_send(run: Run, *, layer=None) -> None:
