@@ -23,23 +23,9 @@ from community.models import User
 from tests.agents.factories import make_agent
 from tests.community.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fragment_cache")]
 
 COMMUNITY = "/api/v1/community/agents/"
-
-
-@pytest.fixture(autouse=True)
-def fragment_cache(settings):
-    settings.CACHES = {
-        **settings.CACHES,
-        "fragments": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "api-list-cache-tests",
-        },
-    }
-    caches["fragments"].clear()
-    yield caches["fragments"]
-    caches["fragments"].clear()
 
 
 def published(**data) -> Agent:
