@@ -132,15 +132,16 @@ def run_push(*, run_id: int, message: dict) -> None:
 
 
 async def run_status_send(run: Run, *, layer=None) -> None:
-    """Tell the run's watchers its new status, then its owner's open pages
-    (/ws/events/), which hear a run's status changes but not its steps: a
-    client with that socket open before it starts a run needs no second one
-    to learn that the run runs and how it ended. Call only after the status
-    is committed. The owner's pages hear first: the run's own socket is
-    usually opened after the POST's answer, so its watchers lose nothing by
-    one publish, while a page already open learns a whole publish sooner.
-    (Not concurrently: the in-memory layer's lock is bound to one loop and
-    the worker has one loop per thread.)"""
+    """Tell the run's owner's open pages (/ws/events/) its new status, then
+    the run's watchers. /ws/events/ hears a run's status changes but not its
+    steps: a client with that socket open before it starts a run needs no
+    second one to learn that the run runs and how it ended. Call only after
+    the status is committed. The owner's pages hear first: the run's own
+    socket is usually opened after the POST's answer, so its watchers lose
+    nothing by one publish, while a page already open learns a whole publish
+    sooner. (One after the other, not concurrently: the channel layers'
+    asyncio locks bind to one event loop, and the worker has one per
+    thread.)"""
     layer = layer or get_channel_layer()
     await user_event_send(user_id=run.owner_id, event=run_event(run), layer=layer)
     await layer.group_send(run_events_group(run.pk), status_message(run))
@@ -149,8 +150,8 @@ async def run_status_send(run: Run, *, layer=None) -> None:
 def run_status_push(*, run: Run) -> None:
     """`run_status_send` from synchronous code (the messages are built here:
     they may read the run's relations from the database)."""
-    run_push(run_id=run.pk, message=status_message(run))
     user_event_push(user_id=run.owner_id, event=run_event(run))
+    run_push(run_id=run.pk, message=status_message(run))
 
 
 def run_queued_push(*, run: Run) -> None:
