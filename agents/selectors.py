@@ -756,39 +756,74 @@ def agent_payload_key_values(agent: Agent) -> tuple:
 
 def agent_payload_keys(
     *, q: str = "", tag: str = "", category: str = "", sort: str = ""
-) -> PublishedPayloadKeys:
+) -> PublishedRows:
     """agent_list_published's agents as rows of AGENT_PAYLOAD_KEY_FIELDS and
     AGENT_PAYLOAD_COUNTER_FIELDS in the list's order, each ending with the
     length of the whole list (COUNT(*) OVER (), computed before LIMIT), so a
     page of it needs no count query of its own. Slice it for a page."""
-    return PublishedPayloadKeys((q, tag, category, sort))
+    return PublishedRows(_payload_keys_query, (q, tag, category, sort))
 
 
-class PublishedPayloadKeys:
-    """The rows of agent_payload_keys, a slice at a time. Each filter and
-    page's SQL is built once per process: the ORM spent ~1.2 ms of CPU
-    building and compiling it, three times what running it costs. The SQL
-    depends on nothing but the filters and the slice, so it is never stale."""
+# What a Discover card shows: its key is built from these, and a card not
+# kept is rendered from them.
+AGENT_CARD_FIELDS = (
+    "pk",
+    "name",
+    "slug",
+    "description",
+    "tags",
+    "category",
+    "rating_count",
+    "rating_sum",
+    "run_count",
+    "fork_count",
+    "owner__username",
+)
 
-    def __init__(self, filters: tuple[str, str, str, str]):
+
+def agent_card_rows(
+    *, q: str = "", tag: str = "", category: str = "", sort: str = ""
+) -> PublishedRows:
+    """agent_list_published's agents as rows of AGENT_CARD_FIELDS, each
+    ending with the length of the whole list, as agent_payload_keys."""
+    return PublishedRows(_card_rows_query, (q, tag, category, sort))
+
+
+class PublishedRows:
+    """Rows of a query over agent_list_published, a slice at a time. Each
+    filter and page's SQL is built once per process: the ORM spent ~1.2 ms
+    of CPU building and compiling the community API's, three times what
+    running it costs. The SQL depends on nothing but the query's shape, the
+    filters and the slice, so it is never stale."""
+
+    def __init__(self, shape, filters: tuple[str, str, str, str]):
+        self.shape = shape
         self.filters = filters
 
     def __getitem__(self, page: slice) -> list[tuple]:
-        sql, params = _payload_keys_sql(*self.filters, page.start, page.stop)
+        sql, params = _published_rows_sql(
+            self.shape, *self.filters, page.start, page.stop
+        )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
 
     def count(self) -> int:
-        return _payload_keys_query(*self.filters).count()
+        return self.shape(*self.filters).count()
+
+
+def _listed(q: str, tag: str, category: str, sort: str) -> QuerySet:
+    return (
+        agent_list_published(q=q, tag=tag, category=category, sort=sort)
+        .prefetch_related(None)
+        .annotate(listed_total=WindowExpression(Count("*")))
+    )
 
 
 def _payload_keys_query(q: str, tag: str, category: str, sort: str) -> QuerySet:
     return (
-        agent_list_published(q=q, tag=tag, category=category, sort=sort)
-        .prefetch_related(None)
+        _listed(q, tag, category, sort)
         .annotate(
-            listed_total=WindowExpression(Count("*")),
             # A subquery rather than a join: PostgreSQL runs it for the
             # page's rows only, after the sort (joined, every listed agent's
             # origin and its owner went through it).
@@ -813,13 +848,19 @@ def _payload_keys_query(q: str, tag: str, category: str, sort: str) -> QuerySet:
     )
 
 
+def _card_rows_query(q: str, tag: str, category: str, sort: str) -> QuerySet:
+    return _listed(q, tag, category, sort).values_list(
+        *AGENT_CARD_FIELDS, "listed_total"
+    )
+
+
 # A search's words are part of the key; a few hundred queries' SQL is a few
 # hundred kilobytes.
-@functools.lru_cache(maxsize=256)
-def _payload_keys_sql(
-    q: str, tag: str, category: str, sort: str, start: int | None, stop: int | None
+@functools.lru_cache(maxsize=512)
+def _published_rows_sql(
+    shape, q: str, tag: str, category: str, sort: str, start, stop
 ) -> tuple[str, tuple]:
-    query = _payload_keys_query(q, tag, category, sort)[start:stop].query
+    query = shape(q, tag, category, sort)[start:stop].query
     sql, params = query.sql_with_params()
     return sql, tuple(params)
 

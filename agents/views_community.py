@@ -7,10 +7,11 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
-from django.db.models import Count, Window, prefetch_related_objects
+from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -20,71 +21,67 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from agents import presenters, selectors, services
-from agents.models import Category
+from agents.models import Agent, Category
 from agents.services import sharing
+from config.api import CountedRowsPaginator
 from config.fragments import fragment, fragment_cache, fragment_key
 
 AGENTS_PER_PAGE = 24
 RATINGS_SHOWN = 20
 THREADS_PER_PAGE = 20
 TAG_CLOUD_SECONDS = 60
-CARD_FIELDS = (
-    "name",
-    "slug",
-    "description",
-    "tags",
-    "category",
-    "rating_count",
-    "rating_sum",
-    "run_count",
-    "fork_count",
-    "owner__username",
-)
 
 
-def _card_keys(agents) -> dict[int, str]:
-    """Each agent's Discover card key: every field the card displays,
-    counters included, so a new rating, run or fork, a rename or an edited
-    description is a new card at once. A card shows nothing about the
-    viewer, so one rendering serves everyone."""
-    return {
-        agent.pk: fragment_key(
-            "card",
-            agent.pk,
-            agent.name,
-            agent.slug,
-            agent.owner.username,
-            agent.category,
-            agent.description,
-            agent.tags,
-            agent.rating_count,
-            agent.rating_sum,
-            agent.run_count,
-            agent.fork_count,
-        )
-        for agent in agents
-    }
+CARD_ROW_LENGTH = len(selectors.AGENT_CARD_FIELDS)
 
 
-def _with_cards(agents: list, keys: dict[int, str]) -> list:
-    """The agents, each with ``card_html``: its card from the fragment cache
-    (one round trip for the page) or rendered and kept. The category label
-    comes from a mapping translated once per call, not from
-    get_category_display (which translates every label on each call)."""
+class _Card:
+    """A Discover card as the results list shows it: its HTML."""
+
+    __slots__ = ("card_html",)
+
+    def __init__(self, card_html: str):
+        self.card_html = card_html
+
+
+def _card_keys(rows) -> dict[int, str]:
+    """Each agent's Discover card key: every field the card displays
+    (selectors.AGENT_CARD_FIELDS), counters included, so a new rating, run
+    or fork, a rename or an edited description is a new card at once. A
+    card shows nothing about the viewer, so one rendering serves everyone."""
+    return {row[0]: fragment_key("card", *row[:CARD_ROW_LENGTH]) for row in rows}
+
+
+def _card_agent(row) -> Agent:
+    """The unsaved Agent (and owner) a card template reads, from a card row."""
+    values = dict(zip(selectors.AGENT_CARD_FIELDS, row[:CARD_ROW_LENGTH], strict=True))
+    username = values.pop("owner__username")
+    return Agent(owner=get_user_model()(username=username), **values)
+
+
+def _with_cards(rows, keys: dict[int, str]) -> list[_Card]:
+    """The page's cards, each from the fragment cache (one round trip for
+    the page) or rendered and kept. Only a card not kept is made into an
+    Agent; its category label comes from a mapping translated once per
+    call, not from get_category_display (which translates every label on
+    each call)."""
     labels = {value: str(label) for value, label in Category.choices}
     cache = fragment_cache()
     found = cache.get_many(list(keys.values()))
     rendered = {}
-    for agent in agents:
-        html = found.get(keys[agent.pk])
+    cards = []
+    for row in rows:
+        key = keys[row[0]]
+        html = found.get(key)
         if html is None:
+            agent = _card_agent(row)
             agent.category_label = labels.get(agent.category, agent.category)
             html = render_to_string("agents/partials/agent_card.html", {"agent": agent})
-            rendered[keys[agent.pk]] = html
-        agent.card_html = mark_safe(html)  # noqa: S308 (our own template's output)
+            rendered[key] = html
+        cards.append(_Card(mark_safe(html)))  # noqa: S308 (our own template's output)
     if rendered:
         cache.set_many(rendered)
-    return agents
+    return cards
 
 
 def _tag_cloud() -> list[tuple[str, int]]:
@@ -139,52 +136,24 @@ def _workflows_to_discover(request) -> list:
     ]
 
 
-def _discover_page(agents, number) -> Page:
-    """Paginator(agents, AGENTS_PER_PAGE).get_page(number) in one query
-    where the page has agents: the page's rows carry the total as a window
-    count (computed before the LIMIT), instead of a COUNT(*) of its own
-    before them, which cost Discover about a sixth of its CPU. A number
-    past the end, below 1 or not a number goes the paginator's way, with
-    the same answer as before (the last page, or the first)."""
-    paginator = Paginator(agents, AGENTS_PER_PAGE)
-    try:
-        wanted = int(number)
-    except (TypeError, ValueError):
-        wanted = 1
-    if wanted >= 1:
-        bottom = (wanted - 1) * AGENTS_PER_PAGE
-        rows = list(
-            agents.annotate(matching=Window(Count("*")))[
-                bottom : bottom + AGENTS_PER_PAGE
-            ]
-        )
-        if rows or wanted == 1:
-            # Paginator.count is a cached property: set, it is not counted.
-            paginator.count = rows[0].matching if rows else 0
-            return Page(rows, wanted, paginator)
-    return paginator.get_page(number)
-
-
 @require_GET
 def discover(request):
     filters = discover_filters(request.GET)
-    # Only what a card shows: not the origin of a fork, nor the definition
-    # and the rest of the row (loading them cost more than the query).
-    agents = (
-        selectors.agent_list_published(**filters)
-        .prefetch_related(None)
-        .only(*CARD_FIELDS)
-    )
-    page = _discover_page(agents, request.GET.get("page"))
-    agents = list(page.object_list)
-    keys = _card_keys(agents)
+    # Only what a card shows, as plain rows by SQL built once per filter and
+    # page, each row carrying the count of matches: building the query and
+    # the model instances cost more than running it.
+    page = CountedRowsPaginator(
+        selectors.agent_card_rows(**filters), AGENTS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    rows = page.object_list
+    keys = _card_keys(rows)
     tags = _tag_cloud()
     # The most run shared workflows, below the agents.
     workflows = _workflows_to_discover(request)
     query = {k: v for k, v in filters.items() if v}
 
     def context() -> dict:
-        page.object_list = _with_cards(agents, keys)
+        page.object_list = _with_cards(rows, keys)
         return {
             "page": page,
             "filters": filters,

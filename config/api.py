@@ -33,6 +33,20 @@ class CountedRowsPaginator(Paginator):
         self.count = rows[0][-1] if rows else 0
         return self._get_page(rows, number, self)
 
+    def get_page(self, number):
+        """Paginator.get_page (not a number: the first page; below 1 or past
+        the end: the last), counting only when the page holds no row."""
+        try:
+            number = self.validate_number_before_counting(number)
+        except PageNotAnInteger:
+            number = 1
+        except EmptyPage:
+            number = self.num_pages
+        try:
+            return self.page(number)
+        except EmptyPage:
+            return self.page(self.num_pages)
+
     def validate_number_before_counting(self, number) -> int:
         """Paginator.validate_number's checks that need no count."""
         try:

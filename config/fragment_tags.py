@@ -10,12 +10,14 @@ For a signed-out visitor the block's rendering is kept in the fragments cache
 prefix (plus, as every fragment key, the language and time zone), so the
 values must be everything the block's output depends on. A signed-in person
 never reads or writes it: their block is rendered for them. A rendering that
-holds the page's CSRF token is never kept.
+holds the page's CSRF token is never kept. A fragment cannot hold a
+``{% block %}``.
 """
 
 from __future__ import annotations
 
 from django import template
+from django.template.loader_tags import BlockNode
 from django.urls import get_script_prefix
 from django.utils.safestring import mark_safe
 
@@ -25,6 +27,12 @@ register = template.Library()
 
 
 class VisitorFragmentNode(template.Node):
+    # Not walked by get_nodes_by_type: {% extends %} walks the whole base
+    # template for its blocks on every rendering, and the site header alone
+    # was a sixth of Discover's template time. So a fragment holds no
+    # {% block %} (refused when the template is read).
+    child_nodelists = ()
+
     def __init__(self, nodelist, name, vary_on) -> None:
         self.nodelist = nodelist
         self.name = name
@@ -66,6 +74,9 @@ def visitor_fragment(parser, token):
         raise template.TemplateSyntaxError(message)
     nodelist = parser.parse(("endvisitor_fragment",))
     parser.delete_first_token()
+    if nodelist.get_nodes_by_type(BlockNode):
+        message = f"{bits[0]} cannot hold a {{% block %}}"
+        raise template.TemplateSyntaxError(message)
     return VisitorFragmentNode(
         nodelist,
         parser.compile_filter(bits[1]),

@@ -12,7 +12,13 @@ import re
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.middleware.csrf import CsrfViewMiddleware
-from django.template import Context, RequestContext, Template
+from django.template import (
+    Context,
+    RequestContext,
+    Template,
+    TemplateSyntaxError,
+    engines,
+)
 from django.test import RequestFactory
 
 from tests.community.factories import UserFactory
@@ -139,3 +145,27 @@ def test_a_visitors_header_shows_the_credits_link_only_when_credits_are_on(
     assert 'href="/credits/' in header(page(client, "/discover/"))
     settings.CREDITS_MODE = "off"
     assert 'href="/credits/' not in header(page(client, "/discover/"))
+
+
+def test_a_block_inside_a_fragment_is_refused_when_the_template_is_read():
+    with pytest.raises(TemplateSyntaxError, match="cannot hold a"):
+        Template(
+            "{% load fragments %}{% visitor_fragment 'x' %}"
+            "{% block inner %}{% endblock %}{% endvisitor_fragment %}"
+        )
+
+
+def test_blocks_next_to_a_fragment_are_still_filled_by_the_child_template():
+    engine = engines["django"].engine
+    base = Template(
+        "{% load fragments %}{% visitor_fragment 'walked' %}<h>head</h>"
+        "{% endvisitor_fragment %}[{% block body %}base{% endblock %}]",
+        engine=engine,
+    )
+    child = Template(
+        "{% extends base %}{% block body %}child{% endblock %}", engine=engine
+    )
+
+    shown = child.render(Context({"base": base, "request": visitor_request()}))
+
+    assert shown == "<h>head</h>[child]"
