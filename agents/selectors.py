@@ -46,6 +46,7 @@ from billing.models import EntryKind
 from billing.pricing import DEFAULT_PER_1K
 from config.fragments import fragment_cache
 from config.periods import Window, fill_periods
+from config.sqlonce import CompiledQuery, RelatedColumns
 
 
 def _can_see_all(user) -> bool:
@@ -888,17 +889,8 @@ def agent_tag_cloud(*, limit: int = 20) -> list[tuple[str, int]]:
 def agent_get_listed(*, user, username: str, slug: str) -> Agent | None:
     """The agent at /u/<username>/<slug>/: a public one for anyone; an
     unlisted or private one as the agent's own page rules allow."""
-    # At most one row (usernames are unique ignoring case, slugs per owner),
-    # so no ORDER BY: ordering makes Django hash each of the ~50 selected
-    # columns, a sixth of a visitor's agent page in CPU.
-    agent = next(
-        iter(
-            Agent.objects.select_related("owner", "forked_from__owner")
-            .filter(owner__username__iexact=username, slug=slug, is_playground=False)
-            .order_by()[:1]
-        ),
-        None,
-    )
+    rows = _LISTED_AGENT.rows(username=username, slug=slug)
+    agent = _AGENT_AND_OWNERS.instance(rows[0]) if rows else None
     if agent is None or not agent.owner.is_active:
         return None
     if agent.visibility == Visibility.PUBLIC and not (
@@ -906,6 +898,26 @@ def agent_get_listed(*, user, username: str, slug: str) -> Agent | None:
     ):
         return agent
     return agent_get_visible(user=user, agent_id=agent.pk)
+
+
+# The agent, its owner, and its fork origin and that one's owner, as
+# select_related("owner", "forked_from__owner") reads them.
+_AGENT_AND_OWNERS = RelatedColumns(Agent, "owner", "forked_from", "forked_from__owner")
+# At most one row (usernames are unique ignoring case, slugs per owner), so
+# no ORDER BY: ordering makes Django hash each of the ~50 selected columns, a
+# sixth of a visitor's agent page in CPU. The SQL is built once per process
+# (config.sqlonce): building it cost more than half the page's view.
+_LISTED_AGENT = CompiledQuery(
+    lambda username, slug: (
+        Agent.objects.filter(
+            owner__username__iexact=username, slug=slug, is_playground=False
+        )
+        .order_by()
+        .values_list(*_AGENT_AND_OWNERS.names)[:1]
+    ),
+    username="\x00username\x00",
+    slug="\x00slug\x00",
+)
 
 
 def agent_get_viewable(*, user, agent_id) -> Agent | None:

@@ -119,9 +119,7 @@ def _follow_button_context(request, person) -> dict:
 @require_GET
 def profile(request, username: str):
     person = _public_user_or_404(username)
-    shown, stats = selectors.author_page(
-        owner=person, limit=selectors.PROFILE_AGENTS_SHOWN + 1
-    )
+    shown, stats = selectors.author_page(owner=person)
     context = _follow_button_context(request, person)
     bio = context["profile"].bio
     context.update(
