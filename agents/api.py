@@ -355,7 +355,7 @@ def _share_url(request, run) -> str | None:
     )
 
 
-def _run_data(request, run, *, steps=None) -> dict:
+def run_data(request, run, *, steps=None) -> dict:
     """A run as the API answers it: the websocket's shape and its share link."""
     return {**run_to_dict(run, steps=steps), "share_url": _share_url(request, run)}
 
@@ -673,7 +673,7 @@ class AgentRunView(APIView):
             )
         except DjangoValidationError as error:
             raise_as_drf(error)
-        return Response(_run_data(request, run), status=status.HTTP_202_ACCEPTED)
+        return Response(run_data(request, run), status=status.HTTP_202_ACCEPTED)
 
 
 class PlaygroundRunSerializer(serializers.Serializer):
@@ -712,7 +712,7 @@ class PlaygroundRunView(APIView):
             )
         except DjangoValidationError as error:
             raise_as_drf(error)
-        return Response(_run_data(request, run), status=status.HTTP_202_ACCEPTED)
+        return Response(run_data(request, run), status=status.HTTP_202_ACCEPTED)
 
 
 class PlaygroundSaveView(APIView):
@@ -769,7 +769,7 @@ class RunListView(GenericAPIView):
             until=data.get("until"),
         ).select_related("owner")
         page = self.paginate_queryset(runs)
-        return self.get_paginated_response([_run_data(request, run) for run in page])
+        return self.get_paginated_response([run_data(request, run) for run in page])
 
 
 def _visible_run(request, run_id):
@@ -783,7 +783,7 @@ class RunDetailView(APIView):
     def get(self, request, run_id: int):
         run = _visible_run(request, run_id)
         steps = list(selectors.step_list(run=run))
-        return Response(_run_data(request, run, steps=steps))
+        return Response(run_data(request, run, steps=steps))
 
     @extend_schema(responses={204: None})
     def delete(self, request, run_id: int):
@@ -799,7 +799,7 @@ class RunCancelView(APIView):
             run = services.run_cancel(run=run)
         except DjangoValidationError as error:
             raise_as_drf(error)
-        return Response(_run_data(request, run))
+        return Response(run_data(request, run))
 
 
 RunShareSchema = inline_serializer(
@@ -1339,7 +1339,7 @@ def _conversation_data(request, conversation) -> dict:
     turns = list(selectors.conversation_turns(conversation=conversation))
     conversation.turn_count = len(turns)
     data = ConversationSerializer(conversation).data
-    data["runs"] = [_run_data(request, run) for run in turns]
+    data["runs"] = [run_data(request, run) for run in turns]
     return data
 
 

@@ -332,12 +332,12 @@ def _run_panel_context(
         "estimate": _run_estimate(agent),
         "panel": panel,
         "panel_run": (
-            _timeline_context(run, user=run.owner) if run is not None else None
+            timeline_context(run, user=run.owner) if run is not None else None
         ),
     }
 
 
-def _timeline_context(run: Run, *, user) -> dict:
+def timeline_context(run: Run, *, user) -> dict:
     steps = [step_to_dict(step) for step in selectors.step_list(run=run)]
     run_data = run_to_dict(run)
     workflow = run_data["workflow"] or {}
@@ -499,7 +499,7 @@ def run_list(request):
 @require_GET
 def run_detail(request, run_id: int):
     run = _visible_run(request, run_id)
-    context = _timeline_context(run, user=request.user)
+    context = timeline_context(run, user=request.user)
     context["is_owner"] = run.owner_id == request.user.pk
     return render(request, "agents/run_detail.html", context)
 
@@ -639,7 +639,7 @@ def _conversation_page(request, conversation, *, status=200, **extra):
         **extra,
     }
     if live is not None:
-        context.update(_timeline_context(live, user=request.user))
+        context.update(timeline_context(live, user=request.user))
     return render(request, "agents/conversation_detail.html", context, status=status)
 
 
@@ -929,7 +929,7 @@ def playground(request):
         "form": form,
         "turns": _playground_turns(conversation_id, exclude_run=run),
         "panel_run": (
-            _timeline_context(run, user=request.user) if run is not None else None
+            timeline_context(run, user=request.user) if run is not None else None
         ),
         "conversation_id": conversation_id,
         "tool_list": [

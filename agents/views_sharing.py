@@ -16,7 +16,7 @@ from agents.models import Visibility
 from agents.payloads import run_to_dict, step_to_dict
 from agents.redaction import shared_run_data, shared_step
 from agents.services import sharing
-from agents.views import _timeline_context
+from agents.views import timeline_context
 
 
 @login_required
@@ -52,7 +52,7 @@ def run_share(request, run_id: int):
             {"run": run, "share_errors": errors},
         )
     if errors:
-        context = _timeline_context(run, user=request.user)
+        context = timeline_context(run, user=request.user)
         context.update(is_owner=True, share_errors=errors)
         return render(request, "agents/run_detail.html", context, status=400)
     if run.share_token:

@@ -338,9 +338,9 @@ class WorkflowRunRequestSerializer(serializers.Serializer):
 
 
 def _run_response(request, run, *, code=status.HTTP_200_OK) -> Response:
-    from agents.api import _run_data
+    from agents.api import run_data
 
-    return Response(_run_data(request, run), status=code)
+    return Response(run_data(request, run), status=code)
 
 
 class WorkflowRunView(APIView):

@@ -23,12 +23,12 @@ from agents.models import Agent, AgentVersion, Run, RunStatus, StepType
 from agents.runtime.executor import Outcome, execute
 from agents.services.runs import (
     DatabaseRecorder,
-    _event_loop,
     agent_spec,
     model_provider,
     run_claim,
     run_finish,
     run_settle,
+    worker_event_loop,
 )
 from agents.services.steps import (
     run_push,
@@ -54,7 +54,7 @@ MAX_COMMENT = 1000
 DECISIONS = ("approve", "reject")
 
 
-def _graph_agents(graph: dict) -> set[int]:
+def graph_agent_ids(graph: dict) -> set[int]:
     return {
         node[key]
         for node in graph["nodes"]
@@ -121,7 +121,7 @@ def workflow_run_start(*, workflow: Workflow, user, input, max_credits=None) -> 
                 ]
             }
         ) from None
-    agents = Agent.objects.filter(pk__in=_graph_agents(graph))
+    agents = Agent.objects.filter(pk__in=graph_agent_ids(graph))
     pins = {str(agent.pk): agent.version_number for agent in agents}
     run = Run.objects.create(agent=None, version=None, owner=user, input=input)
     WorkflowRun.objects.create(
@@ -373,7 +373,7 @@ def workflow_run_execute(*, run_id: int, worker: str = "", provider=None):
         else:
             await recorder.flush_text()
 
-    _event_loop().run_until_complete(main())
+    worker_event_loop().run_until_complete(main())
     return run
 
 

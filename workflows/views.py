@@ -263,9 +263,9 @@ def _conversation(request, workflow, *, is_owner: bool) -> dict:
 
 def _graph_agent_names(workflow) -> dict[str, str]:
     from agents.models import Agent
-    from workflows.runs import _graph_agents
+    from workflows.runs import graph_agent_ids
 
-    ids = _graph_agents(workflow.graph) if workflow.graph.get("nodes") else set()
+    ids = graph_agent_ids(workflow.graph) if workflow.graph.get("nodes") else set()
     return {
         str(pk): name
         for pk, name in Agent.objects.filter(pk__in=ids).values_list("pk", "name")

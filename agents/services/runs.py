@@ -775,7 +775,7 @@ def model_provider(*, user) -> AgentryModelProvider:
 _loops = threading.local()
 
 
-def _event_loop() -> asyncio.AbstractEventLoop:
+def worker_event_loop() -> asyncio.AbstractEventLoop:
     """One event loop per worker thread, kept between runs.
 
     The channel layer keeps its connections per event loop; a fresh loop for
@@ -804,7 +804,7 @@ def run_execute(*, run_id: int, worker: str = "", provider=None) -> Run | None:
     run = run_claim(run_id=run_id, worker=worker)
     if run is None:
         return None
-    loop = _event_loop()
+    loop = worker_event_loop()
     # Watchers and the owner's pages hear `running` first, before the prices,
     # the spec and the model's keys are read (several statements).
     loop.run_until_complete(run_status_send(run))
