@@ -20,7 +20,7 @@ unexport PYTHONDONTWRITEBYTECODE
 # is the fallback (say, an index only pip's configuration knows).
 UV_VERSION := 0.13.10
 
-.PHONY: run test test-stripe lint format e2e db-stop clean
+.PHONY: run test test-stripe lint format schema e2e db-stop clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Agentry needs Python 3.11 or newer")'
@@ -39,6 +39,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -m "not e2e" -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 	$(BIN)/python -m tests.e2e.ensure_browser
 	$(BIN)/python -m pytest -m e2e -n $(BROWSER_TEST_WORKERS) $(PYTEST_ARGS)
@@ -51,6 +52,13 @@ test-stripe: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+
+# The API's OpenAPI schema, kept in docs/openapi.json: a test fails when the
+# code's schema differs, so a change to the API regenerates it on purpose.
+schema: $(STAMP)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py spectacular \
+	  --format openapi-json --file docs/openapi.json
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
