@@ -14,9 +14,8 @@ from __future__ import annotations
 import psycopg
 from django.db import connection
 
-from agents.models import Agent, Run
+from agents.models import Agent, Handoff, Run
 from community.models import Rating, Reaction, User
-from workflows.models import Handoff
 
 
 def listing_fingerprint(*, agent: Agent) -> str:

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from workflows.models import Handoff, Workflow, WorkflowRun, WorkflowVersion
+from agents.models import Handoff
+from workflows.models import Workflow, WorkflowRun, WorkflowVersion
 
 
 @admin.register(Handoff)

@@ -14,10 +14,11 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agents.models import Handoff, InputFilter
 from agents.selectors import agent_list_owned
 from config.api import FormParser, JSONParser, call_service
 from workflows import selectors, services
-from workflows.models import Handoff, InputFilter, Workflow
+from workflows.models import Workflow
 
 
 class HandoffSerializer(serializers.ModelSerializer):

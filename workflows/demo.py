@@ -4,8 +4,8 @@ Tutor, each answering in its place."""
 
 from __future__ import annotations
 
+from agents.models import Handoff
 from workflows import services
-from workflows.models import Handoff
 
 TUTORS = [
     {

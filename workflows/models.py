@@ -1,69 +1,15 @@
-"""Handoffs (an agent may hand the conversation to another agent, which then
-answers in its place: the SDK's handoffs, the model picks by description) and
-workflows (a graph of nodes, versioned like agents)."""
+"""Workflows: a graph of nodes, versioned like agents. (Handoffs, an SDK
+feature of agents, live in agents.models.)"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import Visibility
-
-
-class InputFilter(models.TextChoices):
-    """What of the conversation so far the target agent sees."""
-
-    ALL = "", _("The whole conversation")
-    REMOVE_TOOLS = "remove_tools", _("Without earlier tool calls")
-
-
-class Handoff(models.Model):
-    """``agent`` may hand off to ``target``. Runs use the target's latest
-    version, if the agent's owner may still use it (their own agents and
-    shared ones), as with agents used as tools."""
-
-    agent = models.ForeignKey(
-        "agents.Agent", on_delete=models.CASCADE, related_name="handoffs"
-    )
-    target = models.ForeignKey(
-        "agents.Agent", on_delete=models.CASCADE, related_name="handoffs_in"
-    )
-    description = models.CharField(
-        _("when to hand off"),
-        max_length=300,
-        blank=True,
-        help_text=_("Guides the model; empty: the target agent's description."),
-    )
-    input_filter = models.CharField(
-        _("what the target sees"),
-        max_length=20,
-        choices=InputFilter.choices,
-        blank=True,
-        default=InputFilter.ALL,
-    )
-    position = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["position", "id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["agent", "target"], name="handoff_once_per_target"
-            ),
-            models.CheckConstraint(
-                condition=~Q(agent=F("target")), name="handoff_not_to_itself"
-            ),
-            models.CheckConstraint(
-                condition=Q(input_filter__in=InputFilter.values),
-                name="handoff_input_filter_valid",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.agent_id} → {self.target_id}"
 
 
 class Workflow(models.Model):

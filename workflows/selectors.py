@@ -7,7 +7,7 @@ import functools
 from django.db import connection
 from django.db.models import QuerySet
 
-from workflows.models import Handoff
+from agents.models import Handoff
 
 # How many handoffs away from the run's agent are still loaded.
 MAX_HANDOFF_DEPTH = 3

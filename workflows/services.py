@@ -9,7 +9,7 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from workflows.models import Handoff, InputFilter
+from agents.models import Handoff, InputFilter
 
 MAX_HANDOFFS = 10
 MAX_DESCRIPTION = 300

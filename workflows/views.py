@@ -14,10 +14,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agents.models import Run
+from agents.models import InputFilter, Run
 from agents.selectors import agent_list_owned
 from workflows import selectors, services
-from workflows.models import InputFilter
 
 PUBLIC_PER_PAGE = 30
 

@@ -8,10 +8,9 @@ import pytest
 from django.test import Client
 
 from agents import services
-from agents.models import RunStatus, Visibility
+from agents.models import Handoff, RunStatus, Visibility
 from tests.agents.factories import make_agent, make_run
 from tests.community.factories import UserFactory
-from workflows.models import Handoff
 from workflows.services import MAX_HANDOFFS, handoff_create
 
 pytestmark = pytest.mark.django_db
