@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agents import presenters, selectors, services
 from agents.models import Agent, Category
+from agents.selectors.handoffs import handoff_targets_listed
 from agents.services import sharing
 from config.api import CountedRowsPaginator
 from config.fragments import fragment, fragment_cache, fragment_key
@@ -212,7 +213,6 @@ def listing(request, username: str, slug: str):
 
 def _listing_context(request, agent) -> dict:
     from community import reviews
-    from workflows.selectors import handoff_targets_listed
 
     user = request.user
     return {

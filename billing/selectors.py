@@ -190,7 +190,7 @@ def run_estimate(
 
     On the offline model, its turns as it would take them (rehearsed:
     agents.runtime.rehearsal), following the handoffs of the agent
-    ``agent_id`` when given (``handoffs``: workflows.selectors.handoff_graph's
+    ``agent_id`` when given (``handoffs``: agents.selectors.handoffs.handoff_graph's
     answer) and rehearsing its ``agent_tools`` (as a RunSpec has them); on
     other models, one turn, two with tools.
     Each priced tool the agent has is counted once. A model without a

@@ -16,6 +16,8 @@ from rest_framework.views import APIView
 
 from agents.models import Handoff, InputFilter
 from agents.selectors import agent_list_owned
+from agents.selectors import handoffs as handoff_selectors
+from agents.services import handoffs as handoff_services
 from config.api import FormParser, JSONParser, call_service
 from workflows import selectors, services
 from workflows.models import Workflow
@@ -82,7 +84,7 @@ class HandoffListView(APIView):
     @extend_schema(responses=HandoffSerializer(many=True))
     def get(self, request, agent_id: int):
         agent = _own_agent(request, agent_id)
-        handoffs = selectors.handoff_list(agent=agent)
+        handoffs = handoff_selectors.handoff_list(agent=agent)
         return Response(HandoffSerializer(handoffs, many=True).data)
 
     @extend_schema(request=HandoffCreateSerializer, responses={201: HandoffSerializer})
@@ -92,7 +94,7 @@ class HandoffListView(APIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         handoff = call_service(
-            services.handoff_create,
+            handoff_services.handoff_create,
             agent=agent,
             user=request.user,
             target_id=data["target"],
@@ -110,7 +112,7 @@ class HandoffDetailView(APIView):
     parser_classes = [JSONParser, FormParser]
 
     def _handoff(self, request, agent_id, handoff_id) -> Handoff:
-        handoff = selectors.handoff_get(
+        handoff = handoff_selectors.handoff_get(
             agent=_own_agent(request, agent_id), handoff_id=handoff_id
         )
         if handoff is None:
@@ -129,7 +131,7 @@ class HandoffDetailView(APIView):
         body = HandoffUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         handoff = call_service(
-            services.handoff_update,
+            handoff_services.handoff_update,
             handoff=handoff,
             user=request.user,
             **body.validated_data,
@@ -139,7 +141,9 @@ class HandoffDetailView(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request, agent_id: int, handoff_id: int):
         handoff = self._handoff(request, agent_id, handoff_id)
-        call_service(services.handoff_delete, handoff=handoff, user=request.user)
+        call_service(
+            handoff_services.handoff_delete, handoff=handoff, user=request.user
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -5,6 +5,7 @@ Tutor, each answering in its place."""
 from __future__ import annotations
 
 from agents.models import Handoff
+from agents.services import handoffs as handoff_services
 from workflows import services
 
 TUTORS = [
@@ -64,7 +65,7 @@ def demo_handoffs_ensure(users_by_name: dict) -> int:
     for tutor in TUTORS:
         target = agents[tutor["name"]]
         if not Handoff.objects.filter(agent=triage, target=target).exists():
-            services.handoff_create(
+            handoff_services.handoff_create(
                 agent=triage,
                 user=owner,
                 target_id=target.pk,

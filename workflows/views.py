@@ -16,6 +16,8 @@ from django.views.decorators.http import require_POST
 
 from agents.models import InputFilter, Run
 from agents.selectors import agent_list_owned
+from agents.selectors import handoffs as handoff_selectors
+from agents.services import handoffs as handoff_services
 from workflows import selectors, services
 
 PUBLIC_PER_PAGE = 30
@@ -28,7 +30,7 @@ def _flash(request, error: ValidationError) -> None:
 
 
 def _context(agent, user) -> dict:
-    handoffs = list(selectors.handoff_list(agent=agent))
+    handoffs = list(handoff_selectors.handoff_list(agent=agent))
     taken = {h.target_id for h in handoffs} | {agent.pk}
     return {
         "agent": agent,
@@ -38,7 +40,7 @@ def _context(agent, user) -> dict:
         .exclude(pk__in=taken)
         .order_by("name"),
         "input_filters": InputFilter.choices,
-        "max_handoffs": services.MAX_HANDOFFS,
+        "max_handoffs": handoff_services.MAX_HANDOFFS,
     }
 
 
@@ -50,13 +52,13 @@ def agent_handoffs(request, agent_id: int):
     if request.method == "POST":
         try:
             if request.POST.get("remove"):
-                handoff = selectors.handoff_get(
+                handoff = handoff_selectors.handoff_get(
                     agent=agent, handoff_id=request.POST["remove"]
                 )
                 if handoff is not None:
-                    services.handoff_delete(handoff=handoff, user=request.user)
+                    handoff_services.handoff_delete(handoff=handoff, user=request.user)
             else:
-                services.handoff_create(
+                handoff_services.handoff_create(
                     agent=agent,
                     user=request.user,
                     target_id=request.POST.get("target_id")

@@ -44,7 +44,7 @@ AGENT_TOOL_SCHEMA = {
 
 @dataclass
 class Context:
-    """What the run may reach: its handoffs (workflows.selectors.handoff_graph)
+    """What the run may reach: its handoffs (agents.selectors.handoffs.handoff_graph)
     and the agents it uses as tools (RunSpec.agent_tools)."""
 
     handoffs: dict = field(default_factory=dict)

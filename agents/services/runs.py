@@ -38,6 +38,7 @@ from agents.runtime.executor import (
     execute,
 )
 from agents.runtime.providers import AgentryModelProvider, Credentials
+from agents.selectors.handoffs import handoff_graph
 from agents.services.steps import (
     delta_message,
     run_events_group,
@@ -152,10 +153,6 @@ def run_cost_estimate(*, agent: Agent, definition: dict, input: str) -> dict:
     """What a run of ``agent`` (as ``definition``, one of its versions) on
     ``input`` will probably cost: billing.selectors.run_estimate, with the
     handoffs the run may make and the agents it may use as tools."""
-    # The workflows app sits above this one: imported when used, like
-    # agent_spec does.
-    from workflows.selectors import handoff_graph
-
     agent_tools: dict[str, dict] = {}
     _load_agent_tools(
         definition, owner_id=agent.owner_id, agent_tools=agent_tools, custom_tools={}
@@ -165,7 +162,7 @@ def run_cost_estimate(*, agent: Agent, definition: dict, input: str) -> dict:
         input=input,
         owner=agent.owner,
         agent_id=agent.pk,
-        handoffs=handoff_graph(agent_id=agent.pk),
+        handoffs=handoff_graph(agent_id=agent.pk, scoped=with_file_scope),
         agent_tools=agent_tools,
     )
 
@@ -633,8 +630,6 @@ def agent_spec(
     ``agent_id``, owned by ``owner_id``) on ``input``: its files, webhook
     tools, agents used as tools, handoffs and guard agents, each its own
     owner's."""
-    from workflows.selectors import handoff_graph
-
     definition = with_file_scope(definition, agent_id=agent_id, owner_id=owner_id)
     custom_tools = _custom_tools_for(definition, owner_id=owner_id)
     agent_tools: dict[str, dict] = {}
@@ -644,7 +639,9 @@ def agent_spec(
         agent_tools=agent_tools,
         custom_tools=custom_tools,
     )
-    handoffs, handoff_definitions = handoff_graph(agent_id=agent_id)
+    handoffs, handoff_definitions = handoff_graph(
+        agent_id=agent_id, scoped=with_file_scope
+    )
     owners = dict(
         Agent.objects.filter(pk__in=handoff_definitions).values_list("pk", "owner_id")
     )

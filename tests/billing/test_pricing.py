@@ -6,12 +6,12 @@ import pytest
 
 from agents import services as agent_services
 from agents.models import LanguageModel
+from agents.services.handoffs import handoff_create
 from billing import services
 from billing.models import MILLI, ToolPrice
 from billing.pricing import model_turn_cost, tokens_cost, tool_call_cost
 from tests.agents.factories import make_agent
 from tests.community.factories import UserFactory
-from workflows.services import handoff_create
 
 pytestmark = pytest.mark.django_db
 

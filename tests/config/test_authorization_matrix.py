@@ -602,6 +602,7 @@ def build_world() -> SimpleNamespace:
     from djstripe.models import WebhookEndpoint
 
     from agents import services as agent_services
+    from agents.services.handoffs import handoff_create
     from agents.services.sharing import run_share
     from agents.services.steps import run_step_save
     from billing.models import Purchase
@@ -615,7 +616,7 @@ def build_world() -> SimpleNamespace:
     from tests.community.images import upload
     from tests.files.factories import add_file
     from workflows.runs import workflow_run_start
-    from workflows.services import handoff_create, workflow_create
+    from workflows.services import workflow_create
 
     world = SimpleNamespace()
     world.owner = UserFactory(username="owner")

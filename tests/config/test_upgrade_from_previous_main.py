@@ -22,6 +22,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from agents import services as agent_services
 from agents.models import Agent, Handoff, Run
+from agents.services import handoffs as handoff_services
 from billing import services as billing_services
 from billing.models import LedgerEntry
 from community import reviews
@@ -30,7 +31,6 @@ from files.models import File
 from tests.agents.factories import make_agent, make_run
 from tests.community.factories import UserFactory
 from tests.files.factories import add_file
-from workflows import services as workflow_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -86,7 +86,7 @@ def seed() -> dict:
         data={"visibility": "public"},
     )
     billing_agent = make_agent(owner=ada, name="Billing questions")
-    handoff = workflow_services.handoff_create(
+    handoff = handoff_services.handoff_create(
         agent=triage, user=ada, target_id=billing_agent.pk, description="money"
     )
     run = make_run(triage)

@@ -9,9 +9,9 @@ from django.test import Client
 
 from agents import services
 from agents.models import Handoff, RunStatus, Visibility
+from agents.services.handoffs import MAX_HANDOFFS, handoff_create
 from tests.agents.factories import make_agent, make_run
 from tests.community.factories import UserFactory
-from workflows.services import MAX_HANDOFFS, handoff_create
 
 pytestmark = pytest.mark.django_db
 
