@@ -7,13 +7,15 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import close_old_connections, transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -900,11 +902,33 @@ def run_delete_many(*, user, run_ids) -> int:
     return deleted.get(Run._meta.label, 0)
 
 
+class AgentlessRuns(NamedTuple):
+    """How runs without an agent (a workflow's) are carried out: the app
+    that starts them is above this one and registers these in its
+    AppConfig.ready() (workflows.apps)."""
+
+    enqueue: Callable[[int], None]  # send the run's task again
+    recover: Callable[[Run], bool]  # go on after its worker died; False: fail it
+
+
+_agentless_runs: list[AgentlessRuns] = []
+
+
+def agentless_runs_register(*, enqueue, recover) -> None:
+    """Register how runs without an agent are sent and recovered (once)."""
+    _agentless_runs[:] = [AgentlessRuns(enqueue=enqueue, recover=recover)]
+
+
+def agentless_runs() -> AgentlessRuns:
+    if not _agentless_runs:
+        message = "no app registered how runs without an agent are carried out"
+        raise ImproperlyConfigured(message)
+    return _agentless_runs[0]
+
+
 def _enqueue(run_id: int, *, workflow: bool) -> None:
     if workflow:
-        from workflows.tasks import workflow_run_execute_task
-
-        workflow_run_execute_task.delay(run_id)
+        agentless_runs().enqueue(run_id)
     else:
         from agents.tasks import run_execute_task
 
@@ -960,14 +984,11 @@ def run_sweep_dead(*, now=None) -> int:
             run.agent_id is None or run.started_at > now - overrun
         ):
             continue
-        if run.agent_id is None:
-            from workflows.runs import workflow_run_recover
-
-            # A workflow goes on from its last finished node on another
-            # worker (a few times at most).
-            if workflow_run_recover(run=run):
-                swept += 1
-                continue
+        # A workflow goes on from its last finished node on another worker
+        # (a few times at most).
+        if run.agent_id is None and agentless_runs().recover(run):
+            swept += 1
+            continue
         message = _(
             "The worker running this run stopped before it finished (it may have "
             "crashed or been restarted). Run it again."

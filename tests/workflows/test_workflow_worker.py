@@ -5,11 +5,15 @@ it on from the saved state once it is approved."""
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from agents.models import Run, RunStatus
+from agents.services import runs as run_services
 from tests.agents.factories import make_agent
 from tests.community.factories import UserFactory
 from tests.worker import wait_for
+from workflows import runs as workflow_runs
+from workflows import tasks as workflow_tasks
 from workflows.runs import workflow_run_decide, workflow_run_start
 from workflows.services import workflow_create
 
@@ -61,3 +65,24 @@ def test_a_paused_workflow_resumes_on_a_new_worker_after_a_restart(start_worker)
     # The drafter's node ran once, on the first worker; its result was kept.
     assert run.steps.filter(type="agent-response", payload__node="draft").count() == 1
     assert run.steps.filter(type="agent-response", payload__node="send").count() == 1
+
+
+def test_agents_sends_and_recovers_workflow_runs_through_what_workflows_registered(
+    monkeypatch,
+):
+    """agents never imports workflows: a run without an agent is sent and
+    recovered by what workflows registered in its AppConfig.ready()."""
+    sent, recovered = [], []
+    task = workflow_tasks.workflow_run_execute_task
+    monkeypatch.setattr(task, "delay", lambda run_id: sent.append(run_id))
+    monkeypatch.setattr(
+        workflow_runs, "workflow_run_recover", lambda run: recovered.append(run) or True
+    )
+
+    run_services.agentless_runs().enqueue(7)
+    assert run_services.agentless_runs().recover("a run") is True
+    assert (sent, recovered) == ([7], ["a run"])
+
+    monkeypatch.setattr(run_services, "_agentless_runs", [])
+    with pytest.raises(ImproperlyConfigured):
+        run_services.agentless_runs()
