@@ -9,8 +9,11 @@ class WorkflowsConfig(AppConfig):
 
     def ready(self) -> None:
         from agents.services.runs import agentless_runs_register
-        from workflows import runs, tasks
-        from workflows import signals  # noqa: F401 (connects the receivers)
+        from workflows import (
+            runs,
+            signals,  # noqa: F401 (connects the receivers)
+            tasks,
+        )
 
         # Runs without an agent are this app's: the agents app sends and
         # recovers them through what is registered here (looked up on each

@@ -7,7 +7,7 @@ Importing this package registers every built-in tool:
 """
 
 # Imported for their side effect: each module registers its tool.
-from agents.tools import calculator, clock, http_request  # noqa: F401
+from agents.tools import calculator, clock, file_search, http_request  # noqa: F401
 from agents.tools.registry import (
     BuiltinTool,
     ToolInputError,
@@ -16,7 +16,6 @@ from agents.tools.registry import (
     register,
     tool_names,
 )
-from files import tool as file_search  # noqa: F401 (needs the run's file scope)
 
 __all__ = [
     "BuiltinTool",

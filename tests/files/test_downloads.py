@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from agents.tools.file_search import file_search
 from files import selectors, services
-from files.tool import file_search
 from tests.agents.factories import make_agent
 from tests.community.factories import UserFactory
 from tests.files.factories import add_file, signed_in
