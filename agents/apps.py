@@ -6,3 +6,9 @@ class AgentsConfig(AppConfig):
 
     name = "agents"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from agents.metrics import run_metrics
+        from config.metrics import state_metrics_register
+
+        state_metrics_register(run_metrics)

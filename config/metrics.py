@@ -22,9 +22,9 @@ import hmac
 import ipaddress
 import logging
 import os
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpResponse
 from django.views.decorators.http import require_GET
 from kombu.exceptions import ChannelError
@@ -37,7 +37,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 logger = logging.getLogger(__name__)
 
@@ -69,92 +69,26 @@ def observe_ingestion(*, ready: bool, chunks: int) -> None:
         CHUNKS_EMBEDDED.inc(chunks)
 
 
+# What each app reports of its own state when Prometheus scrapes (runs by
+# status, credits, Stripe webhooks, files): config sits below the apps, so
+# they register these in their AppConfig.ready() (state_metrics_register).
+_STATE_METRICS: list[Callable[[], Iterable[Metric]]] = []
+
+
+def state_metrics_register(provider: Callable[[], Iterable[Metric]]) -> None:
+    """Add ``provider`` (yielding metric families read at scrape time)."""
+    if provider not in _STATE_METRICS:
+        _STATE_METRICS.append(provider)
+
+
 class DatabaseCollector:
     """The site's state, read when Prometheus scrapes."""
 
     def collect(self):
-        yield from self._runs()
-        yield from self._credits()
-        yield from self._webhooks()
-        yield from self._files()
+        for provider in list(_STATE_METRICS):
+            yield from provider()
         yield from self._queues()
         yield from self._workers()
-
-    def _runs(self):
-        from agents.models import Run, RunStatus
-
-        family = GaugeMetricFamily(
-            "agentry_runs",
-            "Runs (of agents and workflows) by status; queued ones wait for a worker.",
-            labels=["status"],
-        )
-        counts = dict(
-            Run.objects.order_by().values_list("status").annotate(n=Count("id"))
-        )
-        for status in RunStatus.values:
-            family.add_metric([status], counts.get(status, 0))
-        yield family
-
-    def _credits(self):
-        from billing.models import MILLI, EntryKind, LedgerEntry
-
-        totals = LedgerEntry.objects.aggregate(
-            spent=Sum("amount", filter=Q(kind=EntryKind.RUN_CHARGE)),
-            sold=Sum(
-                "amount", filter=Q(kind__in=[EntryKind.PURCHASE, EntryKind.ALLOCATION])
-            ),
-            refunded=Sum("amount", filter=Q(kind=EntryKind.REFUND)),
-        )
-        for name, help_text, value in (
-            ("spent", "Credits charged for runs.", -(totals["spent"] or 0)),
-            (
-                "sold",
-                "Credits bought or allocated by subscriptions.",
-                totals["sold"] or 0,
-            ),
-            ("refunded", "Credits taken back by refunds.", -(totals["refunded"] or 0)),
-        ):
-            family = CounterMetricFamily(f"agentry_credits_{name}", help_text)
-            family.add_metric([], value / MILLI)
-            yield family
-
-    def _webhooks(self):
-        from djstripe.models import WebhookEventTrigger
-
-        outcomes = {
-            "processed": Q(valid=True, processed=True),
-            "failed": Q(valid=True, processed=False),
-            "invalid": Q(valid=False),
-        }
-        # Aliased: an aggregate may not share a name with a field.
-        counts = WebhookEventTrigger.objects.aggregate(
-            **{
-                f"outcome_{name}": Count("id", filter=condition)
-                for name, condition in outcomes.items()
-            }
-        )
-        family = CounterMetricFamily(
-            "agentry_stripe_webhooks",
-            "Stripe webhook deliveries by outcome: processed, failed while "
-            "processing, or refused (bad signature).",
-            labels=["outcome"],
-        )
-        for outcome in outcomes:
-            family.add_metric([outcome], counts[f"outcome_{outcome}"])
-        yield family
-
-    def _files(self):
-        from files.models import File, FileStatus
-
-        family = GaugeMetricFamily(
-            "agentry_files", "Uploaded files by ingestion status.", labels=["status"]
-        )
-        counts = dict(
-            File.objects.order_by().values_list("status").annotate(n=Count("id"))
-        )
-        for status in FileStatus.values:
-            family.add_metric([status], counts.get(status, 0))
-        yield family
 
     def _queues(self):
         from config.celery import app

@@ -4,10 +4,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from agents import dashboard
 from agents import views_community as agents_community_views
 from community import views as community_views
 from community.avatars import AVATAR_DIRECTORY
-from config import dashboard, metrics, views
+from config import metrics, views
 
 # Staff sign in on the site's sign-in page, under allauth's limits per address
 # and per account and into the audit log like anyone; the admin's own form

@@ -942,7 +942,7 @@ def agent_forks(*, agent: Agent, limit: int = 12) -> QuerySet[Agent]:
     )
 
 
-# Site activity for the staff dashboard (config/dashboard.py). Runs count in
+# Site activity for the staff dashboard (agents/dashboard.py). Runs count in
 # the period they were started (created_at), whatever they became since.
 
 RUN_OUTCOMES = ("completed", "failed", "cancelled", "other")
