@@ -109,17 +109,23 @@ class ServiceProcess:
             self.process.wait()
         self._log.close()
 
-    def stop(self, timeout: float = 30) -> None:
-        """Warm shutdown, as a deployment stops the process."""
+    def stop(self, timeout: float = 60) -> bool:
+        """Warm shutdown, as a deployment stops the process. False when it
+        had not exited after ``timeout`` seconds and was killed instead (then
+        it ran no shutdown handler: a test of what a warm shutdown does
+        should say so rather than fail on what it did not do)."""
         if self.process is None or self.process.poll() is not None:
-            return
+            return True
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout)
+            warm = True
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+            warm = False
         self._log.close()
+        return warm
 
 
 class WorkerProcess(ServiceProcess):

@@ -45,7 +45,7 @@ def test_it_is_green_with_a_live_worker_and_names_the_worker_once_it_is_gone(
     assert body["checks"]["database"]["pgvector"]
     assert worker.hostname in body["checks"]["worker"]["workers"]
 
-    worker.stop()
+    assert worker.stop(), "the worker did not finish a warm shutdown in 60 s"
     status, body = get_health(client)
     assert status == 503
     assert body["failing"] == ["worker"]
