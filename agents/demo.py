@@ -1,4 +1,6 @@
-"""Demo agents for `make run` (loaded by the seed_demo command)."""
+"""Demo agents for `make run` (loaded by the seed_demo command), and the two
+that search alice's demo files (the public "HR helper" and "Support answers",
+the second used by the "Support desk" workflow)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,9 @@ from agents.models import Agent, RunStatus
 from agents.services import sharing
 from agents.services.agents import LISTING_FIELDS
 from agents.services.search import trending_refresh
+from files import services as file_services
+from files.demo import HANDBOOK, SUPPORT_FAQ, demo_file_ensure
+from files.models import Attachment
 
 DEMO_AGENTS = [
     (
@@ -284,3 +289,54 @@ def _demo_share_runs(users_by_name: dict) -> None:
         )
         if run is not None:
             sharing.run_share(run=run, user=owner)
+
+
+HR_HELPER = {
+    "name": "HR helper",
+    "description": "Answers questions about the Acme handbook, with citations.",
+    "instructions": "Answer from the attached handbook with file_search; quote "
+    "it and cite the source.",
+    "tools": ["file_search"],
+    "visibility": "public",
+    "category": "productivity",
+    "tags": ["files", "demo", "hr"],
+    "example_prompts": [
+        "How many days of paid holiday do we get?",
+        "What is the meal allowance on business trips?",
+        "What is the dress code?",
+        "Summarize what the handbook says about expenses in 2 bullet points",
+    ],
+}
+
+
+SUPPORT_ANSWERS = {
+    "name": "Support answers",
+    "description": "Answers support tickets from the Acme support FAQ.",
+    "instructions": "Answer the ticket from the support FAQ with file_search; "
+    "quote it and cite the source.",
+    "tools": ["file_search"],
+    "visibility": "public",
+    "category": "productivity",
+    "tags": ["files", "demo", "support"],
+    "example_prompts": ["How do I reset my password?"],
+}
+
+
+def demo_file_agents_ensure(users_by_name: dict) -> int:
+    """alice's demo files and the agents that search them, each attached:
+    add what is missing; returns how many things were added."""
+    owner = users_by_name.get("alice")
+    if owner is None:
+        return 0
+    added = 0
+    for path, data in ((HANDBOOK, HR_HELPER), (SUPPORT_FAQ, SUPPORT_ANSWERS)):
+        file, new = demo_file_ensure(owner, path)
+        added += new
+        agent = Agent.objects.filter(owner=owner, name=data["name"]).first()
+        if agent is None:
+            agent = services.agent_create(owner=owner, data=data)
+            added += 1
+        if not Attachment.objects.filter(agent=agent, file=file).exists():
+            file_services.attachment_add(agent=agent, user=owner, file_id=file.pk)
+            added += 1
+    return added

@@ -250,7 +250,7 @@ def support_desk_graph(sorter, answers) -> dict:
 
 def _support_desk_ensure(users_by_name: dict) -> int:
     """alice's public workflow over her Ticket sorter and Support answers
-    agents (agents.demo and files.demo, loaded before)."""
+    agents (agents.demo, loaded before)."""
     from agents.models import Agent
     from workflows.models import Workflow
 

@@ -1,10 +1,9 @@
 from django.core.management.base import BaseCommand
 
-from agents.demo import demo_agents_ensure
+from agents.demo import demo_agents_ensure, demo_file_agents_ensure
 from billing.services import credits_grant_signup
 from community.demo import demo_community_ensure
 from community.services import demo_users_ensure
-from files.demo import demo_files_ensure
 from workflows.demo import demo_handoffs_ensure, demo_workflow_ensure
 
 
@@ -30,7 +29,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  community: {added} profiles, follows, ratings, comments added"
         )
-        added = demo_files_ensure(users)
+        added = demo_file_agents_ensure(users)
         self.stdout.write(f"  files: {added} handbook, agent, attachment added")
         added = demo_handoffs_ensure(users)
         self.stdout.write(f"  handoffs: {added} tutors, triage agent, handoffs added")
