@@ -36,15 +36,6 @@ TAG_CLOUD_SECONDS = 60
 CARD_ROW_LENGTH = len(selectors.AGENT_CARD_FIELDS)
 
 
-class _Card:
-    """A Discover card as the results list shows it: its HTML."""
-
-    __slots__ = ("card_html",)
-
-    def __init__(self, card_html: str):
-        self.card_html = card_html
-
-
 def _card_keys(rows) -> dict[int, str]:
     """Each agent's Discover card key: every field the card displays
     (selectors.AGENT_CARD_FIELDS), counters included, so a new rating, run
@@ -60,8 +51,8 @@ def _card_agent(row) -> Agent:
     return Agent(owner=get_user_model()(username=username), **values)
 
 
-def _with_cards(rows, keys: dict[int, str]) -> list[_Card]:
-    """The page's cards, each from the fragment cache (one round trip for
+def _with_cards(rows, keys: dict[int, str]) -> list[str]:
+    """The page's cards' HTML, each from the fragment cache (one round trip for
     the page) or rendered and kept. Only a card not kept is made into an
     Agent; its category label comes from a mapping translated once per
     call, not from get_category_display (which translates every label on
@@ -79,7 +70,7 @@ def _with_cards(rows, keys: dict[int, str]) -> list[_Card]:
             agent.category_label = labels.get(agent.category, agent.category)
             html = render_to_string("agents/partials/agent_card.html", {"agent": agent})
             rendered[key] = html
-        cards.append(_Card(mark_safe(html)))  # noqa: S308 (our own template's output)
+        cards.append(mark_safe(html))  # noqa: S308 (our own template's output)
     if rendered:
         cache.set_many(rendered)
     return cards

@@ -110,27 +110,34 @@ class RelatedColumns:
     """
 
     def __init__(self, model, *paths: str) -> None:
-        self.parts: list[tuple[str, type, list[str]]] = [("", model, _columns(model))]
+        models = [("", model)]
         for path in paths:
             related = model
             for name in path.split("__"):
                 related = related._meta.get_field(name).related_model
-            self.parts.append((path, related, _columns(related)))
+            models.append((path, related))
+        # Each part: its path, model, columns and where its primary key is.
+        self.parts: list[tuple[str, type, list[str], int]] = []
+        for path, part_model in models:
+            columns = _columns(part_model)
+            pk_at = columns.index(part_model._meta.pk.attname)
+            self.parts.append((path, part_model, columns, pk_at))
         self.names = [
             f"{path}__{column}" if path else column
-            for path, _model, columns in self.parts
+            for path, _model, columns, _pk_at in self.parts
             for column in columns
         ]
 
     def instance(self, row: tuple):
         made: dict[str, object] = {}
         start = 0
-        for path, model, columns in self.parts:
+        for path, model, columns, pk_at in self.parts:
             values = row[start : start + len(columns)]
             start += len(columns)
-            pk = values[columns.index(model._meta.pk.attname)]
             made[path] = (
-                None if pk is None else model.from_db(connection.alias, columns, values)
+                None
+                if values[pk_at] is None
+                else model.from_db(connection.alias, columns, values)
             )
             if path:
                 parent_path, _, name = path.rpartition("__")
